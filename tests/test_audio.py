@@ -1,0 +1,174 @@
+"""course_lib.audio: µ-law, STFT/mel/MFCC against librosa, I/O and noise mixing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from course_lib import audio
+from course_lib.metrics import snr
+
+librosa = pytest.importorskip("librosa")
+
+RATE = 8000
+
+
+@pytest.fixture(scope="module")
+def speech(fsdd_archive, tmp_path_factory):
+    import os
+
+    os.environ.setdefault("COURSE_CACHE", str(tmp_path_factory.mktemp("cache")))
+    from course_lib.data import load_fsdd
+
+    test = load_fsdd("test", root=fsdd_archive.parent)
+    return torch.cat([w for w, _, _ in test])
+
+
+def chirp(seconds: float = 1.0) -> torch.Tensor:
+    t = torch.arange(int(seconds * RATE)) / RATE
+    return (0.5 * torch.sin(2 * torch.pi * (100 + 1500 * t) * t)).float()
+
+
+# ---------------------------------------------------------------- µ-law
+
+
+def test_mu_law_round_trip_snr_on_speech_is_37_to_38_db(speech):
+    codes = audio.mu_law_encode(speech)
+    assert codes.dtype == torch.int64 and codes.min() >= 0 and codes.max() <= 255
+    value = snr(speech, audio.mu_law_decode(codes)).item()
+    assert 37.0 <= value <= 38.5, value
+
+
+def test_mu_law_codes_cover_0_to_255_and_decode_is_monotone():
+    x = torch.linspace(-1, 1, 100001)
+    codes = audio.mu_law_encode(x)
+    assert codes.min() == 0 and codes.max() == 255 and len(torch.unique(codes)) == 256
+    assert torch.all(codes[1:] >= codes[:-1])
+    levels = audio.mu_law_decode(torch.arange(256))
+    assert torch.all(levels[1:] > levels[:-1]) and levels[0] == -1 and levels[-1] == 1
+
+
+def test_mu_law_decode_of_encode_is_identity_on_levels():
+    levels = audio.mu_law_decode(torch.arange(256))
+    assert torch.equal(audio.mu_law_encode(levels), torch.arange(256))
+
+
+def test_mu_law_matches_librosa():
+    # The companding curves agree exactly; only the rounding to codes differs: we round
+    # F(x) to the nearest of 256 levels (as WaveNet implementations do), librosa takes the
+    # bin above, so codes differ by at most one step.
+    x = torch.linspace(-1, 1, 2001)
+    levels = torch.arange(256)
+    ref_levels = librosa.mu_expand(2 * levels.numpy() / 255 - 1, mu=255, quantize=False)
+    np.testing.assert_allclose(audio.mu_law_decode(levels).numpy(), ref_levels, atol=1e-6)
+    ours = audio.mu_law_encode(x).numpy() - 128
+    ref = librosa.mu_compress(x.numpy(), mu=255, quantize=True)  # signed codes in [-128, 127]
+    assert np.abs(ours - ref).max() <= 1
+
+
+def test_mu_law_rejects_bad_input():
+    with pytest.raises(TypeError, match="floating point"):
+        audio.mu_law_encode(torch.tensor([1, 2, 3]))
+    with pytest.raises(ValueError, match=r"\[-1, 1\]"):
+        audio.mu_law_encode(torch.tensor([0.5, 1.5]))
+    with pytest.raises(ValueError, match="codes must lie"):
+        audio.mu_law_decode(torch.tensor([0, 256]))
+    with pytest.raises(TypeError):
+        audio.mu_law_decode(torch.tensor([0.5]))
+
+
+# ---------------------------------------------------------------- STFT / mel / MFCC vs librosa
+# Tolerances: mel power relative error < 1e-4 (float32 FFT vs float64), dB features within
+# 0.01 dB where the signal is above librosa's 80 dB floor, MFCC within 0.01.
+
+
+def test_stft_matches_librosa():
+    x = chirp()
+    ours = audio.stft(x, 256, 80).numpy()
+    ref = librosa.stft(x.numpy(), n_fft=256, hop_length=80)
+    assert ours.shape == ref.shape
+    assert np.abs(ours - ref).max() < 1e-3 * np.abs(ref).max()
+
+
+def test_mel_filterbank_matches_librosa():
+    ours = audio.mel_filterbank(RATE, 256, 40).numpy()
+    ref = librosa.filters.mel(sr=RATE, n_fft=256, n_mels=40)
+    assert ours.shape == ref.shape == (40, 129)
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("n_mels", [40, 64])
+def test_melspectrogram_and_log_mel_match_librosa(speech, n_mels):
+    x = speech[:16000]
+    ours = audio.melspectrogram(x, RATE, n_mels=n_mels).numpy()
+    ref = librosa.feature.melspectrogram(y=x.numpy(), sr=RATE, n_fft=256, hop_length=80, n_mels=n_mels)
+    assert ours.shape == ref.shape
+    assert np.abs(ours - ref).max() < 1e-4 * ref.max()
+    ours_db = audio.log_mel(x, RATE, n_mels=n_mels).numpy()
+    ref_db = librosa.power_to_db(ref, ref=1.0, amin=1e-10, top_db=80.0)
+    assert np.abs(ours_db - ref_db).max() < 0.01
+
+
+def test_mfcc_matches_librosa(speech):
+    x = speech[:16000]
+    ours = audio.mfcc(x, RATE, n_mfcc=20).numpy()
+    ref = librosa.feature.mfcc(y=x.numpy(), sr=RATE, n_mfcc=20, n_fft=256, hop_length=80, n_mels=40)
+    assert ours.shape == ref.shape
+    assert np.abs(ours - ref).max() < 0.01
+
+
+def test_features_are_batched():
+    x = torch.stack([chirp(), 0.5 * chirp()])
+    feats = audio.log_mel(x, RATE)
+    assert feats.shape[0] == 2 and feats.shape[1] == 40
+    torch.testing.assert_close(feats[0], audio.log_mel(x[0], RATE))
+
+
+def test_stft_rejects_bad_shapes_and_dtypes():
+    with pytest.raises(ValueError, match=r"\(time,\) or \(batch, time\)"):
+        audio.stft(torch.zeros(1, 2, 100))
+    with pytest.raises(TypeError, match="floating point"):
+        audio.stft(torch.zeros(100, dtype=torch.int16))
+    with pytest.raises(ValueError, match="n_mfcc"):
+        audio.mfcc(chirp(), RATE, n_mfcc=50, n_mels=40)
+
+
+# ---------------------------------------------------------------- noise and I/O
+
+
+def test_add_noise_reaches_requested_snr():
+    g = torch.Generator().manual_seed(0)
+    clean = chirp()
+    noise = torch.randn(3000, generator=g)  # shorter: gets tiled
+    for target in (-5.0, 0.0, 10.0, 30.0):
+        noisy = audio.add_noise(clean, noise, target)
+        assert abs(snr(clean, noisy).item() - target) < 1e-3
+
+
+def test_add_noise_batched_and_bad_input():
+    clean = torch.stack([chirp(), 0.1 * chirp()])
+    noisy = audio.add_noise(clean, torch.randn(2, 8000), 5.0)
+    assert torch.allclose(snr(clean, noisy), torch.tensor([5.0, 5.0]), atol=1e-3)
+    with pytest.raises(ValueError, match="silent"):
+        audio.add_noise(chirp(), torch.zeros(100), 5.0)
+    with pytest.raises(ValueError, match="does not match"):
+        audio.add_noise(clean, torch.randn(3, 8000), 5.0)
+
+
+def test_save_and_load_round_trip(tmp_path):
+    x = chirp(0.5)
+    audio.save_audio(tmp_path / "a.wav", x, RATE)
+    y, rate = audio.load_audio(tmp_path / "a.wav")
+    assert rate == RATE and y.shape == x.shape
+    assert snr(x, y) > 70  # 16-bit PCM
+
+
+def test_save_rejects_stereo_and_clipping_and_load_missing(tmp_path):
+    with pytest.raises(ValueError, match="mono"):
+        audio.save_audio(tmp_path / "s.wav", torch.zeros(2, 100), RATE)
+    with pytest.raises(ValueError, match="peak"):
+        audio.save_audio(tmp_path / "c.wav", torch.full((100,), 1.5), RATE)
+    assert not (tmp_path / "c.wav").exists()
+    with pytest.raises(FileNotFoundError):
+        audio.load_audio(tmp_path / "missing.wav")

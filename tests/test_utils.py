@@ -1,0 +1,59 @@
+"""course_lib.utils and course_lib.notebook."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from course_lib import notebook, utils
+
+
+def test_set_seed_makes_all_generators_repeatable():
+    utils.set_seed(123)
+    a = (np.random.rand(), torch.rand(3))
+    utils.set_seed(123)
+    b = (np.random.rand(), torch.rand(3))
+    assert a[0] == b[0] and torch.equal(a[1], b[1])
+    with pytest.raises(TypeError):
+        utils.set_seed("7")
+
+
+def test_get_device_cpu_and_unavailable(monkeypatch):
+    assert utils.get_device("cpu").type == "cpu"
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    assert utils.get_device().type == "cpu"
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA"):
+            utils.get_device("cuda")
+
+
+def test_count_parameters():
+    m = torch.nn.Linear(3, 2)  # 3*2 + 2
+    assert utils.count_parameters(m) == 8
+    m.bias.requires_grad_(False)
+    assert utils.count_parameters(m) == 6
+    assert utils.count_parameters(m, trainable_only=False) == 8
+
+
+def test_timer_measures_elapsed_time():
+    with utils.Timer() as t:
+        time.sleep(0.05)
+    assert 0.04 < t.seconds < 1.0
+
+
+def test_audio_player_checks_input():
+    player = notebook.audio_player(torch.zeros(800), 8000)
+    assert "audio" in player._repr_html_()
+    with pytest.raises(ValueError, match="mono"):
+        notebook.audio_player(torch.zeros(2, 800), 8000)
+    with pytest.raises(ValueError, match="under"):
+        notebook.audio_player(torch.zeros(8000 * 20), 8000)
+    with pytest.raises(ValueError, match="peak"):
+        notebook.audio_player(torch.full((800,), 2.0), 8000)
+
+
+def test_is_colab_false_here():
+    assert notebook.is_colab() is False
