@@ -45,3 +45,54 @@ def test_metrics_reject_mismatched_shapes():
         metrics.snr(torch.zeros(10), torch.zeros(11))
     with pytest.raises(ValueError, match="same shape"):
         metrics.si_sdr(torch.zeros(2, 10), torch.zeros(10))
+
+
+# ---------------------------------------------------------------- generative-model metrics
+
+
+def test_mode_coverage_counts_modes_and_quality():
+    from course_lib.data import ring_mixture
+
+    real, centers = ring_mixture(2500, std=0.01, seed=0)
+    modes, hq, counts = metrics.mode_coverage(real, centers, std=0.01)
+    assert modes == 8 and hq > 0.98 and counts.sum() == round(hq * 2500)
+    collapsed = centers[0] + 0.01 * torch.randn(2500, 2, generator=torch.Generator().manual_seed(0))
+    assert metrics.mode_coverage(collapsed, centers, std=0.01)[0] == 1
+    far = torch.zeros(2500, 2)  # the centre of the ring is 1 away from every mode
+    assert metrics.mode_coverage(far, centers, std=0.01)[:2] == (0, 0.0)
+
+
+def test_frechet_distance_closed_form():
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(20000, 3, generator=g, dtype=torch.float64)
+    b = 2 * torch.randn(20000, 3, generator=g, dtype=torch.float64) + 1
+    # N(0, I) vs N(1, 4I) in 3-D: |mu|^2 = 3, trace term 3 * (1 + 4 - 2*2) = 3 -> 6
+    assert metrics.frechet_distance(a, b) == pytest.approx(6.0, rel=0.05)
+    assert metrics.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_precision_recall_detects_quality_and_coverage():
+    g = torch.Generator().manual_seed(0)
+    real = torch.randn(1000, 2, generator=g)
+    same = torch.randn(1000, 2, generator=g)
+    p, r = metrics.precision_recall(real, same)
+    assert p > 0.9 and r > 0.9
+    half = real[real[:, 0] > 0] + 0.01 * torch.randn((real[:, 0] > 0).sum(), 2, generator=g)
+    p, r = metrics.precision_recall(real, half)
+    assert p > 0.9 and r < 0.65  # good samples, half the data missed
+    p, r = metrics.precision_recall(real, real + 10)
+    assert p == 0.0 and r == 0.0
+
+
+def test_digit_classifier_is_accurate_and_gives_features():
+    from course_lib.data import load_digits_images
+
+    model = metrics.train_digit_classifier(seed=0, epochs=15)
+    d = load_digits_images()
+    with torch.no_grad():
+        acc = (model(d.x_test).argmax(1) == d.y_test).float().mean().item()
+        feats = model.features(d.x_test[:5])
+    assert acc > 0.95, acc
+    assert feats.shape == (5, 64)
+    with pytest.raises(ValueError, match=r"\(B, 1, 8, 8\)"):
+        model.features(torch.zeros(5, 64))
