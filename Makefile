@@ -14,8 +14,13 @@ TORCH_PIP_ARGS ?=
 NOTEBOOKS := $(shell find chapters -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
 export TQDM_DISABLE ?= 1
 export PYTHONHASHSEED ?= 0
+# The course's models are small: one BLAS/OpenMP thread per process avoids thread-pool spinning,
+# and the test steps use both cores with two worker processes instead (pytest-xdist).
+export OMP_NUM_THREADS ?= 1
+WORKERS ?= 2
 
 .PHONY: setup book test lint unit nbval pairs build execute sync clean timed
+.PHONY: assignments student-notebooks colab browser browser-deps pin-colab results-page
 
 setup: $(STAMP)
 
@@ -39,7 +44,7 @@ book: $(STAMP)
 # ---- make test: every step timed -------------------------------------------------
 test: $(STAMP)
 	@start=$$(date +%s); \
-	for step in lint unit nbval pairs build; do \
+	for step in lint unit nbval pairs build $(CLASSROOM_STEPS); do \
 	  t0=$$(date +%s); echo "=== $$step ==="; \
 	  $(MAKE) --no-print-directory $$step; \
 	  echo "=== $$step: $$(( $$(date +%s) - t0 )) s ==="; \
@@ -51,10 +56,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check course_lib tests benchmarks
 
 unit: $(STAMP)
-	$(PY) -m pytest tests -q
+	$(PY) -m pytest tests -q -n $(WORKERS)
 
 nbval: $(STAMP)
-	$(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
+	$(PY) -m pytest -n $(WORKERS) --dist loadscope --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
 	  --nbval-sanitize-with chapters/nbval_sanitize.cfg \
 	  --durations=0 -p no:cacheprovider $(NOTEBOOKS)
 
@@ -84,3 +89,60 @@ sync: $(STAMP)
 
 clean:
 	rm -rf _build .pytest_cache
+
+# ---- Classroom, Colab and website (issue 9): steps of `make test` after `build` ----------
+CLASSROOM_STEPS ?= assignments colab browser
+BROWSER_NPM := _build/browser/npm
+# The CDN packages the built pages load, installed locally for the offline browser test.
+BROWSER_NPM_PACKAGES := mathjax@3.2.2 requirejs@2.3.4 @jupyter-widgets/html-manager@1.0.6
+
+# Student notebooks up to date; every instructor notebook 100 %, every student one 0 %
+# (graded in subprocesses, exactly as `python -m course_lib.grading FOLDER` does for a teacher).
+assignments: $(STAMP)
+	$(PY) -m course_lib.assignments build --check
+	$(PY) -m course_lib.assignments selftest
+
+# Regenerate the student notebooks after editing an instructor notebook (assignments/*.py).
+student-notebooks: $(STAMP)
+	$(BIN)/jupytext --sync --quiet assignments/*.ipynb
+	$(PY) -m course_lib.assignments build
+
+# A Colab-like venv (cached under /tmp, keyed on pyproject.toml) runs the setup notebook and the
+# fastest notebook of every chapter, after their first cell installed course_lib.
+colab: $(STAMP)
+	COURSE_COLAB_SIM=1 $(PY) -m pytest tests/test_colab.py -k simulation -q -s -p no:cacheprovider
+
+# Regenerate the Results appendix from benchmarks/results/*.md (a unit test checks it is current).
+results-page: $(STAMP)
+	$(PY) -m course_lib.results
+
+# Rewrite the Colab install line of every notebook to course_lib.notebook.COLAB_INSTALL_SPEC.
+pin-colab: $(STAMP)
+	$(PY) -m course_lib.assignments pin-colab
+
+# Headless Chromium over the built site (run `make build` first). Installs Debian's chromium
+# and chromium-driver when missing (needs root and apt-get), and the CDN packages from npm.
+browser-deps:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium and chromium-driver (Debian)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  fi; \
+	fi
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v npm >/dev/null \
+	  && [ ! -f $(BROWSER_NPM)/.installed ]; then \
+	  mkdir -p $(BROWSER_NPM)/node_modules && cd $(BROWSER_NPM) && \
+	  for p in $(BROWSER_NPM_PACKAGES); do \
+	    tgz=$$(npm pack --silent "$$p" 2>/dev/null | tail -1); name=$${p%@*}; \
+	    mkdir -p "node_modules/$$name" && tar -xzf "$$tgz" -C "node_modules/$$name" --strip-components=1 && rm "$$tgz"; \
+	  done && touch .installed; \
+	fi
+
+browser: $(STAMP) browser-deps
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v npm >/dev/null; then \
+	  echo "SKIPPED browser test: chromium, chromium-driver or npm missing and apt-get unavailable (not root?)"; \
+	else \
+	  test -f _build/html/index.html || $(MAKE) --no-print-directory build; \
+	  COURSE_BROWSER_TEST=1 $(PY) -m pytest tests/test_website.py -q -p no:cacheprovider; \
+	  echo "screenshots: $(CURDIR)/_build/browser/screenshots/"; \
+	fi

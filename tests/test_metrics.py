@@ -54,12 +54,13 @@ def test_mode_coverage_counts_modes_and_quality():
     from course_lib.data import ring_mixture
 
     real, centers = ring_mixture(2500, std=0.01, seed=0)
-    modes, hq, counts = metrics.mode_coverage(real, centers, std=0.01)
-    assert modes == 8 and hq > 0.98 and counts.sum() == round(hq * 2500)
+    modes, hq = metrics.mode_coverage(real, centers, std=0.01)
+    counts, good = metrics.mode_counts(real, centers, std=0.01)
+    assert modes == 8 and hq > 0.98 and counts.sum() == good.sum() == round(hq * 2500)
     collapsed = centers[0] + 0.01 * torch.randn(2500, 2, generator=torch.Generator().manual_seed(0))
     assert metrics.mode_coverage(collapsed, centers, std=0.01)[0] == 1
     far = torch.zeros(2500, 2)  # the centre of the ring is 1 away from every mode
-    assert metrics.mode_coverage(far, centers, std=0.01)[:2] == (0, 0.0)
+    assert metrics.mode_coverage(far, centers, std=0.01) == (0, 0.0)
 
 
 def test_frechet_distance_closed_form():
@@ -96,3 +97,19 @@ def test_digit_classifier_is_accurate_and_gives_features():
     assert feats.shape == (5, 64)
     with pytest.raises(ValueError, match=r"\(B, 1, 8, 8\)"):
         model.features(torch.zeros(5, 64))
+
+
+def test_frechet_distance_matches_scipy_sqrtm_on_small_case():
+    import numpy as np
+    from scipy import linalg
+
+    g = torch.Generator().manual_seed(1)
+    a = torch.randn(50, 4, generator=g, dtype=torch.float64)
+    b = torch.randn(60, 4, generator=g, dtype=torch.float64) @ torch.randn(
+        4, 4, generator=g, dtype=torch.float64
+    )
+    mu_a, mu_b = a.mean(0).numpy(), b.mean(0).numpy()
+    cov_a, cov_b = np.cov(a.numpy().T), np.cov(b.numpy().T)
+    covmean = linalg.sqrtm(cov_a @ cov_b).real  # the usual (non-symmetric) FID formula
+    want = ((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * covmean)
+    assert metrics.frechet_distance(a, b) == pytest.approx(want, rel=1e-6)
