@@ -1,0 +1,492 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # GAN foundations: the game, the optimal discriminator and the training loop
+#
+# A generative adversarial network (GAN) {cite}`goodfellow2014gan` learns to *sample* from a
+# data distribution without ever writing down its density. Two networks play a game: a
+# generator turns noise into samples, a discriminator tries to tell them from real data.
+#
+# **Learning goals.** After this notebook you can
+# - write the value function V(D, G) in full and say what each player does with it;
+# - derive the optimal discriminator D\* = p_data / (p_data + p_g), and *check* it numerically;
+# - explain why the generator is trained with the non-saturating loss, from a plot of gradients;
+# - compute GAN losses from logits (BCE-with-logits) and write a correct training loop:
+#   two optimizers, `detach`, train/eval modes;
+# - recognise the broken patterns that circulate in GAN tutorials.
+#
+# ## The first cell of every notebook
+
+# %%
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywidgets
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q",
+         "course_lib @ git+https://github.com/dgm-seq-audio/course@v0.1.0"],
+        check=True,
+    )
+
+# %%
+import math
+
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course_lib import gan
+from course_lib.utils import set_seed
+
+set_seed(0)
+
+# %% [markdown]
+# ## Counterfeiters and police, then the real thing
+#
+# The usual picture: the generator G is a counterfeiter printing banknotes, the discriminator
+# D is the police checking them. The police learn from real notes and from seized fakes; the
+# counterfeiter learns only from the police's verdicts. If both keep improving, the fakes end
+# up indistinguishable from real notes.
+#
+# The picture hides what is actually optimised. With noise z ~ p_z (a standard Gaussian
+# here), a generator G(z) and a discriminator D(x) ∈ (0, 1) that outputs the probability
+# that x is real, the **value function** is
+#
+# $$
+# V(D, G) = \mathbb{E}_{x \sim p_\text{data}}\big[\log D(x)\big]
+#         + \mathbb{E}_{z \sim p_z}\big[\log\big(1 - D(G(z))\big)\big],
+# \qquad \min_G \max_D V(D, G).
+# $$
+#
+# The discriminator **maximises** V: log D(x) on real data *plus* log(1 − D(G(z))) on fakes,
+# i.e. it is a binary classifier with label 1 for real and 0 for fake, trained with
+# cross-entropy. The generator minimises the same V; only the second term depends on it.
+# Neither network is shown "the right answer" for a given z: the generator never sees a
+# real sample, only D's verdict.
+#
+# ## The optimal discriminator
+#
+# Fix G, and write p_g for the density of G(z). Then
+# $V = \int p_\text{data}(x)\log D(x) + p_g(x)\log(1 - D(x))\,dx$. For each x the integrand
+# has the form $a \log y + b \log(1-y)$ with $a, b \ge 0$, whose derivative
+# $a/y - b/(1-y)$ vanishes at $y = a/(a+b)$, a maximum. Hence
+#
+# $$
+# D^*(x) = \frac{p_\text{data}(x)}{p_\text{data}(x) + p_g(x)}.
+# $$
+#
+# Substituting D\* back gives
+#
+# $$
+# V(D^*, G) = -\log 4 + 2\,\mathrm{JSD}(p_\text{data} \,\|\, p_g),
+# $$
+#
+# with the Jensen–Shannon divergence
+# $\mathrm{JSD}(p\|q) = \tfrac12 \mathrm{KL}(p\|m) + \tfrac12 \mathrm{KL}(q\|m)$,
+# $m = \tfrac12(p+q)$. So *against an optimal discriminator* the generator minimises the
+# JSD, which is zero exactly when p_g = p_data; there D\* = 1/2 everywhere and V = −log 4.
+#
+# ### Checking D\* numerically
+#
+# A 1-D example: real data N(0, 1), a **fixed** "generator" that produces N(1.5, 0.7²).
+# We train a small discriminator on fresh samples of both and compare it with the formula,
+# computed by `gan.optimal_discriminator`.
+
+# %%
+p_data = torch.distributions.Normal(0.0, 1.0)
+p_g = torch.distributions.Normal(1.5, 0.7)
+
+torch.manual_seed(0)
+disc = nn.Sequential(
+    nn.Linear(1, 32), nn.LeakyReLU(0.2), nn.Linear(32, 32), nn.LeakyReLU(0.2), nn.Linear(32, 1)
+)
+opt = torch.optim.Adam(disc.parameters(), lr=3e-3)
+for _ in range(400):
+    real = p_data.sample((256, 1))
+    fake = p_g.sample((256, 1))
+    loss = gan.d_loss_bce(disc(real), disc(fake))  # logits in, BCE out
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+x = torch.linspace(-3, 4, 281).unsqueeze(1)
+with torch.no_grad():
+    d_trained = torch.sigmoid(disc(x)).squeeze(1)
+d_star = gan.optimal_discriminator(p_data.log_prob(x).exp(), p_g.log_prob(x).exp()).squeeze(1)
+
+fig, ax = plt.subplots(figsize=(7, 3.2))
+ax.plot(x, p_data.log_prob(x).exp(), "k:", label="p_data = N(0, 1)")
+ax.plot(x, p_g.log_prob(x).exp(), "C1:", label="p_g = N(1.5, 0.7²)")
+ax.plot(x, d_star, "C0", lw=3, alpha=0.5, label="D* = p_data / (p_data + p_g)")
+ax.plot(x, d_trained, "C3--", label="trained D (400 steps)")
+ax.set(xlabel="x", ylabel="density / probability real", title="Trained discriminator vs the formula")
+ax.legend(fontsize=8)
+plt.show()
+
+# compare where either distribution has mass (outside, D is extrapolating)
+mask = (p_data.log_prob(x).exp() + p_g.log_prob(x).exp()).squeeze(1) > 0.05
+err = (d_trained - d_star)[mask].abs()
+print(f"|D - D*| on the support: mean {err.mean():.3f}, max {err.max():.3f}")
+assert err.mean() < 0.05, "the trained discriminator should match D* where the data live"
+
+# %% [markdown]
+# The trained discriminator lands on the formula where there is data to learn from; in the
+# tails, where almost no samples fall, it extrapolates.
+#
+# The Jensen–Shannon link can be checked the same way: estimate V(D, G) with the trained D on
+# fresh samples and compare with −log 4 + 2 JSD, the JSD integrated numerically on a grid.
+
+# %%
+with torch.no_grad():
+    real, fake = p_data.sample((100_000, 1)), p_g.sample((100_000, 1))
+    v_trained = (F.logsigmoid(disc(real)).mean() + F.logsigmoid(-disc(fake)).mean()).item()
+grid = torch.linspace(-10, 10, 200_001, dtype=torch.float64)
+pd_, pg_ = p_data.log_prob(grid).exp(), p_g.log_prob(grid).exp()
+m_ = (pd_ + pg_) / 2
+dx = float(grid[1] - grid[0])
+jsd = 0.5 * (torch.xlogy(pd_, pd_ / m_).sum() + torch.xlogy(pg_, pg_ / m_).sum()).item() * dx
+v_theory = -math.log(4) + 2 * jsd
+print(f"V(trained D, G) = {v_trained:.4f}   -log 4 + 2 JSD = {v_theory:.4f}  (JSD = {jsd:.4f} nats)")
+assert abs(v_trained - v_theory) < 0.02
+
+# %% [markdown]
+# The trained D reaches (up to a small deficit: no discriminator beats D\*) the value that
+# the theory predicts.
+#
+# ## Saturating vs non-saturating generator loss
+#
+# Minimising $\mathbb{E}\log(1 - D(G(z)))$ (the **saturating** loss, straight from V) has a
+# problem early in training: fakes are bad, D rejects them, D(G(z)) ≈ 0, and the loss is flat
+# there. Goodfellow et al. {cite}`goodfellow2014gan` propose the **non-saturating** loss
+# $-\mathbb{E}\log D(G(z))$: same fixed point, but steep where D rejects the fakes. With the
+# logit $l$ (so $D = \sigma(l)$) the gradients are
+#
+# $$
+# \frac{\partial}{\partial l}\log(1-\sigma(l)) = -\sigma(l) = -D,
+# \qquad
+# \frac{\partial}{\partial l}\big(-\log\sigma(l)\big) = -(1-\sigma(l)) = -(1-D).
+# $$
+#
+# The library's loss functions, differentiated by autograd:
+
+# %%
+logits = torch.linspace(-8, 8, 401, requires_grad=True)
+(grad_sat,) = torch.autograd.grad(gan.g_loss_saturating(logits) * len(logits), logits)
+(grad_ns,) = torch.autograd.grad(gan.g_loss_nonsaturating(logits) * len(logits), logits)
+d_fake = torch.sigmoid(logits.detach())
+
+fig, ax = plt.subplots(figsize=(6, 3.2))
+ax.plot(d_fake, grad_sat.abs(), label="saturating: log(1 - D(G(z)))")
+ax.plot(d_fake, grad_ns.abs(), label="non-saturating: -log D(G(z))")
+ax.set(xlabel="D(G(z)) (discriminator's probability that the fake is real)",
+       ylabel="|dL_G / d logit|", title="Generator gradient per sample")
+ax.legend()
+plt.show()
+i = 0  # most confidently rejected fake on the grid
+print(f"at D(G(z)) = {d_fake[i]:.1e}: saturating |grad| = {grad_sat[i].abs():.1e}, "
+      f"non-saturating |grad| = {grad_ns[i].abs():.3f}")
+assert grad_sat[i].abs() < 1e-3 < 0.99 < grad_ns[i].abs()
+
+# %% [markdown]
+# ## BCE-with-logits in code
+#
+# The discriminator network outputs a **logit** (no sigmoid layer), and every loss uses the
+# stable identities $\log\sigma(l) = -\mathrm{softplus}(-l)$ and
+# $\log(1 - \sigma(l)) = -\mathrm{softplus}(l)$, which is what
+# `F.binary_cross_entropy_with_logits` does inside `gan.d_loss_bce`. Putting a sigmoid in the
+# network and taking logs afterwards rounds to log(0) for confident outputs:
+
+# %%
+lg = torch.tensor([-120.0, -20.0, 0.0, 20.0])
+naive = -torch.log(1 - torch.sigmoid(lg))  # loss of a *fake* with logit lg
+stable = F.binary_cross_entropy_with_logits(lg, torch.zeros_like(lg), reduction="none")
+print("logit                 ", lg.tolist())
+print("naive  -log(1-sigmoid)", naive.tolist())
+print("stable softplus       ", stable.tolist())
+assert torch.isinf(naive[-1]) and torch.isfinite(stable).all()
+
+# %% [markdown]
+# ## A minimal, correct training loop
+#
+# Target: real data N(2, 0.5²) in 1-D; the generator maps z ~ N(0, 1) through a small MLP.
+# Read the loop line by line: it is the whole algorithm.
+#
+# 1. **Two optimizers**, one per network, each given only its own network's parameters.
+# 2. **Discriminator step**: real batch and a fake batch; the fakes are `detach`ed, so the
+#    discriminator's loss cannot reach the generator.
+# 3. **Generator step**: fresh fakes, *not* detached: the gradient flows through D into G.
+#    Only G's optimizer steps; D's gradients filled by this backward pass are cleared by
+#    `opt_d.zero_grad()` before D's next step.
+# 4. Both networks in **train mode** while training, **eval mode** when sampling (matters for
+#    batch norm and dropout, as in the DCGAN later).
+
+# %%
+torch.manual_seed(0)
+G = nn.Sequential(nn.Linear(1, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 1))
+D = nn.Sequential(
+    nn.Linear(1, 32), nn.LeakyReLU(0.2), nn.Linear(32, 32), nn.LeakyReLU(0.2), nn.Linear(32, 1)
+)
+opt_g = torch.optim.Adam(G.parameters(), lr=1e-3, betas=(0.5, 0.999))
+opt_d = torch.optim.Adam(D.parameters(), lr=1e-3, betas=(0.5, 0.999))
+target = torch.distributions.Normal(2.0, 0.5)
+
+G.train()
+D.train()
+for _ in range(800):
+    # discriminator: maximise log D(x) + log(1 - D(G(z)))
+    real = target.sample((256, 1))
+    fake = G(torch.randn(256, 1)).detach()  # (256, 1); no gradient into G
+    loss_d = gan.d_loss_bce(D(real), D(fake))
+    opt_d.zero_grad()
+    loss_d.backward()
+    opt_d.step()
+    # generator: non-saturating loss -log D(G(z)) on fresh noise
+    loss_g = gan.g_loss_nonsaturating(D(G(torch.randn(256, 1))))
+    opt_g.zero_grad()
+    loss_g.backward()
+    opt_g.step()
+
+G.eval()
+with torch.no_grad():
+    samples = G(torch.randn(20_000, 1)).squeeze(1)
+print(f"generated: mean {samples.mean():.3f}, std {samples.std():.3f}  (target 2.000, 0.500); "
+      f"final D loss {loss_d.item():.3f} (2 log 2 = {2 * math.log(2):.3f} at equilibrium)")
+# the location is learned; the spread is often too narrow after short training (next notebook)
+assert abs(samples.mean() - 2.0) < 0.2 and 0.1 < samples.std() < 0.8
+
+# %% [markdown]
+# The same loop lives in the library as `course_lib.gan.train_gan`, with the stabilisers of
+# the next notebook as options (`GANTrainConfig`). Later chapters call it instead of
+# re-typing the loop:
+
+# %%
+cfg = gan.MLPConfig(data_dim=1, latent_dim=1, g_hidden=32, g_layers=2, d_hidden=32, d_layers=2)
+torch.manual_seed(0)
+G2, D2 = gan.MLPGenerator(cfg), gan.MLPDiscriminator(cfg)
+data = target.sample((20_000, 1))
+hist = gan.train_gan(G2, D2, data, gan.GANTrainConfig(steps=800, batch_size=256))
+s2 = gan.sample(G2, 20_000, seed=1).squeeze(1)
+print(f"train_gan: mean {s2.mean():.3f}, std {s2.std():.3f} in {hist.seconds:.1f} s wall")
+assert abs(s2.mean() - 2.0) < 0.2 and 0.1 < s2.std() < 0.8
+
+fig, ax = plt.subplots(figsize=(6, 3))
+bins = torch.linspace(0, 4, 81)
+ax.hist(data.squeeze(1), bins=bins, density=True, alpha=0.4, label="real N(2, 0.5²)")
+ax.hist(s2, bins=bins, density=True, histtype="step", lw=2, label="generated (train_gan)")
+ax.set(xlabel="x", ylabel="density", title="1-D GAN after 800 steps")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# ## Common pitfalls
+#
+# Each box corrects a claim or a code pattern found in circulating GAN write-ups, with
+# evidence you can run.
+#
+# :::{admonition} A discriminator trained on one label only learns nothing
+# :class: warning
+# Some tutorials feed the discriminator only real samples labelled 1 (or only fakes labelled 0).
+# A classifier that only ever sees one class learns to answer "real": its loss goes to zero,
+# it accepts fakes of the wrong shape as readily as real data, and its verdict carries no
+# information for the generator.
+# :::
+
+# %%
+torch.manual_seed(0)
+D_bad = nn.Sequential(nn.Linear(1, 32), nn.LeakyReLU(0.2), nn.Linear(32, 1))
+opt_bad = torch.optim.Adam(D_bad.parameters(), lr=1e-2)
+for _ in range(200):
+    logit_real = D_bad(target.sample((256, 1)))
+    loss = F.binary_cross_entropy_with_logits(logit_real, torch.ones_like(logit_real))  # real only
+    opt_bad.zero_grad()
+    loss.backward()
+    opt_bad.step()
+with torch.no_grad():
+    wrong_fakes = 1 + 2 * torch.rand(1000, 1)  # uniform on [1, 3]: the wrong shape, not N(2, 0.5²)
+    p_fake = torch.sigmoid(D_bad(wrong_fakes)).mean().item()
+print(f"loss {loss.item():.2e}; D says P(real) = {p_fake:.3f} on average for the uniform fakes")
+assert p_fake > 0.99
+
+# %% [markdown]
+# :::{admonition} Sigmoid outputs fed to a loss that expects logits
+# :class: warning
+# `BCEWithLogitsLoss` / `from_logits=True` apply the sigmoid themselves. Feeding them a
+# probability applies it twice: a perfectly confident discriminator then still has loss
+# above log(1 + e^{-1}) ≈ 0.31, and the gradients are squashed. Below, the gradient of the
+# real-sample loss with respect to the network's raw score, correct vs double sigmoid.
+# :::
+
+# %%
+raw = torch.tensor([-6.0, -2.0, 0.0, 2.0, 6.0], requires_grad=True)
+ones = torch.ones_like(raw)
+(g_right,) = torch.autograd.grad(F.binary_cross_entropy_with_logits(raw, ones, reduction="sum"), raw)
+wrong = F.binary_cross_entropy_with_logits(torch.sigmoid(raw), ones, reduction="sum")
+(g_wrong,) = torch.autograd.grad(wrong, raw)
+loss_wrong = F.binary_cross_entropy_with_logits(torch.sigmoid(torch.tensor(50.0)), torch.tensor(1.0))
+print("score             ", raw.tolist())
+print("grad, logits in   ", [round(v, 4) for v in g_right.tolist()])
+print("grad, sigmoid in  ", [round(v, 4) for v in g_wrong.tolist()])
+print(f"loss of a certain, correct D with the double sigmoid: {loss_wrong:.3f}")
+assert (g_wrong.abs() < g_right.abs()).all() and loss_wrong > 0.3
+
+# %% [markdown]
+# :::{admonition} The discriminator maximises log D(x) + log(1 − D(G(z)))
+# :class: warning
+# It does **not** "maximise the probability of generated samples": it pushes D(G(z)) *down*
+# (fakes labelled 0) and D(x) up. Only the generator wants D(G(z)) high. In the first loop
+# above, `d_loss_bce(D(real), D(fake))` is exactly −V for the batch.
+# :::
+#
+# :::{admonition} A generator is not an encoder plus a decoder, and does not minimise MSE to real samples
+# :class: warning
+# The generator has no encoder: it maps noise to data and learns only through D's verdict.
+# Training it to minimise a squared error to real samples (with no pairing between z and x)
+# has a known optimum: output the **mean** of the data for every z, a complete collapse. On a
+# two-mode target:
+# :::
+
+# %%
+torch.manual_seed(0)
+two_modes = torch.cat([torch.randn(4000, 1) * 0.1 - 2, torch.randn(4000, 1) * 0.1 + 2])
+G_mse = nn.Sequential(nn.Linear(1, 32), nn.ReLU(), nn.Linear(32, 1))
+opt_mse = torch.optim.Adam(G_mse.parameters(), lr=1e-2)
+for _ in range(300):
+    x_real = two_modes[torch.randint(len(two_modes), (256,))]
+    loss = F.mse_loss(G_mse(torch.randn(256, 1)), x_real)  # "distance to real samples"
+    opt_mse.zero_grad()
+    loss.backward()
+    opt_mse.step()
+with torch.no_grad():
+    out = G_mse(torch.randn(5000, 1))
+print(f"data modes at -2 and +2; MSE-trained generator: mean {out.mean():.2f}, std {out.std():.2f}")
+assert out.abs().mean() < 0.5 and out.std() < 0.5  # sits between the modes, no spread
+
+# %% [markdown]
+# :::{admonition} ReLU alone does not cure the generator's vanishing gradient
+# :class: warning
+# The vanishing gradient of the saturating loss is a property of the *loss*: its derivative
+# with respect to D's logit is −D(G(z)), whatever activations the generator uses (the plot
+# above). The non-saturating loss, or a Wasserstein critic (next notebook), fixes it. The
+# straight-through estimator is a trick for back-propagating through *discrete* samples (text,
+# see the sequence-GAN chapters), not a general stabiliser.
+# :::
+#
+# :::{admonition} GANs have no recurrent connections
+# :class: warning
+# A GAN is a training scheme, not an architecture. The networks here are feed-forward; a
+# sequence GAN may *use* a recurrent generator, but nothing in the adversarial game is
+# recurrent, and GANs are not trained "with WaveNet's recurrence" (WaveNet is an
+# autoregressive likelihood model, trained by maximum likelihood).
+# :::
+#
+# :::{admonition} Broken code patterns
+# :class: warning
+# - `nn.Linear` (Keras `Dense`) applied to a 4-D tensor does not flatten it: it acts on the
+#   last axis only. Flatten first (`nn.Flatten()`), as `DCGANDiscriminator` does.
+# - A transposed convolution needs its number of output filters: `nn.ConvTranspose2d(in, out,
+#   kernel)`; leaving it out is an error, not a default.
+# - Losses are computed on a batch's outputs, `loss(D(x_batch))`, not on a model object or a
+#   symbolic graph.
+# - A GAN has exactly two optimizers, one per network. A single optimizer over both networks
+#   would let the generator's loss also move D, *helping* the counterfeiter; an extra "third
+#   optimizer" in some scripts is simply undefined.
+# :::
+
+# %%
+lin = nn.Linear(8, 4)
+shape = tuple(lin(torch.zeros(2, 3, 5, 8)).shape)
+print("Linear(8, 4) on a (2, 3, 5, 8) tensor ->", shape, "(last axis only)")
+try:
+    nn.ConvTranspose2d(16, kernel_size=4)
+except TypeError as e:
+    print("ConvTranspose2d without filters:", type(e).__name__)
+try:
+    gan.g_loss_nonsaturating(D)  # a model, not a batch of logits
+except (TypeError, RuntimeError) as e:
+    print("loss of a model object:", type(e).__name__)
+
+# one optimizer over both networks: the generator's step moves D towards calling fakes real
+torch.manual_seed(0)
+G3, D3 = gan.MLPGenerator(cfg), gan.MLPDiscriminator(cfg)
+both = torch.optim.SGD(list(G3.parameters()) + list(D3.parameters()), lr=0.1)
+z = torch.randn(512, 1)
+with torch.no_grad():
+    fixed_fakes = G3(z)  # measure D on these same fakes before and after
+before = torch.sigmoid(D3(fixed_fakes)).mean().item()
+loss = gan.g_loss_nonsaturating(D3(G3(z)))
+both.zero_grad()
+loss.backward()
+both.step()
+after = torch.sigmoid(D3(fixed_fakes)).mean().item()
+print(f"shared optimizer: D's P(real) on the same fakes {before:.3f} -> {after:.3f} after one G step")
+assert after > before  # the generator's loss taught D to accept fakes
+
+# %% [markdown]
+# ## Summary
+#
+# - V(D, G) = E log D(x) + E log(1 − D(G(z))); D maximises it, G minimises it.
+# - For a fixed G the best discriminator is D\* = p_data / (p_data + p_g) (checked above), and
+#   against D\* the generator minimises 2 JSD − log 4.
+# - Train G with the non-saturating loss −log D(G(z)); its gradient does not vanish when the
+#   fakes are rejected.
+# - Networks output logits; losses use BCE-with-logits. Two optimizers, `detach` in the
+#   discriminator step, eval mode for sampling. `course_lib.gan.train_gan` is that loop.
+#
+# ## Exercises
+#
+# ```{exercise} D* for two Gaussians
+# :label: ex-gan-dstar
+# For p_data = N(0, 1) and p_g = N(μ, 1), show that the optimal discriminator's logit
+# log(D\*/(1 − D\*)) is a linear function of x. What does that say about the architecture a
+# discriminator needs here? Check it with a single `nn.Linear(1, 1)` discriminator.
+# ```
+#
+# ```{solution} ex-gan-dstar
+# :class: dropdown
+# log D\*/(1 − D\*) = log p_data(x) − log p_g(x) = −x²/2 + (x − μ)²/2 = −μx + μ²/2: linear in
+# x. A logistic regression (one linear layer plus the sigmoid inside the BCE loss) can
+# represent D\* exactly; trained as in the first loop above it recovers slope −μ and intercept
+# μ²/2 up to sampling noise.
+# ```
+#
+# ```{exercise} The value at equilibrium
+# :label: ex-gan-equilibrium
+# Set p_g = p_data in the D\* check above and retrain the discriminator. What D and what
+# value of `d_loss_bce` do you expect, and what do you measure?
+# ```
+#
+# ```{solution} ex-gan-equilibrium
+# :class: dropdown
+# D\* = 1/2 everywhere, so the loss −V = 2 log 2 ≈ 1.386 nats. The trained D fluctuates
+# around 0.5 (it fits sampling noise), and its loss stays near 1.386, slightly below it on the
+# batches it trained on.
+# ```
+#
+# ```{exercise} Saturating loss in practice
+# :label: ex-gan-saturating
+# Rerun the minimal training loop with `gan.g_loss_saturating` and the generator started far
+# from the data (add 10 to its output). Compare the generator's progress after 800 steps
+# with the non-saturating run.
+# ```
+#
+# ```{solution} ex-gan-saturating
+# :class: dropdown
+# With the offset the discriminator quickly rejects every fake (D(G(z)) ≈ 0). The saturating
+# loss then gives the generator gradients of size about D(G(z)), so it barely moves; the
+# non-saturating loss gives gradients of size about 1 − D(G(z)) ≈ 1 and the samples travel
+# to the data. Print the generated mean every 100 steps to see it.
+# ```
