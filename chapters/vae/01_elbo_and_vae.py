@@ -1,0 +1,520 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # The ELBO and the variational autoencoder
+#
+# A variational autoencoder (VAE) {cite}`kingma2014vae,rezende2014stochastic` is a latent-variable
+# model $p_\theta(x) = \int p_\theta(x \mid z)\, p(z)\, dz$ trained together with an *inference
+# network* $q_\phi(z \mid x)$ by maximising one objective, the evidence lower bound (ELBO). This
+# notebook derives the ELBO, shows why the reparameterisation trick is needed, trains a VAE on the
+# course's 8x8 digit images, and measures an honest test log-likelihood with importance sampling
+# {cite}`burda2016iwae`.
+#
+# **Learning goals.** After this notebook you can
+# - derive the ELBO in two ways and name its two terms;
+# - compute the KL divergence between Gaussians in closed form and check it numerically;
+# - explain, with a measured variance, why VAEs use the reparameterisation trick;
+# - train a VAE with **one loss and one optimizer**, and choose a decoder likelihood that is a
+#   real probability of the data;
+# - report a test log-likelihood with the IWAE bound, next to the ELBO, and compare it with a
+#   baseline.
+
+# %%
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywidgets
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q",
+         "course_lib @ git+https://github.com/dgm-seq-audio/course@v0.1.0"],
+        check=True,
+    )
+
+# %%
+import math
+
+import matplotlib.pyplot as plt
+import torch
+
+from course_lib.data import load_digits_images
+from course_lib.utils import Timer, get_device, set_seed
+from course_lib.vae import (
+    VAE,
+    TrainConfig,
+    VAEConfig,
+    active_units,
+    bernoulli_log_prob,
+    discretized_logistic_log_prob,
+    elbo,
+    fit_pixel_gaussian,
+    gaussian_kl,
+    iwae_bound,
+    latent_grid,
+    pixel_gaussian_log_prob,
+    reparameterize,
+    show_images,
+    train_vae,
+)
+
+set_seed(0)
+device = get_device()
+data = load_digits_images()
+x_train, x_test = data.x_train.to(device), data.x_test.to(device)
+print("device:", device, "| train", tuple(x_train.shape), "| test", tuple(x_test.shape))
+print("grey levels in the data:", torch.unique(data.x_train).numel())
+
+# %% [markdown]
+# ## Latent-variable models and the intractable likelihood
+#
+# We posit an unobserved code $z \in \mathbb{R}^D$ with a simple prior $p(z) = \mathcal N(0, I)$
+# and a decoder network that turns $z$ into a distribution over images, $p_\theta(x \mid z)$. The
+# model's likelihood of an image is
+#
+# $$p_\theta(x) = \int p_\theta(x \mid z)\, p(z)\, dz .$$
+#
+# With a neural decoder this integral has no closed form, and naive Monte Carlo
+# $\frac1K\sum_k p_\theta(x \mid z_k)$, $z_k \sim p(z)$, is hopeless: almost no prior sample
+# explains a given image. The posterior $p_\theta(z \mid x) = p_\theta(x \mid z) p(z) / p_\theta(x)$
+# is intractable for the same reason. *Variational inference* replaces it by a distribution we
+# can sample and evaluate, here a diagonal Gaussian whose parameters an encoder network computes,
+# $q_\phi(z \mid x) = \mathcal N(\mu_\phi(x), \operatorname{diag}\sigma^2_\phi(x))$.
+#
+# ## The ELBO, derived twice
+#
+# **With Jensen's inequality.** For any $q$ that is positive where the integrand is,
+#
+# $$\log p_\theta(x) = \log \mathbb E_{q(z \mid x)}\!\left[\frac{p_\theta(x \mid z)\,p(z)}{q(z \mid x)}\right]
+# \;\ge\; \mathbb E_{q(z \mid x)}\!\left[\log \frac{p_\theta(x \mid z)\,p(z)}{q(z \mid x)}\right]
+# = \mathrm{ELBO}(x),$$
+#
+# because $\log$ is concave.
+#
+# **With the posterior.** Write $\log p_\theta(x) = \mathbb E_q[\log p_\theta(x)]$ and
+# $p_\theta(x) = p_\theta(x, z) / p_\theta(z \mid x)$; multiplying and dividing by $q$ inside the log,
+#
+# $$\log p_\theta(x) = \underbrace{\mathbb E_q\!\left[\log \frac{p_\theta(x, z)}{q(z \mid x)}\right]}_{\mathrm{ELBO}(x)}
+# + \underbrace{\mathrm{KL}\big(q(z \mid x)\,\|\,p_\theta(z \mid x)\big)}_{\ge 0}.$$
+#
+# The second derivation says more: the gap is exactly how far $q$ is from the true posterior.
+# Maximising the ELBO over $\phi$ pulls $q$ towards the posterior; over $\theta$ it raises the
+# likelihood. Rearranging the integrand gives the form we compute:
+#
+# $$\mathrm{ELBO}(x) = \underbrace{\mathbb E_{q(z \mid x)}[\log p_\theta(x \mid z)]}_{\text{reconstruction}}
+# \; - \; \underbrace{\mathrm{KL}\big(q(z \mid x)\,\|\,p(z)\big)}_{\text{rate}} .$$
+#
+# ## The Gaussian KL in closed form
+#
+# For $q = \mathcal N(\mu, \sigma^2)$ and $p = \mathcal N(0, 1)$, per latent dimension,
+#
+# $$\mathrm{KL}(q \,\|\, p) = \tfrac12\left(\mu^2 + \sigma^2 - \log \sigma^2 - 1\right),$$
+#
+# summed over the $D$ independent dimensions. `gaussian_kl` computes it (and the general form
+# between two Gaussians); below we check it against a Monte Carlo estimate
+# $\frac1n\sum_i [\log q(z_i) - \log p(z_i)]$, $z_i \sim q$.
+
+# %%
+mu, logvar = torch.tensor([[1.0, -0.5]]), torch.tensor([[math.log(0.3), math.log(2.0)]])
+z = reparameterize(mu, logvar, k=100_000, generator=torch.Generator().manual_seed(0))[:, 0]  # (n, 2)
+q = torch.distributions.Normal(mu[0], (0.5 * logvar[0]).exp())
+log_ratio = q.log_prob(z) - torch.distributions.Normal(0.0, 1.0).log_prob(z)  # (n, 2)
+closed = gaussian_kl(mu, logvar)[0]
+print("closed form KL per dim:", closed.numpy().round(4))
+print("Monte Carlo estimate:  ", log_ratio.mean(0).numpy().round(4),
+      "+/-", (log_ratio.std(0) / math.sqrt(len(z))).numpy().round(4))
+assert torch.allclose(closed, log_ratio.mean(0), atol=0.02)
+
+# %% [markdown]
+# ## Why the reparameterisation trick
+#
+# Training needs $\nabla_\phi \mathbb E_{q_\phi(z)}[f(z)]$, a gradient of an expectation whose
+# *distribution* depends on $\phi$. Two unbiased single-sample estimators exist:
+#
+# - the **score-function** (REINFORCE) estimator {cite}`williams1992reinforce`,
+#   $f(z)\,\nabla_\phi \log q_\phi(z)$, which needs only samples and values of $f$;
+# - the **reparameterised** estimator: write $z = \mu + \sigma \varepsilon$ with
+#   $\varepsilon \sim \mathcal N(0, 1)$ independent of $\phi$, so
+#   $\nabla_\phi \mathbb E_\varepsilon[f(\mu + \sigma\varepsilon)] = \mathbb E_\varepsilon[\nabla_\phi f(\mu + \sigma \varepsilon)]$;
+#   it uses the gradient of $f$, which the decoder provides through backpropagation.
+#
+# We measure both on $f(z) = (z - 2)^2$ with $q = \mathcal N(\mu, 1)$ at $\mu = 0$, where the
+# exact gradient is $\partial_\mu \mathbb E[f] = 2(\mu - 2) = -4$.
+
+# %%
+n = 100_000
+mu0 = torch.zeros(n, requires_grad=True)
+eps = torch.randn(n, generator=torch.Generator().manual_seed(1))
+z = mu0 + eps  # reparameterised samples, differentiable in mu
+f = (z - 2) ** 2
+(grad_rep,) = torch.autograd.grad(f.sum(), mu0)  # one gradient sample per row
+score = (z.detach() - mu0.detach())  # d/dmu log N(z; mu, 1)
+grad_sf = f.detach() * score
+for name, gsamp in [("score function", grad_sf), ("reparameterised", grad_rep)]:
+    print(f"{name:>16}: mean {gsamp.mean():7.3f}  variance of one sample {gsamp.var():8.2f}")
+ratio = grad_sf.var() / grad_rep.var()
+print(f"variance ratio: {ratio:.1f}")
+assert abs(grad_rep.mean() + 4) < 0.05 and abs(grad_sf.mean() + 4) < 0.3
+assert ratio > 5
+
+# %% [markdown]
+# Both estimators are unbiased, but a single score-function sample is far noisier, and with a
+# decoder over 64 pixels and $D$ latents the gap grows. The reparameterisation also makes the
+# ELBO a differentiable function of the encoder's outputs, so **one** backward pass through one
+# loss trains encoder and decoder together.
+#
+# ## Choosing the decoder likelihood
+#
+# The digit images have 17 grey levels. Three common choices of $p_\theta(x \mid z)$:
+#
+# - **Bernoulli with logits** (binary cross-entropy). It is a probability only for binary
+#   pixels. For grey levels the "log-likelihood" $\sum_i x_i \log p_i + (1 - x_i)\log(1 - p_i)$ is
+#   not normalised {cite}`loaizaganem2019cb`: even the best possible decoder, $p_i = x_i$, scores
+#   below zero, and the numbers are not comparable with any other model.
+# - **Gaussian** with a learned scale: a *density* over real numbers. Its values are not
+#   probabilities of the discrete pixels and can grow without bound where a pixel never varies.
+# - **Discretised logistic** {cite}`salimans2017pixelcnnpp`: a logistic distribution integrated
+#   over each grey level's bin, so the 17 probabilities sum to one. $-\log p(x)$ is then a code
+#   length in nats, comparable across models of the same discrete data. This chapter reports
+#   likelihoods with it.
+#
+# The cell measures the first two claims on the test images.
+
+# %%
+flat = x_test.flatten(1)
+best_bernoulli = bernoulli_log_prob(flat, torch.logit(flat.clamp(1e-6, 1 - 1e-6))).sum(-1)
+print(f"Bernoulli 'log-likelihood' of the test images at p = x: {best_bernoulli.mean():.1f} nats"
+      " per image (a real probability of x would give 0 here)")
+grid = torch.linspace(0, 1, 17)
+total = discretized_logistic_log_prob(grid, torch.tensor(0.3), torch.tensor(-2.0)).exp().sum()
+print(f"discretised logistic: the 17 level probabilities sum to {total:.6f}")
+assert best_bernoulli.mean() < -5 and abs(total - 1) < 1e-5
+
+# %% [markdown]
+# ## Training a VAE: one loss, one optimizer
+#
+# `VAE` has an MLP encoder returning $(\mu, \log\sigma^2)$ and an MLP decoder returning the
+# location and log-scale of a discretised logistic per pixel. `elbo` computes, for a batch, one
+# reparameterised sample $z = \mu + \sigma \odot \varepsilon$, the reconstruction term
+# $\log p_\theta(x \mid z)$ and the closed-form KL; `train_vae` minimises $-\mathrm{ELBO}$ with a
+# single Adam optimizer over all parameters.
+
+# %%
+cfg = VAEConfig(z_dim=8, hidden=128, likelihood="dlogistic")
+train_cfg = TrainConfig(epochs=80, batch_size=128, lr=2e-3)
+set_seed(0)
+vae = VAE(cfg).to(device)
+with Timer() as t_vae:
+    hist = train_vae(vae, x_train, train_cfg, seed=0)
+with torch.no_grad():
+    test_terms = elbo(vae, x_test, generator=torch.Generator(device=device).manual_seed(0))
+print(f"trained in {t_vae}; final train ELBO {hist['elbo'][-1]:.1f} nats/image")
+print(f"test ELBO {test_terms.elbo.mean():.1f} = reconstruction {test_terms.rec.mean():.1f}"
+      f" - KL {test_terms.kl.mean():.1f} nats/image")
+assert test_terms.elbo.mean() > -100  # an untrained model scores about -200
+
+# %%
+fig, ax = plt.subplots(1, 2, figsize=(9, 3))
+ax[0].plot(hist["elbo"])
+ax[0].set(xlabel="epoch", ylabel="train ELBO (nats / image)", title="ELBO")
+ax[1].plot(hist["kl"], label="KL (rate)")
+ax[1].plot([-r for r in hist["rec"]], label="-reconstruction (distortion)")
+ax[1].set(xlabel="epoch", ylabel="nats / image", title="the two terms", yscale="log")
+ax[1].legend()
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Reconstructions (the mean of $p(x \mid z = \mu(x))$) and samples from the prior. The samples
+# on the right are *drawn* from the decoder's distribution, pixel noise included; the middle
+# panel shows the decoder's mean $\mathbb E[x \mid z]$ for prior draws $z$, the smooth "typical"
+# image, which is what most VAE figures show.
+
+# %%
+g = torch.Generator(device=device).manual_seed(0)
+fig, ax = plt.subplots(1, 4, figsize=(12, 3.4))
+show_images(ax[0], x_test[:24].cpu(), 6, "test images")
+show_images(ax[1], vae.reconstruct(x_test[:24]).cpu(), 6, "reconstructions")
+show_images(ax[2], vae.sample(24, generator=g, mean=True).cpu(), 6, "prior samples: E[x|z]")
+show_images(ax[3], vae.sample(24, generator=g).cpu(), 6, "prior samples: x ~ p(x|z)")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## An honest test log-likelihood: the IWAE bound
+#
+# The ELBO is only a lower bound. Importance sampling with $q$ as proposal gives a tighter one
+# {cite}`burda2016iwae`:
+#
+# $$\mathcal L_K(x) = \mathbb E_{z_{1..K} \sim q}\left[\log \frac1K \sum_{k=1}^K
+# \frac{p_\theta(x \mid z_k)\,p(z_k)}{q(z_k \mid x)}\right], \qquad
+# \mathrm{ELBO} = \mathcal L_1 \le \mathcal L_K \le \mathcal L_{K+1} \le \log p_\theta(x),$$
+#
+# and $\mathcal L_K \to \log p_\theta(x)$ as $K \to \infty$. `iwae_bound` evaluates it in chunks
+# of samples with a running log-sum-exp, so $K = 1000$ on all 360 test images fits in memory.
+#
+# As a baseline we fit independent discretised Gaussians to each pixel (mean and standard
+# deviation from the training set): a model of the same discrete data, with no latent variable.
+
+# %%
+loc, log_scale = fit_pixel_gaussian(x_train)
+baseline = pixel_gaussian_log_prob(x_test, loc, log_scale).mean().item()
+ks = [1, 10, 100, 1000]
+g = torch.Generator(device=device).manual_seed(1)
+with Timer() as t_iwae:
+    iwae = {k: iwae_bound(vae, x_test, k, generator=g).mean().item() for k in ks}
+test_elbo = test_terms.elbo.mean().item()
+print(f"pixel-Gaussian baseline log p(x): {baseline:8.2f} nats/image")
+print(f"VAE test ELBO:                    {test_elbo:8.2f} nats/image")
+for k in ks:
+    print(f"VAE IWAE bound, K = {k:>4}:         {iwae[k]:8.2f} nats/image")
+print(f"IWAE for all K on 360 images took {t_iwae}")
+assert iwae[1000] > iwae[100] > iwae[10] > test_elbo  # the bound tightens with K
+assert iwae[1000] > test_elbo + 0.5  # strictly above the ELBO
+assert iwae[1000] > baseline + 15  # a clear margin over the no-latent baseline
+
+# %%
+fig, ax = plt.subplots(figsize=(5, 3.2))
+ax.semilogx(ks, [iwae[k] for k in ks], "o-", label="IWAE bound $\\mathcal{L}_K$")
+ax.axhline(test_elbo, color="C1", ls="--", label="ELBO")
+ax.axhline(baseline, color="C2", ls=":", label="pixel-Gaussian baseline")
+ax.set(xlabel="number of importance samples K", ylabel="test log-likelihood (nats / image)")
+ax.legend()
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The ELBO-to-IWAE gap is an estimate of (at least part of) the average
+# $\mathrm{KL}(q(z \mid x) \,\|\, p_\theta(z \mid x))$: how much the diagonal-Gaussian encoder
+# loses by not being the true posterior. In bits per pixel, divide by $64 \ln 2$.
+
+# %%
+print(f"ELBO gap closed by K = 1000: {iwae[1000] - test_elbo:.2f} nats/image")
+print(f"IWAE-1000 = {-iwae[1000] / (64 * math.log(2)):.3f} bits/pixel,"
+      f" baseline {-baseline / (64 * math.log(2)):.3f} bits/pixel")
+
+# %% [markdown]
+# ## A Gaussian decoder, for comparison
+#
+# Same model, Gaussian $p(x \mid z)$ with a learned per-pixel scale. It trains and produces
+# images, but its ELBO is a bound on a *density*: the corner pixels that are always 0 let the
+# scale shrink to its floor, and each such pixel adds several nats. The number below is not
+# comparable with the discretised likelihood above, even though both are "nats per image".
+
+# %%
+set_seed(0)
+vae_gauss = VAE(VAEConfig(z_dim=8, hidden=128, likelihood="gaussian")).to(device)
+hist_g = train_vae(vae_gauss, x_train, TrainConfig(epochs=40, batch_size=128, lr=2e-3), seed=0)
+with torch.no_grad():
+    elbo_g = elbo(vae_gauss, x_test, generator=torch.Generator(device=device).manual_seed(0))
+print(f"Gaussian-decoder test ELBO: {elbo_g.elbo.mean():.1f} (a log-density, not a log-probability)")
+assert hist_g["elbo"][-1] > hist_g["elbo"][0] + 50  # it did train
+
+fig, ax = plt.subplots(1, 2, figsize=(6, 3.4))
+show_images(ax[0], vae_gauss.reconstruct(x_test[:24]).cpu(), 6, "Gaussian: reconstructions")
+show_images(ax[1], vae_gauss.sample(24, generator=g, mean=True).cpu(), 6, "Gaussian: E[x|z], z ~ p(z)")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## A 2-D latent space: the latent map and interpolation
+#
+# With $D = 2$ we can draw the whole latent space: decode a grid of $z$ values, and place each
+# test image at its encoder mean $\mu(x)$. The grid covers $\pm 2.5$ prior standard deviations.
+
+# %%
+set_seed(0)
+vae2 = VAE(VAEConfig(z_dim=2, hidden=128, likelihood="dlogistic")).to(device)
+hist2 = train_vae(vae2, x_train, TrainConfig(epochs=40, batch_size=64, lr=2e-3), seed=0)
+with torch.no_grad():
+    elbo2 = elbo(vae2, x_test, generator=torch.Generator(device=device).manual_seed(0)).elbo.mean()
+    mu2, _ = vae2.encode(x_test)
+print(f"2-D VAE test ELBO {elbo2:.1f} nats/image (8-D: {test_elbo:.1f})")
+assert elbo2 > baseline + 5
+
+span = 2.5
+tiles = latent_grid(vae2, n=15, span=span)  # (15, 15, 1, 8, 8)
+fig, ax = plt.subplots(1, 2, figsize=(11, 5))
+show_images(ax[0], tiles.reshape(-1, 1, 8, 8).cpu(), 15, "decoder mean over the latent grid")
+ax[0].set(xlabel=f"z1 from -{span} to +{span}", ylabel=f"z2 from +{span} (top) to -{span}")
+sc = ax[1].scatter(mu2[:, 0].cpu(), mu2[:, 1].cpu(), c=data.y_test, cmap="tab10", s=12)
+ax[1].set(xlabel="z1 (encoder mean)", ylabel="z2 (encoder mean)", title="test images in latent space",
+          xlim=(-span, span), ylim=(-span, span))
+fig.colorbar(sc, ax=ax[1], label="digit")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# **Interpolation and traversal** in the 8-D model: decode $z_t = (1 - t)\mu(x_a) + t\,\mu(x_b)$
+# between the codes of two test images, and vary one latent coordinate at a time around 0.
+
+# %%
+za, zb = vae.encode(x_test[[0, 5]])[0]
+ts = torch.linspace(0, 1, 10, device=device)[:, None]
+path = vae.decode_mean((1 - ts) * za + ts * zb)  # (10, 1, 8, 8)
+steps = torch.linspace(-2.5, 2.5, 10, device=device)
+trav = torch.zeros(4, 10, cfg.z_dim, device=device)
+for d in range(4):
+    trav[d, :, d] = steps
+fig, ax = plt.subplots(2, 1, figsize=(8, 4.5))
+show_images(ax[0], path.cpu(), 10, "interpolation between two test images")
+show_images(ax[1], vae.decode_mean(trav.reshape(40, -1)).cpu(), 10,
+            "traversal of z1..z4 from -2.5 to +2.5 (one row each)")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# **Explore it yourself.** In Jupyter or Colab the sliders below decode any point of the 2-D
+# latent space (the website shows the static latent map above instead).
+
+# %%
+import ipywidgets as widgets  # noqa: E402
+from IPython.display import display  # noqa: E402
+
+
+def show_decoded(z1: float = 0.0, z2: float = 0.0) -> None:
+    img = vae2.decode_mean(torch.tensor([[z1, z2]], device=device))
+    fig, ax = plt.subplots(figsize=(2, 2))
+    show_images(ax, img.cpu(), 1, f"z = ({z1:.1f}, {z2:.1f})")
+    plt.show()
+
+
+slider = dict(min=-3.0, max=3.0, step=0.1, value=0.0, continuous_update=False)
+explorer = widgets.interactive(
+    show_decoded, z1=widgets.FloatSlider(**slider), z2=widgets.FloatSlider(**slider)
+)
+display(explorer)
+
+# %% [markdown]
+# ## Common pitfalls
+#
+# :::{admonition} Pitfall: "the ELBO replaces the prior and posterior by a deterministic variable"
+# :class: warning
+# It does not. The ELBO is a **lower bound** on $\log p_\theta(x)$ for any $q$, and $q$ is a
+# distribution, not a point. A deterministic code $z = f(x)$ is the limit $\sigma \to 0$, where
+# $\mathrm{KL}(q \,\|\, p)$ grows without bound (as $-\tfrac12 \log\sigma^2$ per dimension), so the
+# bound becomes useless. The cell measures this, and the IWAE bounds above show the ELBO sitting
+# strictly below a tighter estimate of $\log p(x)$.
+# :::
+
+# %%
+for s2 in [1.0, 1e-2, 1e-4, 1e-8]:
+    kl = gaussian_kl(torch.zeros(1, 8), torch.full((1, 8), math.log(s2))).sum()
+    print(f"sigma^2 = {s2:.0e}: KL(q || N(0, I)) over 8 dims = {kl:6.1f} nats")
+assert gaussian_kl(torch.zeros(1), torch.full((1,), math.log(1e-8))).item() > 8
+
+# %% [markdown]
+# :::{admonition} Pitfall: "training starts by using a generator to make random noise"
+# :class: warning
+# Training starts from **data**: each step encodes a batch of real images, samples
+# $\varepsilon \sim \mathcal N(0, I)$ only to draw $z \sim q(z \mid x)$, and scores the real $x$
+# under the decoder. The prior's noise is used to *sample* new images after training (the prior
+# samples above), not to train. A VAE never compares a generated image with a real one.
+# :::
+#
+# :::{admonition} Pitfall: separate losses and optimizers for encoder and decoder
+# :class: warning
+# Some write-ups give the encoder the KL term with its own optimizer and the decoder the
+# reconstruction term with another. The reconstruction gradient then never reaches the encoder,
+# so the encoder minimises the KL alone and its best move is $q(z \mid x) = p(z)$ for every $x$:
+# the code carries no information. That is not the ELBO's gradient. The cell trains exactly this
+# split for as many steps as the joint model and compares the **same** test ELBO.
+# :::
+
+# %%
+set_seed(0)
+split = VAE(cfg).to(device)
+enc_opt = torch.optim.Adam(split.encoder.parameters(), lr=train_cfg.lr)
+dec_opt = torch.optim.Adam(split.decoder.parameters(), lr=train_cfg.lr)
+gen = torch.Generator().manual_seed(0)
+for _ in range(train_cfg.epochs):
+    for idx in torch.randperm(len(x_train), generator=gen).split(train_cfg.batch_size):
+        xb = x_train[idx]
+        mu_b, logvar_b = split.encode(xb)
+        enc_loss = gaussian_kl(mu_b, logvar_b).sum(-1).mean()  # encoder: KL only
+        z_b = reparameterize(mu_b, logvar_b).detach()  # the decoder's loss stops here
+        dec_loss = -split.log_px_z(xb.flatten(1), z_b).mean()  # decoder: reconstruction only
+        enc_opt.zero_grad()
+        dec_opt.zero_grad()
+        (enc_loss + dec_loss).backward()
+        enc_opt.step()
+        dec_opt.step()
+with torch.no_grad():
+    split_terms = elbo(split, x_test, generator=torch.Generator(device=device).manual_seed(0))
+n_active_split, _ = active_units(split, x_test)
+n_active_joint, _ = active_units(vae, x_test)
+print(f"separate losses: test ELBO {split_terms.elbo.mean():7.2f}, KL {split_terms.kl.mean():5.2f},"
+      f" active units {n_active_split}/{cfg.z_dim}")
+print(f"one joint loss:  test ELBO {test_elbo:7.2f}, KL {test_terms.kl.mean():5.2f},"
+      f" active units {n_active_joint}/{cfg.z_dim}")
+assert split_terms.elbo.mean() < test_elbo - 10 and n_active_split < n_active_joint
+
+# %% [markdown]
+# ## Summary
+#
+# - $\log p(x) = \mathrm{ELBO}(x) + \mathrm{KL}(q(z \mid x) \,\|\, p(z \mid x))$; the ELBO is a
+#   reconstruction term minus the KL to the prior, which is closed-form for Gaussians.
+# - The reparameterisation $z = \mu + \sigma\varepsilon$ gives low-variance gradients and lets one
+#   loss and one optimizer train encoder and decoder together.
+# - Pick a likelihood that is a probability of your data (here a discretised logistic over 17
+#   grey levels); Bernoulli and Gaussian "log-likelihoods" of grey-level pixels are not.
+# - Report test likelihood with the IWAE bound at large $K$, next to the ELBO, and against a
+#   baseline.
+#
+# ## Exercises
+#
+# ```{exercise} The KL between two Gaussians
+# :label: ex-vae-kl
+# Derive $\mathrm{KL}(\mathcal N(\mu_1, \sigma_1^2) \,\|\, \mathcal N(\mu_2, \sigma_2^2))$ and check
+# your formula against `gaussian_kl(mu, logvar, mu_p, logvar_p)` for a few values.
+# ```
+#
+# ```{solution} ex-vae-kl
+# :class: dropdown
+# $\mathbb E_q[\log q - \log p] = \log\frac{\sigma_2}{\sigma_1} + \frac{\sigma_1^2 + (\mu_1 - \mu_2)^2}{2\sigma_2^2} - \frac12$,
+# using $\mathbb E_q[(z - \mu_2)^2] = \sigma_1^2 + (\mu_1 - \mu_2)^2$. With log-variances this is
+# $\frac12[\log\sigma_2^2 - \log\sigma_1^2 + (\sigma_1^2 + (\mu_1 - \mu_2)^2)/\sigma_2^2 - 1]$, the
+# line in `gaussian_kl`; `tests/test_vae.py` checks it against `torch.distributions`.
+# ```
+#
+# ```{exercise} IWAE with K = 1
+# :label: ex-vae-iwae1
+# Show that $\mathcal L_1$ equals the ELBO, and that $\mathcal L_K \le \log p(x)$ for every $K$.
+# Then evaluate `iwae_bound(vae, x_test, 1)` several times with different generators: how much
+# does the estimate of the mean move?
+# ```
+#
+# ```{solution} ex-vae-iwae1
+# :class: dropdown
+# For $K = 1$ the average inside the log has one term, so $\mathcal L_1 = \mathbb E_q[\log w]$,
+# the ELBO. For any $K$, $\frac1K\sum_k w_k$ is an unbiased estimate of $p(x)$ (each
+# $\mathbb E_q[w_k] = p(x)$), and Jensen's inequality gives $\mathbb E[\log \frac1K\sum w_k] \le
+# \log p(x)$. The single-sample estimate varies by a few tenths of a nat per image averaged
+# over 360 images; the IWAE-1000 estimate varies much less.
+# ```
+#
+# ```{exercise} A Bernoulli decoder on binarised digits
+# :label: ex-vae-binary
+# Binarise the images (`(x > 0.5).float()`), train `VAE(VAEConfig(likelihood="bernoulli"))` on
+# them and report its IWAE-1000 bound. Why is this number a proper log-likelihood, while the same
+# decoder on grey levels is not? Can it be compared with the discretised-logistic figure above?
+# ```
+#
+# ```{solution} ex-vae-binary
+# :class: dropdown
+# On binary data the Bernoulli distribution assigns probabilities to the two values that sum to
+# one, so $-\log p(x)$ is a code length. It models *different data* (binary images, 2 levels per
+# pixel) from the 17-level images, so the two numbers cannot be compared: a model of coarser data
+# needs fewer nats.
+# ```

@@ -1,0 +1,320 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # β-VAE, rate and distortion, and posterior collapse
+#
+# The ELBO weighs its two terms equally. Changing that weight gives the β-VAE
+# {cite}`higgins2017betavae` and a family of models that trade how much information the code
+# carries (the *rate*) against how well images are reconstructed (the *distortion*)
+# {cite}`alemi2018fixing`. At one end of that family the code carries nothing: **posterior
+# collapse**, which a strong decoder can also cause on its own {cite}`bowman2016generating`.
+#
+# **Learning goals.** After this notebook you can
+# - read the ELBO as $-(\text{distortion} + \text{rate})$ and place models on a rate-distortion plot;
+# - explain why VAE means look blurry and what β does to them;
+# - detect posterior collapse with the KL per dimension and the number of active units
+#   {cite}`burda2016iwae`;
+# - apply and *measure* two remedies: KL warm-up {cite}`bowman2016generating` and free bits
+#   {cite}`kingma2016iaf`.
+
+# %%
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywidgets
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q",
+         "course_lib @ git+https://github.com/dgm-seq-audio/course@v0.1.0"],
+        check=True,
+    )
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from IPython.display import Markdown, display
+
+import course_lib
+from course_lib.data import load_digits_images
+from course_lib.utils import Timer, get_device, set_seed
+from course_lib.vae import (
+    VAE,
+    TrainConfig,
+    VAEConfig,
+    active_units,
+    elbo,
+    show_images,
+    train_vae,
+)
+
+set_seed(0)
+device = get_device()
+data = load_digits_images()
+x_train, x_test = data.x_train.to(device), data.x_test.to(device)
+
+
+def evaluate(model: VAE) -> dict:
+    """Test rate, distortion, ELBO (nats/image), active units and KL per dimension."""
+    g = torch.Generator(device=device).manual_seed(0)
+    with torch.no_grad():
+        t = elbo(model, x_test, generator=g)
+    out = {
+        "rate": t.kl.mean().item(),
+        "distortion": -t.rec.mean().item(),
+        "elbo": t.elbo.mean().item(),
+        "active": active_units(model, x_test)[0],
+        "kl_per_dim": t.kl_per_dim.mean(0).cpu().numpy(),
+    }
+    return out
+
+
+# %% [markdown]
+# ## Rate and distortion
+#
+# With $D(x) = -\mathbb E_{q(z \mid x)}[\log p(x \mid z)]$ (distortion, nats) and
+# $R(x) = \mathrm{KL}(q(z \mid x) \,\|\, p(z))$ (rate, nats), the ELBO is $-(D + R)$. The β-VAE
+# minimises
+#
+# $$\mathcal L_\beta(x) = D(x) + \beta\, R(x).$$
+#
+# For $\beta = 1$ this is the negative ELBO. For $\beta > 1$ the code is pushed towards the prior
+# (less information, more distortion); for $\beta < 1$ the code carries more. Only $\beta = 1$
+# optimises a bound on $\log p(x)$; every model below is still *evaluated* with the true ELBO.
+#
+# We train the same VAE (8 latent dimensions, MLP decoder, discretised-logistic likelihood) for
+# six values of β, with the same seed and number of steps.
+
+# %%
+betas = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0]
+sweep_cfg = dict(epochs=30, batch_size=64, lr=2e-3)
+cfg = VAEConfig(z_dim=8, hidden=128)
+sweep, models = {}, {}
+with Timer() as t_sweep:
+    for beta in betas:
+        set_seed(0)
+        models[beta] = VAE(cfg).to(device)
+        train_vae(models[beta], x_train, TrainConfig(beta=beta, **sweep_cfg), seed=0)
+        sweep[beta] = evaluate(models[beta])
+print(f"6 models trained in {t_sweep}")
+print(" beta   rate  distortion    ELBO  active units")
+for beta, r in sweep.items():
+    print(f"{beta:5.2f} {r['rate']:6.2f} {r['distortion']:10.2f} {r['elbo']:8.2f} {r['active']:6d}")
+rates = [sweep[b]["rate"] for b in betas]
+assert all(a > b for a, b in zip(rates[:-1], rates[1:], strict=True))  # rate falls as beta grows
+assert max(sweep, key=lambda b: sweep[b]["elbo"]) in (0.5, 1.0, 2.0)  # the ELBO peaks near beta = 1
+
+# %%
+fig, ax = plt.subplots(figsize=(5.5, 4))
+r = np.array(rates)
+d = np.array([sweep[b]["distortion"] for b in betas])
+ax.plot(r, d, "o-")
+for beta, ri, di in zip(betas, r, d, strict=True):
+    ax.annotate(f"β={beta:g}", (ri, di), textcoords="offset points", xytext=(5, 3))
+best = -max(sweep[b]["elbo"] for b in betas)
+rr = np.linspace(0, r.max() * 1.05, 50)
+ax.plot(rr, best - rr, "k:", label=f"R + D = {best:.1f} (best -ELBO)")
+ax.set(xlabel="rate R = KL(q(z|x) || p(z)) (nats / image)",
+       ylabel="distortion D (nats / image)", title="test rate-distortion of β-VAEs")
+ax.legend()
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Points on a dotted line of slope $-1$ have the same ELBO. Larger β moves along the curve
+# towards zero rate; past some β the rate is essentially zero and the decoder models every image
+# the same way whatever $z$ is.
+#
+# ## Why VAE images look blurry, and what β does
+#
+# With a pixel-wise factorised decoder, $\mathbb E[x \mid z]$ is the average of all images the
+# encoder maps near $z$. The less the code says (higher β), the more images share a code and the
+# blurrier the mean. Drawing $x \sim p(x \mid z)$ instead adds independent pixel noise, because the
+# decoder cannot correlate pixels except through $z$.
+
+# %%
+g = torch.Generator(device=device).manual_seed(0)
+shown = [0.5, 1.0, 4.0, 8.0]
+fig, ax = plt.subplots(2, len(shown), figsize=(12, 5.2))
+for j, beta in enumerate(shown):
+    show_images(ax[0, j], models[beta].reconstruct(x_test[:16]).cpu(), 4, f"β={beta:g}: reconstructions")
+    means = models[beta].sample(16, generator=g, mean=True).cpu()
+    show_images(ax[1, j], means, 4, f"β={beta:g}: E[x|z], z~p(z)")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## Posterior collapse
+#
+# A latent dimension has *collapsed* when $q(z_u \mid x) \approx p(z_u)$ for every $x$: its KL is
+# about zero and its encoder mean does not vary with $x$. Burda et al. count **active units**:
+# dimension $u$ is active if $\operatorname{Cov}_x\big(\mathbb E_{q(z \mid x)}[z_u]\big) > 0.01$.
+#
+# Two things cause it. A decoder strong enough to model $x$ without $z$ (an autoregressive one,
+# such as `VAEConfig(decoder="made")`, a MADE {cite}`germain2015made` conditioned on $z$) makes
+# ignoring the code the cheapest way to reduce the KL {cite}`bowman2016generating`. And a large
+# β collapses the code by design, as the sweep shows: the KL per dimension of the β = 4 and
+# β = 8 models tells which dimensions are dead.
+
+# %%
+for beta in (1.0, 4.0, 8.0):
+    kl = sweep[beta]["kl_per_dim"]
+    print(f"beta {beta:g}: KL per dimension " + " ".join(f"{v:4.2f}" for v in kl)
+          + f"  -> active units {sweep[beta]['active']}/8")
+assert sweep[8.0]["active"] <= 1 and sweep[8.0]["rate"] < 0.5  # collapsed
+assert sweep[4.0]["active"] < sweep[1.0]["active"]
+
+# %% [markdown]
+# ## Measuring two remedies
+#
+# - **KL warm-up** (annealing) {cite}`bowman2016generating`: multiply the KL by a weight rising
+#   linearly from 0 to its final value over the first steps (here the first half of training),
+#   so the encoder learns to use $z$ before the penalty bites.
+# - **Free bits** {cite}`kingma2016iaf`: replace the KL term by
+#   $\sum_u \max(\lambda, \overline{\mathrm{KL}}_u)$, the batch-mean KL of each dimension floored
+#   at λ nats. Below λ a dimension pays nothing for carrying information, so the reconstruction
+#   gradient is free to make it useful.
+#
+# We take the partly collapsed β = 4 model and retrain it, same seed and steps, with each remedy.
+# Both change the *training* objective only; the table reports each trained model's true ELBO,
+# rate and active units on the test set.
+
+# %%
+steps = sweep_cfg["epochs"] * -(-len(x_train) // sweep_cfg["batch_size"])
+remedies = {
+    "β=4, plain": None,
+    "β=4 + KL warm-up": TrainConfig(beta=4.0, warmup_steps=steps // 2, **sweep_cfg),
+    "β=4 + free bits 0.5": TrainConfig(beta=4.0, free_bits=0.5, **sweep_cfg),
+}
+results, hists = {"β=4, plain": sweep[4.0]}, {}
+with Timer() as t_rem:
+    for name, tcfg in remedies.items():
+        if tcfg is None:
+            continue
+        set_seed(0)
+        model = VAE(cfg).to(device)
+        hists[name] = train_vae(model, x_train, tcfg, seed=0)
+        results[name] = evaluate(model)
+print(f"2 models trained in {t_rem}")
+print(f"{'':22s}  ELBO   rate  active  KL per dimension (nats)")
+for name, r in results.items():
+    print(f"{name:22s} {r['elbo']:6.2f} {r['rate']:5.2f} {r['active']:4d}    "
+          + " ".join(f"{v:4.2f}" for v in r["kl_per_dim"]))
+used = {name: int((r["kl_per_dim"] > 0.05).sum()) for name, r in results.items()}
+print("dimensions carrying more than 0.05 nat:", used)
+plain, warm, free = (results[k] for k in remedies)
+assert warm["rate"] > plain["rate"] and warm["elbo"] > plain["elbo"] + 1  # warm-up: more code, better ELBO
+assert free["active"] == 8 and used["β=4 + free bits 0.5"] == 8 and free["elbo"] > warm["elbo"]
+
+# %% [markdown]
+# Free bits revives every dimension for this seed (each carries about λ nats), and the ELBO
+# improves because the code now helps reconstruction. Warm-up helps less: the code carries more
+# nats and the ELBO improves, but once the weight reaches β = 4 the pressure towards the prior
+# is back and most dimensions stay unused. (The active-unit count, a variance threshold, is a
+# coarser diagnostic than the KL per dimension: a dimension can pass it with almost no KL.) Warm-up is the remedy for the *early*
+# collapse of a β = 1 model with a strong decoder; free bits guarantees a floor of information
+# per dimension whatever the weight. `benchmarks/vae_collapse.py` repeats this comparison over
+# seeds (see the end of the notebook).
+#
+# ## Common pitfalls
+#
+# :::{admonition} Pitfall: reporting the training loss of a β-VAE or free-bits model as its ELBO
+# :class: warning
+# With β ≠ 1 or free bits the loss is not $-\mathrm{ELBO}$, so it is not a bound on
+# $-\log p(x)$. Report the ELBO (β = 1, no floor) or an IWAE bound of the trained model. The cell
+# prints both numbers for the free-bits model of the last section.
+# :::
+
+# %%
+h = hists["β=4 + free bits 0.5"]
+print(f"last epoch: training loss {h['loss'][-1]:.2f} nats/image, -ELBO {-h['elbo'][-1]:.2f} nats/image")
+assert h["loss"][-1] > -h["elbo"][-1] + 1  # beta = 4 on the KL: the loss overstates -ELBO
+
+# %% [markdown]
+# :::{admonition} Pitfall: judging collapse from samples, or "the KL went to zero, so the model learned nothing"
+# :class: warning
+# Collapse is diagnosed with the KL per dimension and the active units. A collapsed code with a
+# strong decoder can still be a good density model (the code is then simply not needed), and a
+# model with every unit active can have a poor likelihood. Decide whether you need the code
+# (representation, interpolation, control) or the likelihood, and measure that.
+# :::
+#
+# ## Over several seeds
+#
+# The tables above come from one seed. `benchmarks/vae_collapse.py` repeats the β sweep and the
+# two remedies over three seeds (same settings); its committed results are read here. Regenerate
+# them with `python benchmarks/vae_collapse.py` (about 2 CPU-minutes with one thread).
+
+# %%
+results_md = Path(course_lib.__file__).resolve().parents[1] / "benchmarks" / "results" / "vae_collapse.md"
+try:
+    display(Markdown(results_md.read_text().split("\n", 1)[1]))  # drop the file's title line
+except FileNotFoundError:
+    print("benchmarks/results/vae_collapse.md is not here (e.g. on Colab): see the course repository")
+
+# %% [markdown]
+# ## Summary
+#
+# - The ELBO is $-(D + R)$; β trades rate for distortion, and only β = 1 bounds $\log p(x)$.
+# - VAE means are blurry because a factorised decoder averages every image sharing a code.
+# - Posterior collapse: KL per dimension ≈ 0 and few active units; large β or a strong decoder
+#   cause it; KL warm-up and free bits counter it, measurably.
+#
+# ## Exercises
+#
+# ```{exercise} Active units and the threshold
+# :label: ex-vae-au
+# Recompute the active units of the β = 4 model with thresholds 0.001, 0.01 and 0.1
+# (`active_units(model, x_test, threshold=...)`), and compare with the KL per dimension. Which is
+# the more robust diagnostic, and why?
+# ```
+#
+# ```{solution} ex-vae-au
+# :class: dropdown
+# The count depends on the threshold when some dimensions are nearly collapsed, because the
+# variance of the encoder mean falls continuously. The KL per dimension has a meaning of its own
+# (nats of information sent per image in that dimension), so a dimension with KL ≪ 0.1 nat is
+# unused whatever threshold one picks; the two agree on clearly active and clearly dead units.
+# ```
+#
+# ```{exercise} The rate at β = 1 and the IWAE gap
+# :label: ex-vae-rate
+# Using `iwae_bound(models[1.0], x_test, 100)` from `course_lib.vae`, compare the rate of the β = 1
+# model with the gap between its IWAE-100 bound and its ELBO. Can the gap be larger than the rate? Explain with $\log p(x) = \mathrm{ELBO} + \mathrm{KL}(q \,\|\, p(z \mid x))$.
+# ```
+#
+# ```{solution} ex-vae-rate
+# :class: dropdown
+# The IWAE gap estimates part of $\mathrm{KL}(q(z \mid x) \,\|\, p(z \mid x))$, the distance to the
+# *posterior*; the rate is the distance to the *prior*. They measure different things, so either
+# can be larger. A collapsed model (rate 0) can have a tiny gap, since then the posterior is close
+# to the prior too.
+# ```
+#
+# ```{exercise} Free bits per dimension or in total
+# :label: ex-vae-freebits
+# `elbo_terms` applies the floor per dimension. Change the notebook to floor the *total* KL at
+# $8 \times 0.5$ nats instead (compute the loss yourself from `elbo(...).rec` and `.kl`), train the
+# β = 4 model with it and count the dimensions with KL below 0.05 nats. What changes, and why?
+# ```
+#
+# ```{solution} ex-vae-freebits
+# :class: dropdown
+# A floor on the total lets the model spend all its free nats in a few dimensions and still
+# collapse the others; a per-dimension floor removes the incentive to shrink each dimension's
+# KL below λ, so every dimension is revived. Expect more collapsed dimensions with the total floor.
+# ```

@@ -1,0 +1,250 @@
+"""Tests for course_lib.vae: KL, reparameterisation, likelihoods, ELBO/IWAE ordering, shapes, errors."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from course_lib.vae import (
+    LIKELIHOODS,
+    VAE,
+    Autoencoder,
+    TrainConfig,
+    VAEConfig,
+    active_units,
+    discretized_gaussian_log_prob,
+    discretized_logistic_log_prob,
+    elbo,
+    elbo_terms,
+    gaussian_kl,
+    iwae_bound,
+    kl_warmup,
+    log_likelihood,
+    reparameterize,
+    train_autoencoder,
+    train_vae,
+)
+
+
+def _images(n: int, side: int = 4, levels: int = 17, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, levels, (n, 1, side, side), generator=g).float() / (levels - 1)
+
+
+def test_gaussian_kl_matches_torch_distributions():
+    g = torch.Generator().manual_seed(0)
+    mu, logvar = torch.randn(5, 3, generator=g), torch.randn(5, 3, generator=g)
+    mu_p, logvar_p = torch.randn(5, 3, generator=g), torch.randn(5, 3, generator=g)
+    q = torch.distributions.Normal(mu, (0.5 * logvar).exp())
+    p = torch.distributions.Normal(mu_p, (0.5 * logvar_p).exp())
+    expected = torch.distributions.kl_divergence(q, p)
+    torch.testing.assert_close(gaussian_kl(mu, logvar, mu_p, logvar_p), expected)
+    std_normal = torch.distributions.Normal(torch.zeros(3), torch.ones(3))
+    torch.testing.assert_close(gaussian_kl(mu, logvar), torch.distributions.kl_divergence(q, std_normal))
+
+
+def test_gaussian_kl_matches_monte_carlo_estimate():
+    mu, logvar = torch.tensor([0.7, -1.2]), torch.tensor([-0.5, 0.8])
+    g = torch.Generator().manual_seed(1)
+    z = reparameterize(mu.expand(1, 2), logvar.expand(1, 2), k=200_000, generator=g)[:, 0]  # (n, 2)
+    q = torch.distributions.Normal(mu, (0.5 * logvar).exp())
+    p = torch.distributions.Normal(0.0, 1.0)
+    log_ratio = q.log_prob(z) - p.log_prob(z)  # (n, 2): E_q[log q - log p] = KL
+    mc, se = log_ratio.mean(0), log_ratio.std(0) / math.sqrt(len(z))
+    exact = gaussian_kl(mu, logvar)
+    assert torch.all((mc - exact).abs() < 4 * se), (mc, exact, se)
+
+
+def test_gaussian_kl_is_zero_only_at_the_prior():
+    assert gaussian_kl(torch.zeros(4), torch.zeros(4)).abs().max() < 1e-7
+    assert torch.all(gaussian_kl(torch.full((4,), 0.1), torch.zeros(4)) > 0)
+
+
+def test_reparameterized_sample_has_the_right_mean_and_variance():
+    mu, logvar = torch.tensor([[1.5, -2.0, 0.0]]), torch.tensor([[0.0, math.log(4.0), math.log(0.01)]])
+    z = reparameterize(mu, logvar, k=100_000, generator=torch.Generator().manual_seed(0))  # (k, 1, 3)
+    assert z.shape == (100_000, 1, 3)
+    torch.testing.assert_close(z.mean(0)[0], mu[0], atol=0.02, rtol=0)
+    torch.testing.assert_close(z.var(0)[0], logvar.exp()[0], rtol=0.02, atol=0)
+
+
+def test_reparameterized_sample_is_differentiable_in_mu_and_logvar():
+    mu = torch.zeros(2, 3, requires_grad=True)
+    logvar = torch.zeros(2, 3, requires_grad=True)
+    reparameterize(mu, logvar).sum().backward()
+    assert mu.grad is not None and torch.all(mu.grad == 1)
+    assert logvar.grad is not None and logvar.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("fn", [discretized_logistic_log_prob, discretized_gaussian_log_prob])
+def test_discretized_likelihoods_sum_to_one_over_the_levels(fn):
+    levels = 17
+    grid = torch.linspace(0, 1, levels)
+    for loc, log_scale in [(0.0, -3.0), (0.4, -1.0), (1.0, -5.0), (0.53, 0.5)]:
+        lp = fn(grid, torch.tensor(loc), torch.tensor(log_scale), levels)
+        assert torch.all(lp <= 1e-6)
+        torch.testing.assert_close(lp.exp().sum(), torch.tensor(1.0), atol=1e-5, rtol=0)
+
+
+def test_bernoulli_likelihood_is_minus_bce():
+    x, logits = torch.tensor([[0.0, 1.0, 1.0]]), torch.tensor([[[-1.0, 2.0, 0.0]]])
+    expected = -torch.nn.functional.binary_cross_entropy_with_logits(logits[:, 0], x, reduction="sum")
+    torch.testing.assert_close(log_likelihood(x, logits, "bernoulli"), expected.reshape(1))
+
+
+@pytest.mark.parametrize("likelihood", LIKELIHOODS)
+@pytest.mark.parametrize("decoder", ["mlp", "made"])
+def test_shapes_for_every_likelihood_and_decoder(likelihood, decoder):
+    torch.manual_seed(0)
+    cfg = VAEConfig.tiny(likelihood=likelihood, decoder=decoder)
+    model = VAE(cfg)
+    x = _images(5)
+    mu, logvar = model.encode(x)
+    assert mu.shape == logvar.shape == (5, cfg.z_dim)
+    t = elbo(model, x)
+    assert t.elbo.shape == t.rec.shape == t.kl.shape == (5,)
+    assert t.kl_per_dim.shape == (5, cfg.z_dim) and t.loss.dim() == 0
+    assert iwae_bound(model, x, 7, chunk=3).shape == (5,)
+    assert model.sample(3, generator=torch.Generator().manual_seed(0)).shape == (3, 1, 4, 4)
+    if decoder == "mlp":
+        assert model.reconstruct(x).shape == x.shape
+        assert model.decode_mean(torch.zeros(2, cfg.z_dim)).shape == (2, 1, 4, 4)
+
+
+def test_made_decoder_is_autoregressive():
+    torch.manual_seed(0)
+    model = VAE(VAEConfig.tiny(decoder="made"))
+    z = torch.randn(1, 2)
+    x = _images(1).flatten(1).requires_grad_(True)  # (1, 16)
+    params = model.decode(z, x)  # (1, 2, 16)
+    for i in range(16):
+        (grad,) = torch.autograd.grad(params[0, :, i].sum(), x, retain_graph=True)
+        assert torch.all(grad[0, i:] == 0), f"output {i} depends on pixel >= {i}"
+
+
+def test_elbo_below_iwae_which_grows_with_k():
+    """E[ELBO] <= E[IWAE_k] <= E[IWAE_k'] for k < k'. Estimated over 64 images x 40 repeats;
+    the tolerance is 4 standard errors of the difference of the means."""
+    torch.manual_seed(0)
+    model = VAE(VAEConfig.tiny(likelihood="dlogistic"))
+    x = _images(64).repeat(40, 1, 1, 1)  # each image 40 times: independent samples per copy
+    g = torch.Generator().manual_seed(0)
+    est = {k: iwae_bound(model, x, k, generator=g) for k in (1, 5, 50)}
+    est["elbo"] = elbo(model, x, generator=g).elbo.detach()
+    order = ["elbo", 1, 5, 50]
+    for lo, hi in zip(order[:-1], order[1:], strict=True):
+        diff = est[hi] - est[lo]
+        se = diff.std() / math.sqrt(len(diff))
+        assert diff.mean() > -4 * se, (lo, hi, diff.mean(), se)
+    # IWAE_1 is the ELBO (same estimator); IWAE_50 is strictly above it for an untrained model
+    d1 = est[1] - est["elbo"]
+    assert d1.mean().abs() < 4 * d1.std() / math.sqrt(len(d1))
+    assert (est[50] - est["elbo"]).mean() > 0.5
+
+
+def test_iwae_chunking_does_not_change_the_estimate():
+    """Chunks of 4 (and a last chunk of 2) combined by a running logsumexp estimate the same
+    IWAE_10 as one pass: equal means within 4 standard errors over 64 images x 30 repeats."""
+    torch.manual_seed(0)
+    model = VAE(VAEConfig.tiny())
+    x = _images(64).repeat(30, 1, 1, 1)
+    one_pass = iwae_bound(model, x, 10, chunk=10, generator=torch.Generator().manual_seed(5))
+    chunked = iwae_bound(model, x, 10, chunk=4, generator=torch.Generator().manual_seed(6))
+    diff = chunked - one_pass
+    assert diff.mean().abs() < 4 * diff.std() / math.sqrt(len(diff))
+    again = iwae_bound(model, x, 10, chunk=4, generator=torch.Generator().manual_seed(6))
+    torch.testing.assert_close(again, chunked)  # deterministic given the generator
+
+
+def test_elbo_terms_beta_and_free_bits():
+    rec = torch.tensor([-10.0, -12.0])
+    kl_per_dim = torch.tensor([[0.5, 0.01], [1.5, 0.03]])
+    t = elbo_terms(rec, kl_per_dim)
+    torch.testing.assert_close(t.elbo, torch.tensor([-10.51, -13.53]))
+    torch.testing.assert_close(t.loss, -t.elbo.mean())
+    t2 = elbo_terms(rec, kl_per_dim, beta=2.0)
+    torch.testing.assert_close(t2.loss, torch.tensor(11.0 + 2 * 1.02))
+    t3 = elbo_terms(rec, kl_per_dim, free_bits=0.5)  # dim 0 mean 1.0 kept; dim 1 mean 0.02 -> 0.5
+    torch.testing.assert_close(t3.loss, torch.tensor(11.0 + 1.0 + 0.5))
+    torch.testing.assert_close(t3.elbo, t.elbo)  # the reported bound is unchanged
+
+
+def test_kl_warmup_is_linear_then_flat():
+    assert kl_warmup(0, 100) == 0.0
+    assert kl_warmup(50, 100) == 0.5
+    assert kl_warmup(500, 100, beta_max=2.0) == 2.0
+    assert kl_warmup(3, 0) == 1.0
+
+
+def test_training_improves_the_elbo_and_autoencoder_loss():
+    torch.manual_seed(0)
+    x = _images(64, seed=3)
+    model = VAE(VAEConfig.tiny(hidden=32))
+    before = elbo(model, x, generator=torch.Generator().manual_seed(0)).elbo.mean().item()
+    hist = train_vae(model, x, TrainConfig(epochs=30, batch_size=32, lr=3e-3), seed=0)
+    after = elbo(model, x, generator=torch.Generator().manual_seed(0)).elbo.mean().item()
+    assert after > before + 5, (before, after)
+    assert len(hist["elbo"]) == 30
+    ae = Autoencoder(VAEConfig.tiny(hidden=32))
+    h = train_autoencoder(ae, x, TrainConfig(epochs=30, batch_size=32, lr=3e-3), seed=0)
+    assert h["loss"][-1] < h["loss"][0] - 5
+
+
+def test_active_units_counts_dimensions_that_vary_with_x():
+    torch.manual_seed(0)
+    model = VAE(VAEConfig.tiny(z_dim=3))
+    last = model.encoder[-1]
+    with torch.no_grad():  # mean of z_1 and z_2 ignore x: only z_0 is active
+        last.weight[1:3].zero_()
+        last.bias[1:3].zero_()
+        last.weight[0].mul_(50.0)
+    n, var = active_units(model, _images(32))
+    assert n == 1 and var.shape == (3,)
+
+
+def test_bad_inputs_raise_helpful_errors():
+    model = VAE(VAEConfig.tiny())
+    with pytest.raises(ValueError, match="shape"):
+        model.encode(torch.rand(2, 1, 8, 8))
+    with pytest.raises(ValueError, match="dtype"):
+        model.encode(torch.ones(2, 1, 4, 4, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        model.encode(torch.full((2, 1, 4, 4), 2.0))
+    with pytest.raises(ValueError, match="positive integer"):
+        iwae_bound(model, _images(2), 0)
+    with pytest.raises(ValueError, match="same shape"):
+        gaussian_kl(torch.zeros(2, 3), torch.zeros(2, 4))
+    with pytest.raises(ValueError, match="likelihood"):
+        VAEConfig(likelihood="poisson")
+    with pytest.raises(ValueError, match="decoder"):
+        VAEConfig(decoder="rnn")
+    with pytest.raises(ValueError, match="beta"):
+        elbo_terms(torch.zeros(2), torch.zeros(2, 3), beta=-1.0)
+    with pytest.raises(ValueError, match="at least 2"):
+        active_units(model, _images(1))
+    with pytest.raises(ValueError, match="MLP decoder"):
+        VAE(VAEConfig.tiny(decoder="made")).decode_mean(torch.zeros(1, 2))
+
+
+def test_comparison_gan_checkpoint_is_verified(tmp_path):
+    from course_lib.vae import pretrained_comparison_gan
+
+    bad = tmp_path / "gan.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="sha256"):
+        pretrained_comparison_gan(bad)
+    with pytest.raises(FileNotFoundError, match="vae_gan_checkpoint"):
+        pretrained_comparison_gan(tmp_path / "missing.pt", train_if_missing=False)
+
+
+def test_comparison_gan_checkpoint_loads_and_samples():
+    from course_lib.gan import sample
+    from course_lib.vae import _CHECKPOINT, pretrained_comparison_gan
+
+    if not _CHECKPOINT.exists():
+        pytest.skip("checkpoint not in this checkout")
+    gen, source = pretrained_comparison_gan(train_if_missing=False)
+    x = sample(gen, 4, seed=0)
+    assert source == "checkpoint" and x.shape == (4, 1, 8, 8) and x.min() >= -1 and x.max() <= 1
