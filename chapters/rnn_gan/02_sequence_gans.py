@@ -1,0 +1,363 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Sequence GANs and how to evaluate them
+#
+# A GAN for sequences needs a generator and a discriminator that *recur*: the generator must
+# produce $x_t$ from a state that remembers $x_1, \dots, x_{t-1}$, and the discriminator must
+# judge whole trajectories, not isolated frames. This notebook builds the two classic recurrent
+# GANs, C-RNN-GAN {cite}`mogren2016crnngan` and RCGAN {cite}`esteban2017rcgan`, a maximum-likelihood
+# baseline, and TimeGAN's idea {cite}`yoon2019timegan`, then reproduces TimeGAN's evaluation: the
+# discriminative and predictive scores, and PCA / t-SNE pictures.
+#
+# **Learning goals.** After this notebook you can
+# - write the value function $V(D, G)$ of a sequence GAN and compute its losses from a batch of
+#   real and a batch of fake sequences;
+# - build a generator driven by per-step noise, and a (bidirectional) recurrent discriminator
+#   with per-step outputs;
+# - explain what teacher forcing optimises and why free-running samples drift;
+# - compute the discriminative score and the predictive score ("train on synthetic, test on
+#   real"), and read them with their sanity checks.
+
+# %%
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywidgets
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q",
+         "course_lib @ git+https://github.com/dgm-seq-audio/course@v0.1.0"],
+        check=True,
+    )
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import torch
+from IPython.display import Markdown, display
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE
+
+from course_lib import rnn_gan as R
+from course_lib.data import sines
+from course_lib.gan import d_loss_bce
+from course_lib.metrics import discriminative_score, predictive_score
+from course_lib.utils import set_seed
+
+set_seed(0)
+device = "cpu"  # these networks are too small to gain from a GPU
+
+# %% [markdown]
+# ## The data: Sines
+#
+# TimeGAN's first benchmark: each sequence has 24 steps and 5 features,
+# $x_{t,k} = \tfrac12\big(1 + \sin(f_k t + \varphi_k)\big)$ with $f_k, \varphi_k \sim U(0, 0.1)$
+# drawn independently per sequence and feature. Values lie in $[0, 1]$, the range the scores
+# expect. We train on 1,000 sequences and keep 500 other real sequences for evaluation only.
+
+# %%
+train = sines(1000, seed=1)  # (1000, 24, 5)
+real = sines(500, seed=2)  # held out: used only by the scores
+fig, axes = plt.subplots(1, 3, figsize=(10, 2.5), sharey=True)
+for ax, seq in zip(axes, train[:3], strict=True):
+    ax.plot(seq)
+    ax.set_xlabel("step t")
+axes[0].set_ylabel("value (5 features)")
+fig.suptitle("Three training sequences")
+plt.show()
+
+# %% [markdown]
+# ## The game
+#
+# With $D(x) = \sigma(l(x))$ the probability the discriminator gives to "real", the value
+# function of the GAN chapter is, for sequences $x = x_{1:T}$ and noise sequences $z = z_{1:T}$,
+#
+# $$
+# V(D, G) = \mathbb{E}_{x \sim p_\text{data}}\big[\log D(x)\big]
+#         + \mathbb{E}_{z \sim \mathcal{N}(0, I)}\big[\log\big(1 - D(G(z))\big)\big],
+# \qquad \min_G \max_D V(D, G).
+# $$
+#
+# In training both expectations are averages over **a batch of real and a batch of generated
+# sequences**: the discriminator minimises $L_D = -\hat V$, computed by
+# `course_lib.gan.d_loss_bce(real_logits, fake_logits)`, and the generator minimises the
+# non-saturating $L_G = -\operatorname{mean}_j \log D(G(z_j))$ (`g_loss_nonsaturating`). What
+# changes for sequences is only *what $D$ scores*:
+#
+# - **C-RNN-GAN** {cite}`mogren2016crnngan`: an LSTM generator reads a fresh noise vector $z_t$
+#   at every step; a *bidirectional* LSTM discriminator produces a logit per step, and their
+#   average is the sequence's logit.
+# - **RCGAN** {cite}`esteban2017rcgan`: recurrent generator and discriminator, both optionally
+#   given a condition $c$ at every step, and the loss is the cross-entropy of *every step's*
+#   logit, averaged over steps: $L_D = -\tfrac{1}{T}\sum_t \big(\log D_t(x) + \log(1 -
+#   D_t(G(z)))\big)$ averaged over the batch.
+#
+# `course_lib.rnn_gan.train_seq_gan` is a plain alternating loop that calls the two loss
+# functions of the GAN chapter; the config decides which model it is.
+
+# %%
+cfg = R.RCGANConfig(hidden=16, iterations=250, batch_size=64, lr_g=2e-3, lr_d=2e-3)
+gen, disc, hist = R.train_seq_gan(cfg, train, seed=0, device=device)
+fake = R.generate(gen, 500, seed=1)  # (500, 24, 5)
+print(f"RCGAN: {cfg.iterations} iterations in {hist.seconds:.0f} s")
+
+# %% [markdown]
+# ## The scores of TimeGAN
+#
+# Yoon et al. evaluate a generator with two post-hoc networks, trained *after* the generator
+# and never seen by it {cite}`yoon2019timegan`:
+#
+# - **Discriminative score.** Train a small GRU classifier to tell real sequences from
+#   generated ones on 80 % of each set; report $|\text{accuracy} - 0.5|$ on the other 20 %.
+#   0 means indistinguishable, 0.5 means always told apart.
+# - **Predictive score** ("train on synthetic, test on real"). Train a GRU on the *generated*
+#   sequences to predict the next value of the last feature from the other features, then report
+#   its mean absolute error on *real* sequences. Good synthetic data teaches the real dynamics.
+#
+# Both live in `course_lib.metrics` (`discriminative_score(real, fake)`,
+# `predictive_score(real, fake)`). The paper trains the post-hoc networks for 2,000 and 5,000
+# steps of batch 128; here they get 150 steps of batch 64 with a ten times larger learning rate, which makes the live
+# numbers cheaper and noisier (the benchmark table below uses more). A score means little without
+# its **sanity rows**: another real sample (discriminative score near 0, predictive score = the
+# floor) and pure noise (discriminative score near 0.5; the benchmark table also gives its
+# predictive score).
+
+# %%
+score_kw = dict(iterations=150, batch_size=64, lr=1e-2, seed=0)
+noise = torch.rand(real.shape, generator=torch.Generator().manual_seed(0))
+disc_scores = {
+    "Real data (another sample)": discriminative_score(real, train[:500], **score_kw),
+    "Uniform noise": discriminative_score(real, noise, **score_kw),
+    "RCGAN (live, 250 iterations)": discriminative_score(real, fake, **score_kw),
+}
+pred_scores = {
+    "Real data (another sample)": predictive_score(real, train[:500], **score_kw),
+    "RCGAN (live, 250 iterations)": predictive_score(real, fake, **score_kw),
+}
+for k, d in disc_scores.items():
+    print(f"{k:30s} discriminative {d:.3f}   predictive {pred_scores.get(k, float('nan')):.3f}")
+assert disc_scores["Real data (another sample)"] < 0.1  # the classifier cannot separate real from real
+assert disc_scores["Uniform noise"] > 0.4  # ... and separates noise almost always
+# the GAN learnt something: much harder to tell from real than noise is
+assert disc_scores["RCGAN (live, 250 iterations)"] < disc_scores["Uniform noise"] - 0.1
+
+# %%
+fig, axes = plt.subplots(2, 3, figsize=(10, 4.5), sharex=True, sharey=True)
+for i in range(3):
+    axes[0, i].plot(real[i])
+    axes[1, i].plot(fake[i])
+    axes[1, i].set_xlabel("step t")
+axes[0, 0].set_ylabel("real\nvalue")
+axes[1, 0].set_ylabel("RCGAN\nvalue")
+fig.suptitle("Held-out real sequences (top) and RCGAN samples (bottom)")
+plt.show()
+
+# %% [markdown]
+# ## PCA and t-SNE pictures
+#
+# TimeGAN's qualitative check: average each sequence over its features (a $T$-dimensional
+# vector), then project real and generated sequences together with PCA (fitted on the real
+# ones) and with t-SNE {cite}`vandermaaten2008tsne`. Overlapping clouds mean similar
+# distributions; a generated cloud covering only part of the real one signals mode collapse.
+
+# %%
+n_vis = 200
+r_flat, f_flat = real[:n_vis].mean(-1).numpy(), fake[:n_vis].mean(-1).numpy()  # (200, 24) each
+pca = PCA(2).fit(r_flat)
+both = torch.cat([torch.from_numpy(r_flat), torch.from_numpy(f_flat)]).numpy()
+emb = TSNE(2, perplexity=30, init="pca", random_state=0).fit_transform(both)
+fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+for arr, name in [(pca.transform(r_flat), "real"), (pca.transform(f_flat), "RCGAN")]:
+    a1.scatter(arr[:, 0], arr[:, 1], s=5, alpha=0.5, label=name)
+a1.set_xlabel("PC 1")
+a1.set_ylabel("PC 2")
+a1.set_title("PCA (fitted on real)")
+a2.scatter(emb[:n_vis, 0], emb[:n_vis, 1], s=5, alpha=0.5, label="real")
+a2.scatter(emb[n_vis:, 0], emb[n_vis:, 1], s=5, alpha=0.5, label="RCGAN")
+a2.set_xlabel("t-SNE 1")
+a2.set_ylabel("t-SNE 2")
+a2.set_title("t-SNE of real and generated")
+a1.legend()
+plt.show()
+
+# %% [markdown]
+# ## The teacher-forced baseline
+#
+# The "Teacher Forcing" row of TimeGAN's table is an autoregressive network trained by maximum
+# likelihood: a GRU reads the *true* previous step and predicts a Gaussian for the next one,
+#
+# $$
+# p_\theta(x_{1:T}) = \prod_{t=1}^{T} \mathcal{N}\big(x_t;\, \mu_\theta(x_{<t}),
+# \operatorname{diag}\sigma_\theta^2(x_{<t})\big), \qquad
+# \mathcal{L}(\theta) = -\frac{1}{T}\sum_t \log p_\theta(x_t \mid x_{<t}).
+# $$
+#
+# Training always conditions on real prefixes; sampling conditions on the model's *own* samples,
+# so small errors feed back and accumulate ("exposure bias"). `train_teacher_forcing` and
+# `AutoregressiveGRU.sample` implement both halves.
+#
+# ## TimeGAN's idea
+#
+# TimeGAN {cite}`yoon2019timegan` plays the adversarial game in a learned latent space and adds a
+# *supervised* loss that teaches the generator the step-to-step dynamics: an embedder
+# $h_t = e(x_{1:t})$ and a recovery network $\tilde x_t = r(h_t)$ form an autoencoder; a supervisor
+# $s$ is trained so that $s(h_{1:t}) \approx h_{t+1}$ on real data,
+# $L_S = \mathbb{E}\sum_t \|h_{t+1} - s(h_{1:t})\|^2$; the generator produces latent sequences that
+# must fool a latent discriminator *and* follow the supervisor. `course_lib.rnn_gan.TimeGAN` and
+# `train_timegan` implement the three training phases of the reference code, small; its cost (five
+# recurrent networks) keeps it to the benchmark below.
+#
+# ## TimeGAN's Table 2, side by side
+#
+# The table below was produced by `benchmarks/rnn_gan_table.py` (the command, machine and
+# what was scaled down are in its header); regenerate it with
+# `OMP_NUM_THREADS=1 nice -n 10 python benchmarks/rnn_gan_table.py`. Paper columns: Yoon et al.
+# (2019), Table 2, Sines. Our numbers come from far fewer training iterations, fewer training
+# sequences and shorter post-hoc training, on a 2-core CPU; compare the *ordering* and the sanity
+# rows, not the third decimal.
+
+# %%
+table = Path("../../benchmarks/results/rnn_gan_table.md")
+if not table.exists():  # run from the repository root
+    table = Path("benchmarks/results/rnn_gan_table.md")
+display(Markdown(table.read_text()))
+
+# %% [markdown]
+# ## Common pitfalls
+#
+# :::{admonition} A "recurrent GAN" whose networks are dense layers is not recurrent
+# :class: warning
+# A generator that applies the same MLP to each step's noise, $x_t = \text{MLP}(z_t)$, has no
+# state: $x_t$ is independent of $x_{t-1}$ *whatever its weights*, because $z_t$ and $z_{t-1}$
+# are independent. The cell below measures the correlation between consecutive steps: about
+# 1 for Sines, about 1 for the recurrent generator, about 0 for the dense one (untrained here,
+# but no amount of training can change it).
+# :::
+
+# %%
+def lag1_corr(x):
+    """Mean over features of the correlation between x_t and x_{t+1}, across sequences and steps."""
+    a, b = x[:, :-1].reshape(-1, x.shape[-1]), x[:, 1:].reshape(-1, x.shape[-1])
+    a, b = a - a.mean(0), b - b.mean(0)
+    return float(((a * b).mean(0) / (a.std(0) * b.std(0) + 1e-12)).mean())
+
+
+dense = R.DenseSequenceGenerator(cfg)
+with torch.no_grad():
+    dense_out = dense(torch.randn(500, cfg.seq_len, cfg.noise_dim))
+corr = {
+    "real Sines": lag1_corr(real),
+    "recurrent generator": lag1_corr(fake),
+    "dense generator": lag1_corr(dense_out),
+}
+print({k: round(v, 3) for k, v in corr.items()})
+assert corr["real Sines"] > 0.9 and corr["recurrent generator"] > 0.5 and abs(corr["dense generator"]) < 0.1
+
+# %% [markdown]
+# :::{admonition} V(D, G) must be defined, and the losses come from a batch of real and a batch of fake scores
+# :class: warning
+# Write-ups that call "the loss" without defining $V$ often train the discriminator on one kind
+# of sample only, or feed it labels instead of logits. The discriminator's loss is $-V$
+# estimated on **both** batches; the check below computes $\hat V$ from the discriminator's
+# per-step probabilities by hand and compares it with `d_loss_bce` on the same logits.
+# :::
+
+# %%
+with torch.no_grad():
+    l_real, l_fake = disc(real[:128]), disc(fake[:128])  # per-step logits (128, 24)
+v_hat = torch.log(torch.sigmoid(l_real)).mean() + torch.log(1 - torch.sigmoid(l_fake)).mean()
+print(f"V estimated on the batches: {v_hat:.4f};  -d_loss_bce: {-d_loss_bce(l_real, l_fake):.4f}")
+assert torch.isclose(v_hat, -d_loss_bce(l_real, l_fake), atol=1e-4)
+
+# %% [markdown]
+# :::{admonition} Noise shifted to mean 0.9 and reshaped to an image is a bug
+# :class: warning
+# The generator was trained with $z \sim \mathcal{N}(0, I)$ of shape `(batch, time, noise_dim)`.
+# Sampling it with `randn(...) + 0.9` feeds inputs it never saw, and reshaping a sequence to an
+# "image" such as `(batch, 1, 12, 10)` puts steps $t$ and $t + 2$ side by side and mixes features
+# with time. The cell measures the first: the same generator, sampled with shifted noise, is much
+# easier to tell from real data.
+# :::
+
+# %%
+with torch.no_grad():  # the same noise as `fake` above (generate() draws it with seed 1)
+    z = torch.randn(500, cfg.seq_len, cfg.noise_dim, generator=torch.Generator().manual_seed(1))
+    assert torch.allclose(gen(z), fake, atol=1e-6)
+    shifted = gen(z + 0.9)
+d_right = disc_scores["RCGAN (live, 250 iterations)"]
+d_shift = discriminative_score(real, shifted, **score_kw)
+print(f"discriminative score, N(0, I) noise: {d_right:.3f};  noise + 0.9: {d_shift:.3f}")
+assert d_shift > d_right + 0.05
+
+# %% [markdown]
+# ## Summary
+#
+# - A sequence GAN is recurrent when its generator carries a state across steps; C-RNN-GAN and
+#   RCGAN use per-step noise, recurrent discriminators, and the GAN chapter's losses computed from
+#   a batch of real and a batch of generated sequences.
+# - Teacher forcing trains on real prefixes and samples from its own: the gap shows in the scores.
+# - The discriminative score ($|\text{acc} - 0.5|$ of a post-hoc classifier) and the predictive
+#   score (train on synthetic, test on real) must be read next to their sanity rows: real vs
+#   real, and noise.
+#
+# ## Exercises
+#
+# ```{exercise} Conditional generation
+# :label: ex-seqgan-cond
+# Give the RCGAN a condition: split the Sines into "slow" and "fast" sequences by the mean
+# frequency and train with `RCGANConfig(cond_dim=2)` and a one-hot condition. How would you check
+# that the condition is used?
+# ```
+#
+# ```{solution} ex-seqgan-cond
+# :class: dropdown
+# Compute the frequency class from the data (e.g. the number of zero crossings of $x - 0.5$
+# above or below its median), build `cond = torch.eye(2)[labels]`, and call
+# `train_seq_gan(cfg, train, cond)`. Check: generate with each condition
+# (`generate(gen, n, cond=...)`), then train a small classifier of the condition on *real* data
+# and measure its accuracy on the generated sequences ("train on real, test on synthetic").
+# ```
+#
+# ```{exercise} How much does the post-hoc classifier matter?
+# :label: ex-seqgan-posthoc
+# Recompute the discriminative score of the live RCGAN with `iterations` = 50, 150 and 600. Why
+# does the score depend on it, and what does that mean when comparing with a paper's table?
+# ```
+#
+# ```{solution} ex-seqgan-posthoc
+# :class: dropdown
+# The score measures what *this* classifier can detect. A classifier trained longer (or with more
+# units) finds more differences, so the score usually grows with `iterations` until the
+# classifier converges. Scores are comparable only with the same post-hoc protocol; with the short
+# training used here they are optimistic relative to the paper's 2,000 steps.
+# ```
+#
+# ```{exercise} Why a bidirectional discriminator?
+# :label: ex-seqgan-bidir
+# C-RNN-GAN's discriminator reads the sequence both ways. Construct a defect of generated
+# sequences that a forward-only discriminator with a per-step loss (RCGAN) cannot penalise at
+# step $t$, but a bidirectional one can.
+# ```
+#
+# ```{solution} ex-seqgan-bidir
+# :class: dropdown
+# A forward-only discriminator's logit at step $t$ sees only $x_{1:t}$. If a generator's early
+# steps look real but are inconsistent with what comes *later* (e.g. a sine whose phase at the
+# start does not match its frequency at the end), the per-step logits at early steps cannot see
+# the inconsistency; only the last steps can. A bidirectional discriminator's step-$t$ logit sees
+# $x_{1:T}$, so every step's decision can use the whole trajectory.
+# ```
