@@ -1,0 +1,191 @@
+"""course_lib.restoration: damage models, classical baselines, mask network shapes."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from course_lib import restoration as R
+from course_lib.metrics import si_sdr, snr
+
+RATE = 8000
+
+
+def speechlike(seconds: float = 1.0, seed: int = 0) -> torch.Tensor:
+    """Voiced bursts (harmonics of 120-200 Hz) separated by silences, like a spoken digit."""
+    g = torch.Generator().manual_seed(seed)
+    t = torch.arange(int(seconds * RATE)) / RATE
+    f0 = 120 + 80 * torch.rand(1, generator=g).item()
+    x = sum(torch.sin(2 * math.pi * k * f0 * t) / k for k in range(1, 8))
+    envelope = ((t > 0.2) & (t < 0.45)) | ((t > 0.6) & (t < 0.8))
+    return (0.3 * x * envelope).float()
+
+
+@pytest.mark.parametrize("kind", R.NOISE_TYPES)
+@pytest.mark.parametrize("snr_db", [-5.0, 0.0, 7.5, 20.0])
+def test_noise_mixing_reaches_requested_snr(kind, snr_db):
+    clean = speechlike()
+    noisy = R.add_noise_at_snr(clean, snr_db, kind=kind, seed=3)
+    assert abs(snr(clean, noisy).item() - snr_db) < 0.01
+
+
+def test_noise_mixing_batch_is_per_item():
+    clean = torch.stack([speechlike(seed=0), 0.1 * speechlike(seed=1)])
+    noisy = R.add_noise_at_snr(clean, 5.0, kind="pink", seed=0)
+    assert noisy.shape == clean.shape
+    assert torch.allclose(snr(clean, noisy), torch.tensor([5.0, 5.0]), atol=0.01)
+
+
+def test_noise_spectra_have_the_promised_slopes():
+    n = 2**15
+    for kind, slope in (("white", 0.0), ("pink", -1.0), ("brown", -2.0)):
+        x = R.make_noise(kind, n, seed=1)
+        p = torch.fft.rfft(x.double()).abs().pow(2)
+        f = torch.fft.rfftfreq(n, 1 / RATE)
+        band = (f > 50) & (f < 3000)
+        fit = np.polyfit(np.log10(f[band].numpy()), np.log10(p[band].numpy()), 1)[0]
+        assert abs(fit - slope) < 0.15, (kind, fit)
+        assert abs(x.pow(2).mean().item() - 1) < 1e-4
+
+
+def test_noise_is_seeded():
+    assert torch.equal(R.make_noise("babble", 800, seed=5), R.make_noise("babble", 800, seed=5))
+    assert not torch.equal(R.make_noise("babble", 800, seed=5), R.make_noise("babble", 800, seed=6))
+
+
+@pytest.mark.parametrize("fn", [R.spectral_subtraction, R.wiener_filter])
+def test_baselines_leave_clean_input_nearly_untouched(fn):
+    clean = speechlike()
+    assert si_sdr(clean, fn(clean)).item() > 25.0
+
+
+@pytest.mark.parametrize("fn", [R.spectral_subtraction, R.wiener_filter])
+def test_baselines_improve_white_noise_at_0db(fn):
+    clean = torch.stack([speechlike(seed=s) for s in range(3)])
+    noisy = R.add_noise_at_snr(clean, 0.0, kind="white", seed=0)
+    gain = (si_sdr(clean, fn(noisy)) - si_sdr(clean, noisy)).min().item()
+    assert gain > 4.0
+
+
+@pytest.mark.parametrize("fn", [R.spectral_subtraction, R.wiener_filter])
+@pytest.mark.parametrize("shape", [(1000,), (3, 1000), (1, 37)])
+def test_baselines_keep_shape(fn, shape):
+    x = 0.1 * torch.randn(shape)
+    y = fn(x)
+    assert y.shape == x.shape and y.dtype == torch.float32
+
+
+@pytest.mark.parametrize("fn", [R.spectral_subtraction, R.wiener_filter])
+def test_baselines_batch_equals_single(fn):
+    x = torch.stack([R.add_noise_at_snr(speechlike(seed=s), 5.0, seed=s) for s in range(2)])
+    y = fn(x)
+    assert torch.allclose(y[1], fn(x[1]), atol=1e-5)
+
+
+def test_known_noise_recording_is_used():
+    clean = speechlike()
+    noise = R.make_noise("pink", clean.shape[-1], seed=2)
+    noisy = clean + 0.1 * noise
+    with_ref = R.wiener_filter(noisy, noise=0.1 * R.make_noise("pink", 4000, seed=9))
+    assert si_sdr(clean, with_ref).item() > si_sdr(clean, noisy).item()
+
+
+@pytest.mark.parametrize("fn", [R.spectral_subtraction, R.wiener_filter, R.MaskNet(R.MaskNetConfig.tiny())])
+def test_clear_errors_on_bad_input(fn):
+    with pytest.raises(ValueError, match="8000 Hz"):
+        R.spectral_subtraction(torch.zeros(100), sample_rate=16000)
+    with pytest.raises(ValueError, match="stereo"):
+        fn(torch.zeros(8000, 2))
+    with pytest.raises(ValueError, match="non-empty"):
+        fn(torch.zeros(0))
+    with pytest.raises(ValueError, match=r"\(time,\)"):
+        fn(torch.zeros(1, 3, 100))
+    with pytest.raises(TypeError, match="float"):
+        fn(torch.zeros(100, dtype=torch.int16))
+
+
+def test_clip_and_declip():
+    clean = speechlike()
+    clipped = R.clip(clean, threshold=0.7)
+    assert clipped.abs().max().item() == pytest.approx(0.7 * clean.abs().max().item(), rel=1e-6)
+    repaired = R.declip(clipped)
+    assert repaired.shape == clean.shape
+    assert snr(clean, repaired).item() > snr(clean, clipped).item() + 3
+
+
+def test_drop_packets_and_interpolation():
+    clean = speechlike()
+    damaged, keep = R.drop_packets(clean, packet_ms=10, loss_rate=0.2, seed=1)
+    assert keep.shape == clean.shape and keep.dtype == torch.bool
+    assert torch.all(damaged[~keep] == 0) and torch.equal(damaged[keep], clean[keep])
+    lost = 1 - keep.float().mean().item()
+    assert 0.05 < lost < 0.4
+    for method in ("linear", "cubic", "pitch"):
+        filled = R.interpolate_gaps(damaged, keep, method=method)
+        assert filled.shape == clean.shape
+        assert torch.equal(filled[keep], clean[keep]), method
+    # a straight line joins the neighbours of each gap
+    lin = R.interpolate_gaps(damaged, keep, method="linear")
+    gap = torch.nonzero(~keep)[:, 0]
+    a, b = int(gap[0]) - 1, int(gap[0]) + 80  # first lost 10 ms packet and its neighbours
+    assert not keep[a + 1 : b].any()
+    line = torch.linspace(float(clean[a]), float(clean[b]), b - a + 1)[1:-1] if keep[b] else None
+    if line is not None:
+        assert torch.allclose(lin[a + 1 : b], line, atol=1e-5)
+    # on a voiced (periodic) signal, repeating the pitch period beats silence
+    pitch = R.interpolate_gaps(damaged, keep, method="pitch")
+    assert snr(clean, pitch).item() > snr(clean, damaged).item() + 3
+
+
+def test_band_limit_removes_high_frequencies():
+    t = torch.arange(8000) / RATE
+    x = (torch.sin(2 * math.pi * 300 * t) + torch.sin(2 * math.pi * 2000 * t)).float()
+    y = R.band_limit(x, cutoff_hz=1000)
+    assert torch.allclose(y, torch.sin(2 * math.pi * 300 * t).float(), atol=1e-3)
+
+
+def test_masknet_shapes_and_bounds():
+    net = R.MaskNet(R.MaskNetConfig.tiny())
+    for shape in [(1000,), (3, 999)]:
+        assert net(torch.randn(shape) * 0.1).shape == shape
+    m = net.mask(torch.rand(2, 33, 10))
+    assert m.shape == (2, 33, 10) and m.min() >= 0 and m.max() <= 1
+
+
+def test_pair_discriminator_conditioning():
+    cond = R.PairDiscriminator(channels=4, layers=2)
+    uncond = R.PairDiscriminator(channels=4, layers=2, conditional=False)
+    a, b = torch.randn(3, 512), torch.randn(3, 512)
+    assert cond(a, b).shape == (3,) and uncond(a, b).shape == (3,)
+    # the unconditional one cannot see the damaged input
+    assert torch.equal(uncond(a, b), uncond(torch.zeros_like(a), b))
+    assert not torch.equal(cond(a, b), cond(torch.zeros_like(a), b))
+
+
+def test_checkpoint_round_trip_and_hash_check(tmp_path):
+    net = R.MaskNet(R.MaskNetConfig.tiny())
+    digest = R.save_checkpoint(net, tmp_path / "m.pt", steps=1)
+    blob = R.load_checkpoint(tmp_path / "m.pt", digest)
+    again = R.MaskNet(R.MaskNetConfig(**blob["config"]))
+    again.load_state_dict(blob["state_dict"])
+    x = 0.1 * torch.randn(500)
+    assert torch.equal(again.eval()(x), net.eval()(x))
+    with pytest.raises(ValueError, match="SHA-256"):
+        R.load_checkpoint(tmp_path / "m.pt", "0" * 64)
+    with pytest.raises(FileNotFoundError):
+        R.load_checkpoint(tmp_path / "missing.pt", None)
+
+
+def test_train_restorer_l1_and_gan_reduce_l1():
+    torch.manual_seed(0)
+    waves = [speechlike(0.5, seed=s) for s in range(4)]
+    damage = R.noise_damage(("white",), (0.0, 5.0))
+    for disc in (None, R.PairDiscriminator(channels=4, layers=2)):
+        net = R.MaskNet(R.MaskNetConfig.tiny())
+        hist = R.train_restorer(
+            net, waves, damage, steps=30, batch_size=4, crop=2000, lr=5e-3, discriminator=disc
+        )
+        assert sum(h["l1"] for h in hist[-5:]) < sum(h["l1"] for h in hist[:5])
