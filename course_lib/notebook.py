@@ -8,7 +8,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-__all__ = ["is_colab", "audio_player", "plot_waveform", "plot_spectrogram", "waveform_and_spectrogram"]
+from course_lib import __version__
+
+__all__ = [
+    "is_colab",
+    "audio_player",
+    "plot_waveform",
+    "plot_spectrogram",
+    "waveform_and_spectrogram",
+    "COURSE_REPOSITORY",
+    "COLAB_INSTALL_SPEC",
+    "colab_install_cell",
+]
 
 
 def is_colab() -> bool:
@@ -83,3 +94,35 @@ def waveform_and_spectrogram(wave: torch.Tensor, rate: int, title: str = "", n_m
         b, log_mel(torch.as_tensor(wave), rate, hop_length=hop, n_mels=n_mels), rate, hop, mel=True
     )
     return fig
+
+
+# ---------------------------------------------------------------------------------------
+# The first cell of every notebook (chapters and assignments)
+# ---------------------------------------------------------------------------------------
+
+#: The course's public repository (also ``repository.url`` in ``_config.yml``).
+COURSE_REPOSITORY = "https://github.com/dgm-seq-audio/course"
+#: What every notebook's first cell installs on Colab: this release of the library, pinned to
+#: the git tag ``v<version>`` so that a notebook always gets the code it was executed with.
+#: Bump ``course_lib.__version__``, rewrite the first cells with
+#: ``python -m course_lib.assignments pin-colab``, commit, and tag that commit.
+COLAB_INSTALL_SPEC = f"course_lib @ git+{COURSE_REPOSITORY}@v{__version__}"
+
+
+def colab_install_cell(spec: str = COLAB_INSTALL_SPEC) -> str:
+    """Source of the canonical first code cell: installs ``spec`` on Colab only.
+
+    It never names torch or ipywidgets: the library asks only for lower bounds that Colab's
+    preinstalled versions meet, so pip leaves them alone.
+    """
+    return (
+        "import subprocess\n"
+        "import sys\n"
+        "\n"
+        'if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywidgets\n'
+        "    subprocess.run(\n"
+        '        [sys.executable, "-m", "pip", "install", "-q",\n'
+        f'         "{spec}"],\n'
+        "        check=True,\n"
+        "    )"
+    )

@@ -41,7 +41,7 @@ import sys
 if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywidgets
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q",
-         "course_lib @ git+https://github.com/dgm-seq-audio/course@main"],
+         "course_lib @ git+https://github.com/dgm-seq-audio/course@v0.1.0"],
         check=True,
     )
 

@@ -1,0 +1,150 @@
+# ---
+# jupyter:
+#   course_lib:
+#     assignment: audio
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: course_lib
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %%
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywidgets
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q",
+         "course_lib @ git+https://github.com/dgm-seq-audio/course@v0.1.0"],
+        check=True,
+    )
+
+# %% [markdown]
+# # Assignment 5 (audio chapter): µ-law and signal-to-noise ratios
+#
+# **Time:** about 45 minutes. **Points:** 10, of which 1 from a hidden check.
+# Fill in every `...  # YOUR CODE HERE` and run the check cell below it. Do not rename the
+# functions.
+#
+# Telephone speech (ITU-T G.711) and WaveNet's output layer use 8-bit **µ-law** codes.
+# A sample $x \in [-1, 1]$ is compressed by
+#
+# $$F(x) = \operatorname{sign}(x)\,\frac{\ln(1 + \mu |x|)}{\ln(1 + \mu)}, \qquad \mu = 255,$$
+#
+# and $F(x) \in [-1, 1]$ is quantised uniformly to the 256 codes
+# $c = \lfloor (F(x) + 1)/2 \cdot \mu + \tfrac12 \rfloor$. Quality is measured by the
+# signal-to-noise ratio $\mathrm{SNR} = 10\log_{10}\big(\sum x^2 / \sum (x - \hat x)^2\big)$ in dB.
+
+# %%
+import math
+
+import torch
+
+from course_lib.grading import check
+
+t = torch.arange(8000) / 8000  # one second at 8 kHz
+tone = 0.6 * torch.exp(-3 * t) * torch.sin(2 * math.pi * 220 * t)  # a decaying 220 Hz tone
+
+# %% [markdown]
+# ## 1. Encoding (3 points)
+#
+# Write `mu_law_encode(x)`: float samples in $[-1, 1]$, any shape, to `int64` codes in
+# $[0, 255]$ (use `torch.log1p`, `torch.sign`, `.floor()`, `.long()`).
+
+# %%
+def mu_law_encode(x: torch.Tensor, mu: int = 255) -> torch.Tensor:
+    ### BEGIN SOLUTION
+    y = torch.sign(x) * torch.log1p(mu * x.abs()) / math.log1p(mu)
+    return ((y + 1) / 2 * mu + 0.5).floor().long().clamp(0, mu)
+    ### END SOLUTION
+
+
+check("audio", "mu_law_encode", globals())
+
+# %% [markdown]
+# ## 2. Decoding (2 points)
+#
+# Write `mu_law_decode(codes)`: map code $c$ back to $y = 2c/\mu - 1$ and invert the
+# companding, $x = \operatorname{sign}(y)\,\big((1+\mu)^{|y|} - 1\big)/\mu$.
+
+# %%
+def mu_law_decode(codes: torch.Tensor, mu: int = 255) -> torch.Tensor:
+    ### BEGIN SOLUTION
+    y = 2 * codes.float() / mu - 1
+    return torch.sign(y) * torch.expm1(y.abs() * math.log1p(mu)) / mu
+    ### END SOLUTION
+
+
+check("audio", "mu_law_decode", globals())
+
+# %% [markdown]
+# ## 3. Signal-to-noise ratio (2 points) and noise at a chosen SNR (2 points)
+#
+# Write `snr_db(clean, estimate)` (a float, in dB), then `mix_at_snr(clean, noise, snr)`
+# returning `clean + g * noise` with the gain $g$ chosen so that the SNR of the result is
+# exactly `snr` dB.
+
+# %%
+def snr_db(clean: torch.Tensor, estimate: torch.Tensor) -> float:
+    ### BEGIN SOLUTION
+    return 10 * math.log10(clean.pow(2).sum().item() / (clean - estimate).pow(2).sum().item())
+    ### END SOLUTION
+
+
+def mix_at_snr(clean: torch.Tensor, noise: torch.Tensor, snr: float) -> torch.Tensor:
+    ### BEGIN SOLUTION
+    gain = math.sqrt(clean.pow(2).sum().item() / (noise.pow(2).sum().item() * 10 ** (snr / 10)))
+    return clean + gain * noise
+    ### END SOLUTION
+
+
+check("audio", "snr", globals())
+check("audio", "mix_at_snr", globals())
+
+# %% [markdown]
+# ## 4. What µ-law buys (1 hidden point)
+#
+# Quantise the test signal below with 8-bit µ-law and with 8-bit *linear* PCM (the codes
+# $\lfloor (x+1)/2 \cdot 256 \rfloor$ clipped to $[0, 255]$, decoded to the centre of their
+# step), and store the SNR difference (µ-law minus linear, in dB) in `mu_law_advantage_db`.
+# The signal is the tone above with a little noise; build it exactly like this:
+
+# %%
+noisy_tone = (tone + 0.01 * torch.randn(8000, generator=torch.Generator().manual_seed(15))).clamp(-1, 1)
+### BEGIN SOLUTION
+linear = (((noisy_tone + 1) / 2 * 256).floor().clamp(0, 255) + 0.5) / 256 * 2 - 1
+mu_law = mu_law_decode(mu_law_encode(noisy_tone))
+mu_law_advantage_db = snr_db(noisy_tone, mu_law) - snr_db(noisy_tone, linear)
+### END SOLUTION
+print(f"mu-law advantage: {mu_law_advantage_db:.1f} dB")
+
+# %%
+### BEGIN HIDDEN TESTS
+check("audio", "mu_law_gain", globals())
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Why does µ-law gain most on quiet signals? One or two sentences.
+#
+# <!-- BEGIN SOLUTION -->
+# $F$ is steep near 0, so quiet samples get fine quantisation steps while linear PCM spends
+# the same step everywhere; the error of µ-law grows roughly with the amplitude, keeping the
+# SNR nearly constant as a signal gets quieter, whereas linear PCM loses 6 dB per halving.
+# <!-- END SOLUTION -->
+
+# %% [markdown]
+# ## Your score
+
+# %%
+from course_lib.grading import run_checks
+
+visible = run_checks("audio", globals(), include_hidden=False)
+print(f"visible checks: {sum(r.points for r in visible):g}/{sum(r.max_points for r in visible)} points")

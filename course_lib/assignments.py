@@ -1,0 +1,309 @@
+"""Student notebooks from instructor notebooks, and the Colab pin of every first cell.
+
+An instructor notebook (``assignments/<NN_name>.ipynb``, paired with a ``py:percent`` file)
+holds the full solution between markers, nbgrader-style but with no nbgrader needed:
+
+- in a code cell, the lines between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` become
+  one placeholder line, ``...  # YOUR CODE HERE``, at the indentation of the markers (a
+  function whose body is the placeholder returns ``None``, which every check reports as
+  "not done yet" rather than crashing the grader);
+- in a markdown cell, the text between ``<!-- BEGIN SOLUTION -->`` and ``<!-- END SOLUTION -->``
+  becomes ``*Your answer here.*``;
+- the lines between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS`` are removed (a cell
+  left empty is dropped); :func:`course_lib.grading.grade` runs those checks anyway.
+
+Outputs and execution counts are cleared, cell metadata other than tags is dropped, and the
+notebook keeps ``metadata.course_lib.assignment`` so that the grader knows what it grades.
+
+Usage (from the repository root)::
+
+    python -m course_lib.assignments build           # write assignments/student/*.ipynb
+    python -m course_lib.assignments build --check   # fail if any student notebook is stale
+    python -m course_lib.assignments selftest        # instructor 100 %, student 0 %, via grade()
+    python -m course_lib.assignments pin-colab       # rewrite first cells to COLAB_INSTALL_SPEC
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import re
+import sys
+from pathlib import Path
+
+from course_lib.notebook import COLAB_INSTALL_SPEC, COURSE_REPOSITORY
+
+__all__ = [
+    "PLACEHOLDER",
+    "ANSWER_PLACEHOLDER",
+    "MarkerError",
+    "instructor_notebooks",
+    "student_path",
+    "make_student",
+    "solution_lines",
+    "leaked_lines",
+    "build",
+    "selftest",
+    "notebook_text",
+    "pin_colab",
+]
+
+BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+MD_BEGIN, MD_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
+PLACEHOLDER = "...  # YOUR CODE HERE"
+ANSWER_PLACEHOLDER = "*Your answer here.*"
+STUDENT_DIR = "student"
+_KEEP_NB_METADATA = ("kernelspec", "language_info", "course_lib")
+
+
+class MarkerError(ValueError):
+    """Unbalanced or nested solution / hidden-test markers in an instructor notebook."""
+
+
+def _source(cell: dict) -> str:
+    src = cell.get("source", "")
+    return src if isinstance(src, str) else "".join(src)
+
+
+def _lines_to_source(lines: list[str]) -> list[str]:
+    """nbformat's on-disk form: a list of lines, each but the last ending in a newline."""
+    return [line + "\n" for line in lines[:-1]] + lines[-1:] if lines else []
+
+
+def _replace_blocks(
+    text: str, begin: str, end: str, replacement: str | None, where: str
+) -> tuple[str, list[str]]:
+    """Replace each ``begin``...``end`` block of lines; return the new text and the removed lines.
+
+    ``replacement`` None removes the block; otherwise one line with the marker's indentation.
+    """
+    out: list[str] = []
+    removed: list[str] = []
+    inside = False
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped == begin:
+            if inside:
+                raise MarkerError(f"{where}: nested {begin!r}")
+            inside = True
+            if replacement is not None:
+                out.append(line[: len(line) - len(line.lstrip())] + replacement)
+        elif stripped == end:
+            if not inside:
+                raise MarkerError(f"{where}: {end!r} without {begin!r}")
+            inside = False
+        elif inside:
+            removed.append(line)
+        else:
+            out.append(line)
+    if inside:
+        raise MarkerError(f"{where}: {begin!r} is never closed by {end!r}")
+    return "\n".join(out), removed
+
+
+def make_student(instructor: dict, name: str = "notebook") -> dict:
+    """The student version of an instructor notebook (a new dict; the input is not changed)."""
+    nb = copy.deepcopy(instructor)
+    meta = nb.get("metadata", {})
+    if "assignment" not in meta.get("course_lib", {}):
+        raise MarkerError(f"{name}: metadata.course_lib.assignment is missing (the grader needs it)")
+    nb["metadata"] = {k: meta[k] for k in _KEEP_NB_METADATA if k in meta}
+    cells = []
+    for i, cell in enumerate(nb.get("cells", [])):
+        where = f"{name}, cell {i}"
+        text = _source(cell)
+        if cell["cell_type"] == "code":
+            text, _ = _replace_blocks(text, BEGIN_HIDDEN, END_HIDDEN, None, where)
+            text, _ = _replace_blocks(text, BEGIN_SOLUTION, END_SOLUTION, PLACEHOLDER, where)
+            if not text.strip():
+                continue
+            cell["outputs"] = []
+            cell["execution_count"] = None
+        elif cell["cell_type"] == "markdown":
+            text, _ = _replace_blocks(text, MD_BEGIN, MD_END, ANSWER_PLACEHOLDER, where)
+        for marker in (BEGIN_SOLUTION, END_SOLUTION, BEGIN_HIDDEN, END_HIDDEN, MD_BEGIN, MD_END):
+            if marker in text:
+                raise MarkerError(f"{where}: marker {marker!r} must stand alone on its line")
+        cell["source"] = _lines_to_source(text.split("\n"))
+        tags = cell.get("metadata", {}).get("tags")
+        cell["metadata"] = {"tags": tags} if tags else {}
+        cell.pop("attachments", None)
+        cells.append(cell)
+    nb["cells"] = cells
+    return nb
+
+
+def solution_lines(instructor: dict) -> set[str]:
+    """Stripped, non-trivial lines that only the solutions and hidden tests contain."""
+    inside_blocks: set[str] = set()
+    outside: set[str] = set()
+    for i, cell in enumerate(instructor.get("cells", [])):
+        text = _source(cell)
+        if cell["cell_type"] == "code":
+            text, hidden = _replace_blocks(text, BEGIN_HIDDEN, END_HIDDEN, None, f"cell {i}")
+            text, sol = _replace_blocks(text, BEGIN_SOLUTION, END_SOLUTION, "", f"cell {i}")
+        else:
+            hidden = []
+            text, sol = _replace_blocks(text, MD_BEGIN, MD_END, "", f"cell {i}")
+        inside_blocks.update(s.strip() for s in [*hidden, *sol])
+        outside.update(s.strip() for s in text.split("\n"))
+    return {s for s in inside_blocks - outside if len(s) >= 6 and re.search(r"[A-Za-z0-9]", s)}
+
+
+def leaked_lines(instructor: dict, student: dict) -> list[str]:
+    """Solution or hidden-test lines that appear anywhere in the student notebook's JSON text."""
+    text = "\n".join(_source(c) for c in student.get("cells", []))
+    text += json.dumps(student)
+    return sorted(s for s in solution_lines(instructor) if s in text or json.dumps(s)[1:-1] in text)
+
+
+def notebook_text(nb: dict) -> str:
+    """Serialise like nbformat (sorted keys, one-space indent, UTF-8, final newline)."""
+    return json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+
+
+def instructor_notebooks(root: str | Path = ".") -> list[Path]:
+    """The instructor notebooks: ``<root>/assignments/*.ipynb``, sorted."""
+    return sorted((Path(root) / "assignments").glob("*.ipynb"))
+
+
+def student_path(instructor: Path) -> Path:
+    return instructor.parent / STUDENT_DIR / instructor.name
+
+
+def build(root: str | Path = ".", check: bool = False) -> list[Path]:
+    """Write (or, with ``check``, compare) every student notebook; return the stale ones.
+
+    Also removes student notebooks whose instructor notebook is gone (or lists them with
+    ``check``).
+    """
+    stale: list[Path] = []
+    sources = instructor_notebooks(root)
+    for src in sources:
+        nb = json.loads(src.read_text(encoding="utf-8"))
+        student = make_student(nb, src.name)
+        leaks = leaked_lines(nb, student)
+        if leaks:
+            raise MarkerError(f"{src.name}: solution text would leak into the student notebook: {leaks[:3]}")
+        text = notebook_text(student)
+        dest = student_path(src)
+        if not dest.is_file() or dest.read_text(encoding="utf-8") != text:
+            stale.append(dest)
+            if not check:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_text(text, encoding="utf-8")
+    wanted = {student_path(s).name for s in sources}
+    for orphan in sorted((Path(root) / "assignments" / STUDENT_DIR).glob("*.ipynb")):
+        if orphan.name not in wanted:
+            stale.append(orphan)
+            if not check:
+                orphan.unlink()
+    return stale
+
+
+# ---------------------------------------------------------------------------------------
+# The pinned Colab install line of every notebook's first cell
+# ---------------------------------------------------------------------------------------
+
+_SPEC_RE = re.compile(r"course_lib @ git\+" + re.escape(COURSE_REPOSITORY) + r"@[A-Za-z0-9._/\-]+")
+
+
+def pin_colab(paths: list[Path], check: bool = False) -> list[Path]:
+    """Point the install line of each notebook (``.ipynb`` and ``.py``) at COLAB_INSTALL_SPEC.
+
+    Only the spec string changes (a text substitution of its single occurrence), so outputs
+    and formatting stay as they are. Returns the files that were (or, with ``check``, would
+    be) changed. Files without exactly one install line are an error.
+    """
+    changed = []
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        found = _SPEC_RE.findall(text)
+        if len(found) != 1:
+            raise ValueError(
+                f"{path}: expected one `course_lib @ git+{COURSE_REPOSITORY}@...` line, found {len(found)}"
+            )
+        if found[0] != COLAB_INSTALL_SPEC:
+            changed.append(path)
+            if not check:
+                path.write_text(_SPEC_RE.sub(COLAB_INSTALL_SPEC, text), encoding="utf-8")
+    return changed
+
+
+def _toc_notebooks(root: Path) -> list[Path]:
+    """Every ``file:`` of ``_toc.yml`` that is a notebook, as ``.ipynb`` paths."""
+    toc = (root / "_toc.yml").read_text(encoding="utf-8")
+    files = re.findall(r"^\s*-?\s*(?:file|root):\s*(\S+)\s*$", toc, flags=re.M)
+    return [root / f"{f}.ipynb" for f in files if (root / f"{f}.ipynb").is_file()]
+
+
+def selftest(root: str | Path = ".", timeout: float = 600, workers: int = 2) -> list[str]:
+    """Grade every instructor notebook and its student version as a teacher would.
+
+    Returns the problems found (empty: every instructor notebook scores full marks, every
+    student notebook zero with each check failing on the placeholder, none crashing).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from course_lib.grading import FAIL, PASS, grade
+
+    sources = instructor_notebooks(root)
+    jobs = [p for src in sources for p in (src, student_path(src))]
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # each grade() is its own process
+        reports = dict(zip(jobs, pool.map(lambda p: grade(p, timeout=timeout), jobs), strict=True))
+    problems = []
+    for src in sources:
+        full, zero = reports[src], reports[student_path(src)]
+        if full.crashed or any(r.status != PASS for r in full.results) or full.score != full.max_score:
+            problems.append(f"{src}: instructor version scored {full.score:g}/{full.max_score}")
+        if zero.crashed or any(r.status != FAIL or r.points for r in zero.results):
+            problems.append(f"{student_path(src)}: student version is not graded 0 by failing checks")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m course_lib.assignments", description=__doc__.split("\n")[0])
+    p.add_argument("command", choices=["build", "selftest", "pin-colab"])
+    p.add_argument("--root", default=".", help="repository root (default: the current folder)")
+    p.add_argument("--check", action="store_true", help="change nothing; exit 1 if something is out of date")
+    p.add_argument(
+        "paths", nargs="*", help="pin-colab: notebooks to rewrite (default: _toc.yml + assignments)"
+    )
+    args = p.parse_args(argv)
+    root = Path(args.root)
+    if args.command == "build":
+        stale = build(root, check=args.check)
+        verb = "out of date" if args.check else "written"
+        for s in stale:
+            print(f"{verb}: {s}")
+        print(f"{len(instructor_notebooks(root))} assignment(s), {len(stale)} student notebook(s) {verb}")
+        if args.check and stale:
+            print(
+                "run `python -m course_lib.assignments build` (or `make assignments`) and commit the result"
+            )
+        return 1 if args.check and stale else 0
+    if args.command == "selftest":
+        problems = selftest(root)
+        print("\n".join(problems) or "selftest: every instructor notebook 100%, every student notebook 0%")
+        return 1 if problems else 0
+    paths = [Path(x) for x in args.paths] or [
+        *_toc_notebooks(root),
+        *(
+            p
+            for p in sorted((root / "chapters").rglob("*.ipynb"))
+            if ".ipynb_checkpoints" not in p.parts and _SPEC_RE.search(p.read_text(encoding="utf-8"))
+        ),
+        *instructor_notebooks(root),
+    ]
+    paths += [q.with_suffix(".py") for q in paths if q.suffix == ".ipynb" and q.with_suffix(".py").is_file()]
+    changed = pin_colab(sorted(set(paths)), check=args.check)
+    for c in changed:
+        print(f"{'not pinned' if args.check else 'pinned'}: {c}")
+    print(f"{len(changed)} file(s) {'not pinned to' if args.check else 'pinned to'} {COLAB_INSTALL_SPEC!r}")
+    return 1 if args.check and changed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
