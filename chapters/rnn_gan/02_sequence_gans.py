@@ -289,8 +289,11 @@ assert torch.isclose(v_hat, -d_loss_bce(l_real, l_fake), atol=1e-4)
 # The generator was trained with $z \sim \mathcal{N}(0, I)$ of shape `(batch, time, noise_dim)`.
 # Sampling it with `randn(...) + 0.9` feeds inputs it never saw, and reshaping a sequence to an
 # "image" such as `(batch, 1, 12, 10)` puts steps $t$ and $t + 2$ side by side and mixes features
-# with time. The cell measures the first: the same generator, sampled with shifted noise, is much
-# easier to tell from real data.
+# with time. The cell measures the first: the same generator and the same noise draw, shifted,
+# give different sequences (the mean absolute change is printed) and a different discriminative
+# score. At this small training budget the change of score is small and its sign is within seed
+# noise (compare the spread in the benchmark table), so the honest lesson is the first one: the
+# samples are no longer the ones the training objective shaped.
 # :::
 
 # %%
@@ -300,8 +303,10 @@ with torch.no_grad():  # the same noise as `fake` above (generate() draws it wit
     shifted = gen(z + 0.9)
 d_right = disc_scores["RCGAN (live, 250 iterations)"]
 d_shift = discriminative_score(real, shifted, **score_kw)
+change = (shifted - fake).abs().mean().item()
+print(f"mean |change| of the samples: {change:.3f} (data range [0, 1])")
 print(f"discriminative score, N(0, I) noise: {d_right:.3f};  noise + 0.9: {d_shift:.3f}")
-assert d_shift > d_right + 0.05
+assert change > 0.01
 
 # %% [markdown]
 # ## Summary
