@@ -262,10 +262,15 @@ assert s_seen.accuracy > s_gru.accuracy
 
 # %%
 for stem, cmd in [
-    ("recognition_loso", "python benchmarks/recognition_loso.py --archs gru --epochs 10 --tag gru, then --merge"),
+    (
+        "recognition_loso",
+        "python benchmarks/recognition_loso.py --archs cnn --classical none --protocols loso --epochs 12 --tag cnn"
+        " (same for gru, transformer), then --merge",
+    ),
     ("recognition_ablation", "python benchmarks/recognition_experiments.py --suite ablation --epochs 6"),
 ]:
-    files = sorted(RESULTS.glob(f"{stem}*.md"))
+    merged = RESULTS / f"{stem}.md"  # the summary of the per-model runs, when merged
+    files = [merged] if merged.is_file() else sorted(RESULTS.glob(f"{stem}*.md"))
     if files:
         for f in files:
             display(Markdown(f.read_text()))
