@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from course_lib import wavenet as wn  # noqa: E402
 from course_lib.data import load_fsdd  # noqa: E402
+from course_lib.utils import sha256_file  # noqa: E402
 
 CONFIGS = {
     "digits": wn.WaveNetConfig(
@@ -141,7 +142,7 @@ def run_digits(train, test, steps, ckpt, out, dry, every, eval_only):
     model, steps, last = train_or_load(
         "digits", wn.WaveNet(CONFIGS["digits"]), ckpt, steps, every, eval_only, fit
     )
-    digest = wn.sha256_file(ckpt)
+    digest = sha256_file(ckpt)
     command = f"python benchmarks/wavenet_train.py --model digits --steps {steps}"
     n_eval = 8 if dry else len(test_codes)
     tc, tl = test_codes[:n_eval], test_labels[:n_eval]
@@ -187,7 +188,7 @@ def run_vocoder(train, test, steps, ckpt, out, dry, every, eval_only):
     model, steps, last = train_or_load(
         "vocoder", wn.WaveNet(CONFIGS["vocoder"]), ckpt, steps, every, eval_only, fit
     )
-    digest = wn.sha256_file(ckpt)
+    digest = sha256_file(ckpt)
     command = f"python benchmarks/wavenet_train.py --model vocoder --steps {steps}"
     n_eval = 4 if dry else 60
     tc = wn.encode_dataset(test.waveforms[::5][:n_eval])
@@ -225,7 +226,7 @@ def run_denoiser(train, test, steps, ckpt, out, dry, every, eval_only):
     model, steps, last = train_or_load(
         "denoiser", wn.DenoisingWaveNet(CONFIGS["denoiser"]), ckpt, steps, every, eval_only, fit
     )
-    digest = wn.sha256_file(ckpt)
+    digest = sha256_file(ckpt)
     command = f"python benchmarks/wavenet_train.py --model denoiser --steps {steps}"
     rows = [{"model": "denoiser (white noise, 0-10 dB)", "steps": steps, "train_l1_last": last}]
     write(out, "wavenet_denoiser", rows, command, f"checkpoint sha256 {digest}")

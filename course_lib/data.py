@@ -27,6 +27,8 @@ import soundfile as sf
 import torch
 from torch.utils.data import Dataset
 
+from course_lib.utils import sha256_file
+
 __all__ = [
     "FSDD_SAMPLE_RATE",
     "FSDD_SPEAKERS",
@@ -69,14 +71,6 @@ _MARKER = ".content_sha256"
 
 class FSDDError(RuntimeError):
     """FSDD could not be found, downloaded or verified. The message says what to do."""
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def fsdd_content_hash(recordings: str | Path) -> str:
@@ -141,7 +135,7 @@ def _extract(archive: Path, dest: Path, *, check_archive_hash: bool) -> Path:
     an existing ``dest`` is left untouched.
     """
     if check_archive_hash:
-        digest = _sha256_file(archive)
+        digest = sha256_file(archive)
         if digest not in FSDD_ARCHIVE_SHA256:
             raise FSDDError(
                 f"{archive} has SHA-256 {digest}, which is not a known FSDD v{FSDD_VERSION} "

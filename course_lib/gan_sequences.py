@@ -21,7 +21,6 @@ non-image data needs.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +36,7 @@ from course_lib.gan import (
     g_loss_nonsaturating,
     wgan_gp_losses,
 )
+from course_lib.utils import load_verified, sha256_file
 
 __all__ = [
     # toy language
@@ -82,7 +82,6 @@ __all__ = [
     "labelled_subset",
     "fit_classifier",
     "accuracy",
-    "sha256_file",
     "WAVEGAN_CHECKPOINT",
     "WAVEGAN_SHA256",
     "save_wavegan",
@@ -924,15 +923,6 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return float((model(x).argmax(1) == y).float().mean())
 
 
-def sha256_file(path: str | Path) -> str:
-    """Hex SHA-256 of a file (checkpoint verification)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 WAVEGAN_CHECKPOINT = "gan_beyond_wavegan.pt"
 # file in benchmarks/checkpoints/, written by benchmarks/gan_beyond_wavegan.py
 WAVEGAN_SHA256 = "9c99276e7283e187a742a82efc1a2a088b68bd8bd57380c86ea62b9831ed000f"
@@ -956,12 +946,7 @@ def load_wavegan(path: str | Path, sha256: str | None) -> WaveGANGenerator:
         FileNotFoundError: no file at ``path``.
         ValueError: the file's hash differs from ``sha256``.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}; run benchmarks/gan_beyond_wavegan.py")
-    if sha256 is not None and sha256_file(path) != sha256:
-        raise ValueError(f"checkpoint {path} has SHA-256 {sha256_file(path)}, expected {sha256}")
-    blob = torch.load(path, map_location="cpu", weights_only=True)
+    blob = load_verified(path, sha256, remedy="Run benchmarks/gan_beyond_wavegan.py.")
     gen = WaveGANGenerator(WaveGANConfig(**blob["cfg"]))
     gen.load_state_dict(blob["state_dict"])
     return gen.eval()

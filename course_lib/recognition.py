@@ -28,7 +28,6 @@ loudest 1 s window of a longer clip or zero-pads a shorter one equally on both s
 from __future__ import annotations
 
 import copy
-import hashlib
 import math
 import os
 import urllib.request
@@ -43,7 +42,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from course_lib.audio import add_noise, log_mel, mfcc
-from course_lib.utils import get_device
+from course_lib.utils import get_device, load_verified, sha256_file
 
 __all__ = [
     "SAMPLE_RATE",
@@ -83,7 +82,6 @@ __all__ = [
     "fit_softmax_regression",
     "save_classifier",
     "load_classifier",
-    "file_sha256",
     "PRETRAINED_PATH",
     "PRETRAINED_SHA256",
     "pretrained_digit_classifier",
@@ -1173,15 +1171,6 @@ PRETRAINED_SHA256 = "df24853e5c51255d81cb11db94a8b302e9ec93fed3af9d8565377ad2ddc
 PRETRAINED_URL = "https://raw.githubusercontent.com/dgm-seq-audio/course/main/benchmarks/checkpoints/recognition_digit_classifier.pt"
 
 
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def save_classifier(model: DigitClassifier, path: str | Path, **meta) -> str:
     """Save arch, configs and weights (CPU tensors, plain types only, so that
     ``torch.load(weights_only=True)`` can read it). Returns the file's SHA-256."""
@@ -1195,7 +1184,7 @@ def save_classifier(model: DigitClassifier, path: str | Path, **meta) -> str:
         "meta": {k: v for k, v in meta.items()},
     }
     torch.save(blob, path)
-    return file_sha256(path)
+    return sha256_file(path)
 
 
 def load_classifier(
@@ -1207,17 +1196,9 @@ def load_classifier(
         FileNotFoundError: no file. ValueError: the hash does not match (corrupt or
         different file).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    if sha256 is not None:
-        digest = file_sha256(path)
-        if digest != sha256:
-            raise ValueError(
-                f"checkpoint {path} has SHA-256 {digest}, expected {sha256}: the file is corrupt or "
-                "not the one shipped with this version; delete it and fetch it again"
-            )
-    blob = torch.load(path, map_location="cpu", weights_only=True)
+    blob = load_verified(
+        path, sha256, remedy="Delete it and fetch it again, or run benchmarks/recognition_train.py."
+    )
     arch = blob["arch"]
     mc = dict(blob["model_config"])
     if "channels" in mc:

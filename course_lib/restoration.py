@@ -22,7 +22,6 @@ Shapes: waveforms are ``(time,)`` or ``(batch, time)``; spectrograms ``(batch, f
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from course_lib.audio import add_noise
+from course_lib.utils import load_verified, sha256_file
 
 SAMPLE_RATE = 8000
 NOISE_TYPES = ("white", "pink", "brown", "hum", "babble")
@@ -59,7 +59,6 @@ __all__ = [
     "gap_damage",
     "lsgan_losses",
     "train_restorer",
-    "file_sha256",
     "save_checkpoint",
     "load_checkpoint",
     "pretrained_restorer",
@@ -765,15 +764,6 @@ RESTORATION_CHECKPOINTS: dict[str, str] = {
 }
 
 
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def save_checkpoint(model: nn.Module, path: str | Path, **meta) -> str:
     """Save ``{"config": asdict(model.cfg), "state_dict": ..., "meta": meta}`` with plain types
     only (readable with ``weights_only=True``). Returns the file's SHA-256."""
@@ -786,7 +776,7 @@ def save_checkpoint(model: nn.Module, path: str | Path, **meta) -> str:
         "meta": dict(meta),
     }
     torch.save(blob, path)
-    return file_sha256(path)
+    return sha256_file(path)
 
 
 def load_checkpoint(path: str | Path, sha256: str | None) -> dict:
@@ -796,16 +786,7 @@ def load_checkpoint(path: str | Path, sha256: str | None) -> dict:
         FileNotFoundError: no file, with the command that regenerates it.
         ValueError: hash mismatch.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"no checkpoint at {path}; regenerate it with the benchmark script named in its chapter"
-        )
-    if sha256 is not None:
-        digest = file_sha256(path)
-        if digest != sha256:
-            raise ValueError(f"checkpoint {path} has SHA-256 {digest}, expected {sha256}")
-    return torch.load(path, map_location="cpu", weights_only=True)
+    return load_verified(path, sha256, remedy="Regenerate it with the benchmark script named in its chapter.")
 
 
 def pretrained_restorer(name: str) -> MaskNet:

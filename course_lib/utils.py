@@ -1,16 +1,20 @@
-"""Small utilities every chapter uses: seeding, device choice, parameter counts, timing."""
+"""Small utilities every chapter uses: seeding, device choice, parameter counts, timing,
+and hash-checked checkpoint loading."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["set_seed", "get_device", "count_parameters", "Timer"]
+__all__ = ["set_seed", "get_device", "count_parameters", "Timer", "sha256_file", "load_verified"]
 
 
 def set_seed(seed: int) -> None:
@@ -82,3 +86,44 @@ class Timer:
 
     def __str__(self) -> str:
         return f"{self.seconds:.2f} s"
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes (read in 1 MiB blocks)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def load_verified(
+    path: str | Path, sha256: str | None, *, map_location: torch.device | str = "cpu", remedy: str = ""
+) -> Any:
+    """Check a checkpoint's SHA-256, then ``torch.load(path, weights_only=True)``.
+
+    ``weights_only=True`` refuses pickled code, so only tensors and plain containers come back;
+    the hash check catches a truncated, corrupt or stale file before it is read.
+
+    Args:
+        path: the checkpoint file.
+        sha256: expected hex digest, or ``None`` to skip the check (files you made yourself).
+        map_location: where the tensors go.
+        remedy: a sentence added to the error messages (e.g. the command that rebuilds the file).
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        ValueError: the file's hash differs from ``sha256``.
+    """
+    path = Path(path)
+    hint = f" {remedy}" if remedy else ""
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}.{hint}")
+    if sha256 is not None:
+        digest = sha256_file(path)
+        if digest != sha256:
+            raise ValueError(
+                f"checkpoint {path} has SHA-256 {digest}, expected {sha256}: the file is corrupt or "
+                f"not the one this version of the course was built with.{hint}"
+            )
+    return torch.load(path, map_location=map_location, weights_only=True)

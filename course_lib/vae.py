@@ -43,6 +43,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course_lib.utils import load_verified
+
 __all__ = [
     "LIKELIHOODS",
     "VAEConfig",
@@ -864,21 +866,14 @@ def pretrained_comparison_gan(path: str | Path | None = None, train_if_missing: 
         ValueError: the file exists but its sha256 differs (a corrupted or stale checkpoint).
         FileNotFoundError: no checkpoint and ``train_if_missing=False``.
     """
-    import hashlib
-
     from course_lib.gan import DCGANConfig, DCGANDiscriminator, DCGANGenerator, GANTrainConfig, train_gan
 
     cfg = DCGANConfig(**COMPARISON_GAN_MODEL)
     path = Path(path) if path is not None else _CHECKPOINT
     gen = DCGANGenerator(cfg)
     if path.exists():
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if digest != COMPARISON_GAN_SHA256:
-            raise ValueError(
-                f"checkpoint {path} has sha256 {digest}, expected {COMPARISON_GAN_SHA256}; "
-                "re-run benchmarks/vae_gan_checkpoint.py or restore the committed file"
-            )
-        gen.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        remedy = "Re-run benchmarks/vae_gan_checkpoint.py or restore the committed file."
+        gen.load_state_dict(load_verified(path, COMPARISON_GAN_SHA256, remedy=remedy))
         return gen.eval(), "checkpoint"
     if not train_if_missing:
         raise FileNotFoundError(f"no checkpoint at {path}; run benchmarks/vae_gan_checkpoint.py")

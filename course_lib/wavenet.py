@@ -27,7 +27,6 @@ Shapes: ``B`` batch, ``T`` time (samples), ``R`` residual channels, ``D`` gate c
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -39,6 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.audio import log_mel, mel_filterbank, mu_law_decode, mu_law_encode
+from course_lib.utils import load_verified, sha256_file
 
 __all__ = [
     "WaveNetConfig",
@@ -58,7 +58,6 @@ __all__ = [
     "LPCModel",
     "fit_lpc",
     "lpc_nll_bits",
-    "sha256_file",
     "save_checkpoint",
     "load_checkpoint",
     "SILENCE_CODE",
@@ -910,15 +909,6 @@ def lpc_nll_bits(model: LPCModel, codes: Sequence[torch.Tensor]) -> float:
 # ---------------------------------------------------------------------------------------
 
 
-def sha256_file(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def save_checkpoint(model: WaveNet | DenoisingWaveNet, path: str | Path, extra: dict | None = None) -> str:
     """Save config + weights (plain tensors and numbers only) and return the file's SHA-256."""
     path = Path(path)
@@ -939,17 +929,9 @@ def load_checkpoint(
     Raises:
         FileNotFoundError: no file. ValueError: the hash differs (corrupt or different file).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}; run the benchmark script that makes it")
-    if sha256 is not None:
-        digest = sha256_file(path)
-        if digest != sha256:
-            raise ValueError(
-                f"checkpoint {path} has SHA-256 {digest}, expected {sha256}: the file is corrupt "
-                "or not the one the book was built with; re-download or re-train it"
-            )
-    blob = torch.load(path, map_location=device, weights_only=True)
+    blob = load_verified(
+        path, sha256, map_location=device, remedy="Re-download it or run benchmarks/wavenet_train.py."
+    )
     if blob.get("kind", "wavenet") == "denoiser":
         model = DenoisingWaveNet(DenoiserConfig(**blob["config"])).to(device)
     else:

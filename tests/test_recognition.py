@@ -9,6 +9,7 @@ import torch
 
 from course_lib import recognition as R
 from course_lib.data import FSDD_SPEAKERS
+from course_lib.utils import sha256_file
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -217,7 +218,7 @@ def test_segment_statistics_length():
 def test_checkpoint_roundtrip_and_hash_check(tmp_path, tiny_model):
     path = tmp_path / "m.pt"
     digest = R.save_classifier(tiny_model, path, note="test")
-    assert digest == R.file_sha256(path)
+    assert digest == sha256_file(path)
     loaded = R.load_classifier(path, digest, device="cpu")
     w = [tone(300, 0.3), torch.randn(5000) * 0.1]
     assert torch.allclose(loaded.predict_proba(w), tiny_model.predict_proba(w), atol=1e-6)
@@ -234,7 +235,7 @@ def test_checkpoint_roundtrip_and_hash_check(tmp_path, tiny_model):
 def test_shipped_checkpoint_matches_recorded_hash():
     assert R.PRETRAINED_PATH.is_file(), "the pretrained checkpoint is missing"
     assert R.PRETRAINED_PATH.stat().st_size <= 10_000_000
-    assert R.file_sha256(R.PRETRAINED_PATH) == R.PRETRAINED_SHA256
+    assert sha256_file(R.PRETRAINED_PATH) == R.PRETRAINED_SHA256
     model = R.pretrained_digit_classifier(device="cpu")
     pred = model.predict([torch.zeros(100), tone(300, 0.5)])
     assert pred.shape == (2,) and ((pred >= 0) & (pred < 10)).all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import numpy as np
@@ -57,3 +58,20 @@ def test_audio_player_checks_input():
 
 def test_is_colab_false_here():
     assert notebook.is_colab() is False
+
+
+def test_load_verified_checks_hash_and_leaves_the_file_alone(tmp_path):
+    from course_lib.utils import load_verified, sha256_file
+
+    path = tmp_path / "ck.pt"
+    torch.save({"w": torch.arange(3.0)}, path)
+    digest = sha256_file(path)
+    assert digest == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert torch.equal(load_verified(path, digest)["w"], torch.arange(3.0))
+    path.write_bytes(path.read_bytes()[:-7])  # truncated download
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="SHA-256"):
+        load_verified(path, digest, remedy="Run make-it.py.")
+    assert path.read_bytes() == before  # nothing overwritten or deleted
+    with pytest.raises(FileNotFoundError, match="make-it.py"):
+        load_verified(tmp_path / "missing.pt", digest, remedy="Run make-it.py.")

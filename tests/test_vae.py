@@ -233,7 +233,7 @@ def test_comparison_gan_checkpoint_is_verified(tmp_path):
 
     bad = tmp_path / "gan.pt"
     bad.write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match="sha256"):
+    with pytest.raises(ValueError, match="SHA-256"):
         pretrained_comparison_gan(bad)
     with pytest.raises(FileNotFoundError, match="vae_gan_checkpoint"):
         pretrained_comparison_gan(tmp_path / "missing.pt", train_if_missing=False)

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from course_lib import wavenet as wn
+from course_lib.utils import sha256_file
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -180,7 +181,7 @@ def test_baselines_unigram_and_lpc():
 def test_checkpoint_roundtrip_and_hash_verification(tmp_path, tiny_model):
     path = tmp_path / "m.pt"
     digest = wn.save_checkpoint(tiny_model, path)
-    assert digest == wn.sha256_file(path)
+    assert digest == sha256_file(path)
     loaded, _ = wn.load_checkpoint(path, digest)
     x, g, c = torch.randint(0, 256, (1, 20)), torch.tensor([1]), torch.randn(1, 4, 6)
     assert torch.equal(loaded(x, g=g, c=c), tiny_model(x, g=g, c=c))
