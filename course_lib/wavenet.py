@@ -651,15 +651,23 @@ def make_batch(
     gen: torch.Generator,
     feats: Sequence[torch.Tensor] | None = None,
     hop: int = 80,
+    lead: int = 0,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     """Random crops of ``segment + 1`` codes (padded with silence and masked when shorter).
 
     Local features, if given as per-utterance (n_local, F) tensors, are cropped to match: the
     crop starts on a frame boundary, so frame f of the crop is centred on its sample f * hop.
 
+    With ``lead > 0`` (no local features), a crop may also start up to ``lead`` samples
+    *before* the utterance: those inputs are the silence code, as in the history that
+    generation starts from, and only the utterance's samples are targets. The model thus
+    learns how an utterance begins after silence, which is where every generation starts.
+
     Returns:
         codes (B, segment + 1), mask (B, segment) of valid targets, feats (B, n_local, F') or None.
     """
+    if lead < 0 or (lead and feats is not None):
+        raise ValueError(f"lead must be >= 0 and is only for models without local features, got {lead}")
     B = len(index)
     x = torch.full((B, segment + 1), SILENCE_CODE, dtype=torch.long)
     mask = torch.zeros(B, segment, dtype=torch.bool)
@@ -668,10 +676,14 @@ def make_batch(
     for b, i in enumerate(index):
         c = codes[i]
         n = len(c)
-        if n > segment + 1:
-            start = int(torch.randint(0, (n - segment - 1) // hop + 1, (1,), generator=gen)) * hop
-        else:
-            start = 0
+        lo = -(lead // hop)
+        hi = (n - segment - 1) // hop if n > segment + 1 else 0
+        start = int(torch.randint(lo, hi + 1, (1,), generator=gen)) * hop if n > segment + 1 or lo < 0 else 0
+        if start < 0:  # silence, then the utterance: targets from its first sample on
+            piece = c[: start + segment + 1]
+            x[b, -start : -start + len(piece)] = piece
+            mask[b, -start - 1 : -start + len(piece) - 1] = True
+            continue
         piece = c[start : start + segment + 1]
         x[b, : len(piece)] = piece
         mask[b, : len(piece) - 1] = True
@@ -696,6 +708,7 @@ def train_wavenet(
     log_every: int = 10,
     progress: bool = False,
     lr_decay: bool = True,
+    lead: int = 0,
     callback: Callable[[int, float], None] | None = None,
 ) -> list[float]:
     """Teacher-forced maximum likelihood: minimise the cross-entropy of the next µ-law code.
@@ -714,6 +727,8 @@ def train_wavenet(
         log_every: record the mean loss every this many steps.
         lr_decay: cosine decay to lr / 20 over ``steps``; ``False`` keeps lr constant, so a
             run stopped at step n equals a run of n steps.
+        lead: let crops start up to this many samples of silence before an utterance (see
+            :func:`make_batch`); only for models without local features.
         callback: called as ``callback(step, mean_loss_bits)`` whenever a loss is recorded
             (e.g. to save intermediate checkpoints).
 
@@ -740,7 +755,7 @@ def train_wavenet(
     for step in it:
         idx = torch.randint(0, len(codes), (batch_size,), generator=gen).tolist()
         x, mask, fb = make_batch(
-            codes, idx, segment, gen, feats if model.cfg.n_local else None, model.cfg.local_hop
+            codes, idx, segment, gen, feats if model.cfg.n_local else None, model.cfg.local_hop, lead
         )
         x, mask = x.to(dev), mask.to(dev)
         g = torch.tensor([labels[i] for i in idx], device=dev) if model.cfg.n_global else None
@@ -1188,9 +1203,9 @@ _CKPT_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "checkpoints"
 #: name -> (file, SHA-256). Regenerate with ``python benchmarks/wavenet_train.py --model NAME``
 #: and paste the printed hash here.
 CHECKPOINTS: dict[str, tuple[str, str]] = {
-    "digits": ("wavenet_digits.pt", "f22b106ca8fb137403aa00b578fa03ecd909cefdf5166e9895f090743f10e93f"),
-    "vocoder": ("wavenet_vocoder.pt", "528f0af759a92eafeeabb1b218c49b34c0e5b736dc7617f4b769379ab9037186"),
-    "denoiser": ("wavenet_denoiser.pt", "4270185d4d43e15d189c43d1278bc6f893c84faa49753378c643e86822bc5149"),
+    "digits": ("wavenet_digits.pt", "47c97ad99bf4d7bf00757c8d493560332ac60608325c407824bc986d01c6ba61"),
+    "vocoder": ("wavenet_vocoder.pt", "90480e1f9748fa78f7558a82420d224a499bf398b7aff53a96b5b564b02b0bb6"),
+    "denoiser": ("wavenet_denoiser.pt", "71b9c2dcb363f23bc0e438ed47d7f96311c35b64376bec6cb18b6a8f5ca281da"),
 }
 
 

@@ -225,3 +225,20 @@ def test_noisy_batches_have_the_requested_snr():
     clean, noisy = wn.make_noisy_batch(clean_waves, [0, 1], 400, gen, snr_db=(5.0, 5.0))
     snr = 10 * torch.log10(clean.pow(2).sum(1) / (noisy - clean).pow(2).sum(1))
     assert torch.allclose(snr, torch.full((2,), 5.0), atol=1e-3)
+
+
+def test_make_batch_lead_puts_silence_before_the_utterance():
+    codes = [torch.arange(10, 410)]  # one utterance of 400 codes, none equal to silence
+    gen = torch.Generator().manual_seed(0)
+    starts = set()
+    for _ in range(30):
+        x, mask, _ = wn.make_batch(codes, [0], 200, gen, hop=20, lead=100)
+        first = int((x[0] != wn.SILENCE_CODE).nonzero()[0])
+        starts.add(first)
+        assert (x[0, :first] == wn.SILENCE_CODE).all()
+        assert torch.equal(x[0, first:], codes[0][: 201 - first]) or first == 0
+        # targets: every utterance sample in the crop, including the first one after silence
+        assert mask[0].sum() == 200 - max(first - 1, 0) and not mask[0, : max(first - 1, 0)].any()
+    assert max(starts) > 0 and 0 in starts
+    with pytest.raises(ValueError, match="lead"):
+        wn.make_batch(codes, [0], 200, gen, feats=[torch.zeros(4, 5)], lead=80)
