@@ -3,7 +3,8 @@
 Writes ``gan_beyond_discrete.csv`` and ``gan_beyond_discrete.md`` (mean ± std over seeds of
 the share of valid samples, diversity = distinct valid / samples, and coverage of the language).
 
-    nice -n 10 python benchmarks/gan_beyond_discrete.py            # full run (~1-2 CPU-min on an idle core)
+    python benchmarks/gan_beyond_discrete.py --seeds 3                              # 300 steps, ~1 CPU-min
+    python benchmarks/gan_beyond_discrete.py --seeds 3 --steps 1500 --tag _1500     # ~5 CPU-min
     python benchmarks/gan_beyond_discrete.py --dry-run --out /tmp/x
 """
 
@@ -63,13 +64,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--samples", type=int, default=1000)
     p.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     p.add_argument("--dry-run", action="store_true", help="one seed, a few steps (smoke test)")
+    p.add_argument("--tag", default="", help="suffix of the result files (e.g. a longer run)")
     a = p.parse_args(argv)
     torch.set_num_threads(1)  # benchmark script: be frugal on a shared machine
     if a.dry_run:
         a.seeds, a.steps, a.samples = 1, 5, 50
     rows = [run(m, s, a.steps, a.length, a.samples) for s in range(a.seeds) for m in METHODS]
     a.out.mkdir(parents=True, exist_ok=True)
-    with open(a.out / "gan_beyond_discrete.csv", "w", newline="") as f:
+    with open(a.out / f"gan_beyond_discrete{a.tag}.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
@@ -89,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
         cells = [f"{_mean_std([r[c] for r in sel])}" for c in ("valid", "diversity", "coverage")]
         cpu = statistics.mean(r["cpu_s"] for r in sel)
         lines.append(f"| {m} | {' | '.join(cells)} | {cpu:.1f} |")
-    (a.out / "gan_beyond_discrete.md").write_text("\n".join(lines) + "\n")
+    (a.out / f"gan_beyond_discrete{a.tag}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
