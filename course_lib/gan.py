@@ -354,6 +354,8 @@ class MLPConfig:
         spectral_norm: wrap every discriminator linear layer in spectral normalisation.
         minibatch_kernels: number of minibatch-discrimination kernels (0 = off).
         pack: PacGAN packing degree m (1 = plain discriminator).
+        g_batchnorm: batch normalisation after every hidden linear layer of the generator
+            (as in the PacGAN paper's generator); :func:`sample` uses its running statistics.
     """
 
     data_dim: int = 2
@@ -365,6 +367,7 @@ class MLPConfig:
     spectral_norm: bool = False
     minibatch_kernels: int = 0
     pack: int = 1
+    g_batchnorm: bool = False
 
     @classmethod
     def tiny(cls, **kw) -> MLPConfig:
@@ -373,7 +376,8 @@ class MLPConfig:
 
 
 class MLPGenerator(nn.Module):
-    """z ~ N(0, I) of size latent_dim → ReLU MLP → a sample of size data_dim (linear output)."""
+    """z ~ N(0, I) of size latent_dim → ReLU MLP (optionally with batch norm) → a sample of
+    size data_dim (linear output)."""
 
     def __init__(self, cfg: MLPConfig):
         super().__init__()
@@ -381,7 +385,10 @@ class MLPGenerator(nn.Module):
         layers: list[nn.Module] = []
         width = cfg.latent_dim
         for _ in range(cfg.g_layers):
-            layers += [nn.Linear(width, cfg.g_hidden), nn.ReLU()]
+            layers.append(nn.Linear(width, cfg.g_hidden, bias=not cfg.g_batchnorm))
+            if cfg.g_batchnorm:
+                layers.append(nn.BatchNorm1d(cfg.g_hidden))
+            layers.append(nn.ReLU())
             width = cfg.g_hidden
         layers.append(nn.Linear(width, cfg.data_dim))
         self.net = nn.Sequential(*layers)

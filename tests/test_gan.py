@@ -130,7 +130,9 @@ def test_pack_groups_consecutive_samples():
         gan.pack(x, 4)
 
 
-@pytest.mark.parametrize("opts", [{}, {"pack": 2}, {"spectral_norm": True}, {"minibatch_kernels": 4}])
+@pytest.mark.parametrize(
+    "opts", [{}, {"pack": 2}, {"spectral_norm": True}, {"minibatch_kernels": 4}, {"g_batchnorm": True}]
+)
 def test_mlp_shapes(opts):
     cfg = gan.MLPConfig.tiny(**opts)
     g, d = gan.MLPGenerator(cfg), gan.MLPDiscriminator(cfg)
@@ -192,6 +194,7 @@ def _ring_setup(**opts):
         ({"pack": 2}, {"loss": "wgan-gp", "d_steps": 2}),
         ({"spectral_norm": True, "minibatch_kernels": 4}, {"replay": 64}),
         ({}, {"feature_matching": True}),
+        ({"g_batchnorm": True}, {"d_steps": 2, "lr_decay": True}),
     ],
 )
 def test_every_training_option_runs_and_is_deterministic(opts, train):
