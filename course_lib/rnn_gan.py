@@ -380,6 +380,7 @@ class SeqGANConfig:
     lr_d: float = 1e-3
     betas: tuple[float, float] = (0.5, 0.999)
     d_steps: int = 1
+    lr_decay: bool = False  # decay both learning rates linearly to 0 over the iterations
 
     def __post_init__(self) -> None:
         if min(self.seq_len, self.dim, self.noise_dim, self.hidden, self.num_layers) <= 0:
@@ -568,6 +569,11 @@ def train_seq_gan(
         disc = RecurrentDiscriminator(cfg).to(device)
     opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr_g, betas=cfg.betas)
     opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.lr_d, betas=cfg.betas)
+    scheds = (
+        [torch.optim.lr_scheduler.LambdaLR(o, lambda i: 1.0 - i / cfg.iterations) for o in (opt_g, opt_d)]
+        if cfg.lr_decay
+        else []
+    )
     g = torch.Generator().manual_seed(seed)
     data = data.to(device)
     cond = cond.float().to(device) if cond is not None else None
@@ -592,6 +598,8 @@ def train_seq_gan(
         opt_g.zero_grad()
         loss_g.backward()
         opt_g.step()
+        for sched in scheds:
+            sched.step()
         hist.add(d=loss_d.item(), g=loss_g.item())
     hist.seconds = time.perf_counter() - t0
     return gen.eval(), disc.eval(), hist

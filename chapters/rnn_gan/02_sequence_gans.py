@@ -236,6 +236,44 @@ if not table.exists():  # run from the repository root
     table = Path("benchmarks/results/rnn_gan_table.md")
 display(Markdown(table.read_text()))
 
+# %%
+import csv  # noqa: E402
+
+with open(table.with_suffix(".csv")) as f:
+    bench = list(csv.DictReader(f))
+
+
+def mean_score(dataset: str, model: str, col: str) -> float:
+    vals = [float(r[col]) for r in bench if r["dataset"] == dataset and r["model"] == model]
+    return sum(vals) / len(vals)
+
+
+gans = ["RCGAN", "C-RNN-GAN", "TimeGAN"]
+best = min(gans, key=lambda m: mean_score("sines", m, "disc"))
+d, p = mean_score("sines", best, "disc"), mean_score("sines", best, "pred")
+rc = [float(r["disc"]) for r in bench if r["dataset"] == "sines" and r["model"] == "RCGAN"]
+print(f"best GAN on Sines by discriminative score: {best}, disc {d:.3f}, pred {p:.3f} "
+      f"(target of this chapter: both <= 0.10: {'met' if d <= 0.10 and p <= 0.10 else 'missed'})")
+print("RCGAN per seed:", [round(v, 3) for v in rc])
+print(f"FSDD MFCC: RCGAN disc {mean_score('fsdd_mfcc', 'RCGAN', 'disc'):.3f}, "
+      f"uniform noise {mean_score('fsdd_mfcc', 'Uniform noise', 'disc'):.3f}")
+assert mean_score("sines", "Real data", "disc") < 0.05 and mean_score("sines", "Uniform noise", "disc") > 0.45
+assert all(mean_score("sines", m, "disc") < mean_score("sines", "Teacher Forcing", "disc") for m in ("RCGAN", "TimeGAN"))
+
+# %% [markdown]
+# What the table says. The sanity rows behave: a second real sample is nearly
+# indistinguishable (disc. close to 0) and noise always is (close to 0.5), so the post-hoc
+# classifier works. The recurrent GANs beat teacher forcing on the discriminative score, as in
+# the paper, and a predictor trained on GAN samples is nearly as good on real data as one
+# trained on real data (pred. column), teacher forcing's a little worse. But the
+# best GAN's average misses the target of this chapter (0.10 on both scores): the RCGAN's
+# seeds disagree wildly (two excellent runs and one that failed), which is the typical fate of a
+# GAN trained for a fixed, short budget without any checkpoint selection. Longer training did
+# not help here (the probes listed in the table's header made the RCGAN *worse*), and our
+# TimeGAN, trained a few hundred iterations instead of tens of thousands, is far from the
+# paper's figure. On the real data set (FSDD MFCC windows) the RCGAN, with the recipe tuned for
+# Sines, fails outright: its samples are as easy to tell from real frames as noise is.
+
 # %% [markdown]
 # ## Common pitfalls
 #
