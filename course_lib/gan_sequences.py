@@ -925,7 +925,7 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 
 WAVEGAN_CHECKPOINT = "gan_beyond_wavegan.pt"
 # file in benchmarks/checkpoints/, written by benchmarks/gan_beyond_wavegan.py
-WAVEGAN_SHA256 = "9c99276e7283e187a742a82efc1a2a088b68bd8bd57380c86ea62b9831ed000f"
+WAVEGAN_SHA256 = "4f65d90d0fdb716aa5d5a5677328c320ed974943432b35c624def5cf282f94ac"
 
 
 def save_wavegan(gen: WaveGANGenerator, path: str | Path) -> str:
