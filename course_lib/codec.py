@@ -35,7 +35,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from course_lib.audio import mu_law_decode, mu_law_encode, stft
-from course_lib.restoration import check_wave
+from course_lib.restoration import check_wave, sisdr_loss
 
 __all__ = [
     "check_mono",
@@ -365,8 +365,13 @@ def train_codec(
     seed: int = 0,
     device: torch.device | str = "cpu",
     log_every: int = 0,
+    sisdr_weight: float = 0.0,
 ) -> list[float]:
     """Plain Adam loop on random crops with :func:`codec_loss`; cosine learning-rate decay.
+
+    ``sisdr_weight`` > 0 adds ``sisdr_weight`` x (-SI-SDR in dB) / 100 per crop
+    (:func:`course_lib.restoration.sisdr_loss`), which pulls the decoded waveform towards the
+    input's exact shape rather than only its spectrum.
 
     Returns:
         the loss of every step (floats).
@@ -380,6 +385,8 @@ def train_codec(
         x = random_crops(waves, batch_size, crop, g).to(device)
         y = model(x)
         loss = codec_loss(x, y, spec_weight)
+        if sisdr_weight:
+            loss = loss + sisdr_weight * sisdr_loss(x, y) / 100
         opt.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -604,9 +611,9 @@ def arithmetic_decode(data: bytes, freqs: torch.Tensor) -> torch.Tensor:
 
 #: SHA-256 of the committed codec checkpoints, checked before loading.
 CODEC_CHECKPOINTS: dict[str, str] = {
-    "codec_16kbps.pt": "50ed020add6ad661769052ddbaa47a9ad4e88b88abddbc2687b4b0d895fdc34d",
-    "codec_8kbps.pt": "a1269bede160f91d4286b98c607f13e0ebdb5cd0c52f3e0b1853bfea1873ac19",
-    "codec_4kbps.pt": "a06ea9183ff906a6f926503a48e90b13ee3017d16bae249c7b48ca3565d9a78b",
+    "codec_16kbps.pt": "06ae97fdd50dd6ac0c185a262b295b0a3551002766a0a7730e11dce259f9977b",
+    "codec_8kbps.pt": "9ec2a5d7d83adcfaf975e3b2a12a275dd546e0a7dc62bb600d50f94a7afbe248",
+    "codec_4kbps.pt": "9553b3591f965226bc57c16c8d48f3c6051cdf0ff9978f8d111238bbffaa178f",
 }
 
 

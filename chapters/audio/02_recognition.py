@@ -275,7 +275,7 @@ else:
 # %%
 if have_loso:
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.9), constrained_layout=True)
-    for ax, arch in zip(axes, R.ARCHS):
+    for ax, arch in zip(axes, R.ARCHS, strict=True):
         conf = np.zeros((10, 10), dtype=int)
         for r in read_rows(RESULTS / f"recognition_loso_{arch}_confusion.csv"):
             conf[int(r["true"]), int(r["pred"])] += int(r["count"])

@@ -146,12 +146,13 @@ assert torch.equal(x.grad, torch.ones(4))
 
 # %% [markdown]
 # The three codecs differ only in $D$ (4, 2 and 1 channels of 4 bits at 1000 frames/s, i.e.
-# 16, 8 and 4 kbit/s fixed-length). They were trained by a benchmark script (each for a few
-# hundred Adam steps on random 0.26 s crops of the FSDD training split, with an L1 waveform
-# loss plus a multi-resolution log-spectrogram loss) and are loaded here after a SHA-256 check:
+# 16, 8 and 4 kbit/s fixed-length). They were trained by a benchmark script (each for several
+# hundred Adam steps on batches of random 0.26 s crops of the FSDD training split, with an L1
+# waveform loss, a multi-resolution log-spectrogram loss and an SI-SDR term; the exact recipe
+# is in the header of the results file shown below) and are loaded here after a SHA-256 check:
 #
 # ```
-# nice -n 10 python benchmarks/codec_train.py
+# nice -n 10 python benchmarks/codec_train.py --steps 800 --channels 32 --res-units 1 --batch-size 16 --sisdr-weight 1
 # ```
 
 # %%
@@ -173,12 +174,13 @@ assert lsd16 < baselines["downsample /4 + 8-bit mu-law"][2]
 # *Empirical entropy*: with $p_k(v)$ the frequency of value $v$ in channel $k$ on the test
 # set, an ideal entropy coder spends $H = -\sum_k \sum_v p_k(v) \log_2 p_k(v)$ bits per frame.
 # *Real stream*: an arithmetic coder {cite}`witten1987arithmetic` with frequency tables fitted
-# on **training** codes (here one speaker's, to keep the cell fast; the benchmark uses all
-# speakers) turns the test codes into bytes; its length is the honest rate, and it can be only
+# on **training** codes (here every 20th training file, to keep the cell fast; the benchmark
+# uses every 4th) turns the test codes into bytes; its length is the honest rate, and it can be only
 # slightly above the cross-entropy of the test codes under those tables.
 
 # %%
-train_sub = [w for w, _, _ in load_fsdd("train", speakers=["theo"])][::4]
+train_set = load_fsdd("train")
+train_sub = [train_set[i][0] for i in range(0, len(train_set), 20)]
 m = codecs[16]
 with torch.no_grad():
     tables = C.frequency_tables(C.code_histograms([m.encode(w) for w in train_sub], m.cfg.levels))
@@ -238,24 +240,30 @@ plt.show()
 
 # %% [markdown]
 # The check the chapter set itself: at or below 16 kbit/s, does the learned codec beat every
-# µ-law and downsampling point that spends at least as many bits? The cell compares each
-# learned codec (at its *arithmetic-coded* rate) with every baseline whose rate is equal or
-# higher, on LSD and on SI-SDR and PESQ, and prints the verdicts as measured.
+# µ-law and downsampling point *at equal bitrate*? For each such baseline the cell takes the
+# learned codec whose *arithmetic-coded* rate (real bytes) is the highest one not above the
+# baseline's rate, i.e. the learned codec spends at most as many bits, and compares them on
+# LSD, SI-SDR and PESQ. The verdicts are printed as measured.
 
 # %%
 learned = [r for r in rd if r["kind"] == "learned-coded"]
 base = [r for r in rd if r["kind"] in ("mu-law", "downsample") and r["kbps"] <= 16]
 verdict = []
-for lr in learned:
-    for b in (b for b in base if b["kbps"] >= lr["kbps"]):
-        verdict.append({"learned": lr["codec"], "baseline": b["codec"],
-                        "LSD better": lr["lsd_db"] < b["lsd_db"],
-                        "SI-SDR better": lr["si_sdr_db"] > b["si_sdr_db"],
-                        "PESQ better": lr["pesq_nb"] > b["pesq_nb"]})
+for b in base:
+    affordable = [r for r in learned if r["kbps"] <= b["kbps"]]
+    lr = max(affordable, key=lambda r: r["kbps"])
+    verdict.append({"baseline": b["codec"], "baseline kbit/s": b["kbps"],
+                    "learned": lr["codec"], "learned kbit/s": lr["kbps"],
+                    "LSD better": lr["lsd_db"] < b["lsd_db"],
+                    "SI-SDR better": lr["si_sdr_db"] > b["si_sdr_db"],
+                    "PESQ better": lr["pesq_nb"] > b["pesq_nb"]})
 display(Markdown(markdown_table(verdict)))
 for key in ("LSD better", "SI-SDR better", "PESQ better"):
     print(f"{key} against every rival: {all(v[key] for v in verdict)}")
+missed = [v["baseline"] for v in verdict if not (v["LSD better"] and (v["SI-SDR better"] or v["PESQ better"]))]
+print("target (LSD and SI-SDR or PESQ) missed against:", missed or "none")
 assert all(v["LSD better"] for v in verdict)
+assert sum(v["SI-SDR better"] for v in verdict) >= len(verdict) - 1
 
 # %% [markdown]
 # Listen at 16 kbit/s: the original, 2-bit µ-law, downsampling by 4 with 8-bit µ-law, and the
@@ -333,8 +341,11 @@ assert unquantised > 64_000
 # - Straight-through rounding and additive uniform noise both let gradients pass a quantiser;
 #   at test time the decoder sees exactly the transmitted values.
 # - Baselines set the bar: at 16 kbit/s, 2-bit µ-law is noisy and downsampling is muffled.
-#   The tables above say, with measured numbers, where the small learned codec beats them and
-#   where it does not.
+#   The verdict table says, with measured numbers, where the small learned codec beats them
+#   and where it does not: with a few CPU-minutes of training per codec, downsampling by 4
+#   still keeps the better waveform (SI-SDR, PESQ) at 16 kbit/s, while the learned codec wins
+#   on the log-spectral distance everywhere. Longer training and larger models are the first
+#   things to try (SoundStream-class codecs train for days on GPUs).
 #
 # ## Exercises
 #

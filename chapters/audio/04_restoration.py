@@ -173,20 +173,31 @@ for name, w in repairs.items():
 # `MaskNet` reads the log-magnitude STFT (minus its mean, so loudness does not matter) and
 # predicts a mask $M(t,f) \in [0, 1]$ with dilated 1-D convolutions over time; the estimate is
 # $\hat S = M \odot Y$ with the noisy phase. Trained on the FSDD training split with white,
-# pink and brown noise at −5 to 15 dB, with the reconstruction loss
-# $\mathcal L_1 = \lVert \hat s - s \rVert_1 + \lVert |\hat S| - |S| \rVert_1$.
+# pink and brown noise at −5 to 15 dB, with a reconstruction loss that mixes waveform L1,
+# STFT-magnitude L1 and the (negative) SI-SDR of each one-second crop {cite}`leroux2019sdr`:
+#
+# $$
+# \mathcal L_{\text{rec}} = \lVert \hat s - s \rVert_1 + 0.1\,\lVert |\hat S| - |S| \rVert_1
+#   - \tfrac{1}{100}\,\text{SI-SDR}(s, \hat s)\ [\text{dB}] .
+# $$
+#
+# The SI-SDR term is the evaluation metric itself; with L1 terms alone the first, short runs
+# of this chapter stayed below spectral subtraction. Below, "MaskNet (l1)" means this
+# reconstruction loss alone (no adversary).
 # The **conditional GAN** variant (SEGAN idea) trains the same network against a
 # discriminator $D(y, \cdot)$ that sees the noisy input $y$ next to either the clean $s$ or
 # the estimate $\hat s$ (least-squares GAN losses):
 #
 # $$
 # \mathcal L_D = \tfrac12 (D(y, s) - 1)^2 + \tfrac12 D(y, \hat s)^2,\qquad
-# \mathcal L_G = \tfrac12 (D(y, \hat s) - 1)^2 + \lambda\, \mathcal L_1 .
+# \mathcal L_G = \tfrac12 (D(y, \hat s) - 1)^2 + \lambda\, \mathcal L_{\text{rec}},\quad \lambda = 100 .
 # $$
 #
 # The same network and loop, with a mask allowed up to 4, were also trained on clipping and on
-# lost packets. All four models come from a benchmark script (a few hundred steps each, CPU
-# budget of minutes; command below) and are loaded after a SHA-256 check:
+# lost packets. All four models come from a benchmark script (a few thousand steps for the
+# denoisers, a few hundred for declipping and gaps, about a quarter of an hour of CPU in all;
+# the recipe was chosen on held-out takes of the *training* speakers, never on the test files;
+# command below) and are loaded after a SHA-256 check:
 #
 # ```
 # nice -n 10 python benchmarks/restoration_train.py
@@ -248,7 +259,8 @@ for kind in ("hum", "babble"):
     for method in ("masknet_l1", "masknet_gan", "wiener"):
         gains = {s: round(si[(kind, s, method)] - si[(kind, s, "noisy")], 2) for s in (0, 5, 10)}
         print(f"unseen {kind}, {method}: SI-SDR gain over the noisy input at 0/5/10 dB: {gains}")
-assert si[("white", 0, "masknet_l1")] > si[("white", 0, "noisy")]
+assert margin >= 3, "target: at least 3 dB above spectral subtraction at 0 dB white noise"
+assert all(si[(k, s, "masknet_l1")] > si[(k, s, "noisy")] + 1 for k in ("hum", "babble") for s in (0, 5, 10))
 
 # %% [markdown]
 # STOI {cite}`taal2011stoi` needs longer stretches of speech than one digit, so it is scored
@@ -356,8 +368,9 @@ assert cond_acc > 0.9 and same
 # Advice copied between tutorials says MSE is "the default loss", for classification too,
 # and that a fancier optimiser fixes a bad objective. For restoration the loss *is* the
 # definition of success: MSE on waveforms is dominated by the few loudest samples and
-# rewards muffled averages; L1 on waveforms plus L1 on STFT magnitudes (what we used) follows
-# both the waveform and the spectrum; an adversarial term can add realism but never replaces
+# rewards muffled averages; L1 on waveforms plus L1 on STFT magnitudes follows both the
+# waveform and the spectrum, and adding the SI-SDR of the output (what we used) optimises the
+# score the chapter reports; an adversarial term can add realism but never replaces
 # the reconstruction term, because without it nothing ties the output to the input (the
 # previous pitfall). For the classifier of the recognition chapter the right loss is
 # cross-entropy, not MSE. The cell measures, for a spectral-subtraction output, which share
@@ -380,9 +393,14 @@ assert share_sq > share_abs
 # - Damage can be simulated exactly (SNR to 0.01 dB), which makes restoration measurable.
 # - Spectral subtraction and the Wiener filter need only a noise estimate; they work on
 #   stationary noise and fail on babble.
-# - Small mask networks trained for a few hundred steps on synthetic noise: the tables show,
-#   with measured numbers, where they win (the GAN variant on pink noise, for instance) and
-#   where the Wiener filter still wins; longer training is the first thing to try.
+# - A small mask network trained for a few CPU-minutes on synthetic white, pink and brown
+#   noise, with the SI-SDR of its output in the loss, beats both classical filters (on SI-SDR) on the
+#   noises it saw and on unseen babble; on unseen mains hum, a stationary noise that the
+#   classical noise estimate captures well, they stay ahead at low SNR (see the tables).
+#   The first, short runs of this chapter (L1 losses only, a few hundred steps) did not even
+#   beat spectral subtraction: training recipe and budget matter as much as the architecture.
+# - The conditional-GAN variant lands close to the reconstruction-only network on SI-SDR; the
+#   adversarial term is a small addition to a reconstruction loss weighted 100 times more.
 # - A GAN for restoration is a *conditional* GAN, and its adversarial term sits on top of a
 #   reconstruction loss.
 #
