@@ -620,12 +620,13 @@ CODEC_CHECKPOINTS: dict[str, str] = {
 def pretrained_codec(kbps: int) -> WaveCodec:
     """The committed learned codec with a fixed-length rate of ``kbps`` kbit/s (16, 8 or 4),
     trained by ``benchmarks/codec_train.py``; hash-checked, ``weights_only=True``, eval mode."""
-    from course_lib.restoration import CHECKPOINT_DIR, load_checkpoint
+    from course_lib.restoration import load_checkpoint
+    from course_lib.utils import committed_checkpoint
 
     name = f"codec_{kbps}kbps.pt"
     if name not in CODEC_CHECKPOINTS:
         raise ValueError(f"no committed codec at {kbps} kbit/s; available: {sorted(CODEC_CHECKPOINTS)}")
-    blob = load_checkpoint(CHECKPOINT_DIR / name, CODEC_CHECKPOINTS[name])
+    blob = load_checkpoint(committed_checkpoint(name, CODEC_CHECKPOINTS[name]), CODEC_CHECKPOINTS[name])
     cfg = dict(blob["config"])
     cfg["strides"] = tuple(cfg["strides"])
     model = WaveCodec(CodecConfig(**cfg))

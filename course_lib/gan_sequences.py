@@ -36,7 +36,7 @@ from course_lib.gan import (
     g_loss_nonsaturating,
     wgan_gp_losses,
 )
-from course_lib.utils import load_verified, sha256_file
+from course_lib.utils import committed_checkpoint, load_verified, sha256_file
 
 __all__ = [
     # toy language
@@ -86,6 +86,7 @@ __all__ = [
     "WAVEGAN_SHA256",
     "save_wavegan",
     "load_wavegan",
+    "pretrained_wavegan",
 ]
 
 
@@ -936,6 +937,11 @@ def save_wavegan(gen: WaveGANGenerator, path: str | Path) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"state_dict": gen.state_dict(), "cfg": asdict(gen.cfg)}, path)
     return sha256_file(path)
+
+
+def pretrained_wavegan() -> WaveGANGenerator:
+    """The committed WaveGAN generator (repository, user cache, or downloaded), hash-checked."""
+    return load_wavegan(committed_checkpoint(WAVEGAN_CHECKPOINT, WAVEGAN_SHA256), WAVEGAN_SHA256)
 
 
 def load_wavegan(path: str | Path, sha256: str | None) -> WaveGANGenerator:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import copy
 import math
 import os
-import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -42,7 +41,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from course_lib.audio import add_noise, log_mel, mfcc
-from course_lib.utils import get_device, load_verified, sha256_file
+from course_lib.utils import CHECKPOINT_URL, committed_checkpoint, get_device, load_verified, sha256_file
 
 __all__ = [
     "SAMPLE_RATE",
@@ -1168,7 +1167,7 @@ PRETRAINED_PATH = (
 )
 #: SHA-256 of the shipped checkpoint, written by benchmarks/recognition_train.py.
 PRETRAINED_SHA256 = "df24853e5c51255d81cb11db94a8b302e9ec93fed3af9d8565377ad2ddcb92f2"
-PRETRAINED_URL = "https://raw.githubusercontent.com/dgm-seq-audio/course/main/benchmarks/checkpoints/recognition_digit_classifier.pt"
+PRETRAINED_URL = CHECKPOINT_URL + "recognition_digit_classifier.pt"
 
 
 def save_classifier(model: DigitClassifier, path: str | Path, **meta) -> str:
@@ -1220,22 +1219,7 @@ def pretrained_digit_classifier(device: torch.device | str | None = None) -> Dig
     When the library is installed without the repository (e.g. pip on Colab), the checkpoint
     is downloaded once into ``~/.cache/course_lib`` and checked against the same hash.
     """
-    path = PRETRAINED_PATH
-    if not path.is_file():
-        base = (
-            os.environ.get("COURSE_CACHE")
-            or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "course_lib"
-        )
-        path = Path(base) / PRETRAINED_PATH.name
-        if not path.is_file():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                urllib.request.urlretrieve(PRETRAINED_URL, path)
-            except OSError as err:
-                raise FileNotFoundError(
-                    f"the checkpoint is neither at {PRETRAINED_PATH} nor downloadable from {PRETRAINED_URL} "
-                    f"({err}); run benchmarks/recognition_train.py from the repository"
-                ) from err
+    path = committed_checkpoint(PRETRAINED_PATH.name, PRETRAINED_SHA256)
     return load_classifier(path, PRETRAINED_SHA256, device)
 
 

@@ -32,7 +32,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from course_lib.audio import add_noise
-from course_lib.utils import load_verified, sha256_file
+from course_lib.utils import committed_checkpoint, load_verified, sha256_file
 
 SAMPLE_RATE = 8000
 NOISE_TYPES = ("white", "pink", "brown", "hum", "babble")
@@ -783,7 +783,6 @@ def train_restorer(
 # Checkpoints (written by benchmarks/restoration_train.py and benchmarks/codec_train.py)
 # ---------------------------------------------------------------------------------------
 
-CHECKPOINT_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "checkpoints"
 
 #: SHA-256 of the committed restoration checkpoints, checked before loading.
 RESTORATION_CHECKPOINTS: dict[str, str] = {
@@ -824,7 +823,8 @@ def pretrained_restorer(name: str) -> MaskNet:
     hash-checked and in eval mode."""
     if name not in RESTORATION_CHECKPOINTS:
         raise ValueError(f"unknown checkpoint {name!r}; available: {sorted(RESTORATION_CHECKPOINTS)}")
-    blob = load_checkpoint(CHECKPOINT_DIR / name, RESTORATION_CHECKPOINTS[name])
+    digest = RESTORATION_CHECKPOINTS[name]
+    blob = load_checkpoint(committed_checkpoint(name, digest), digest)
     model = MaskNet(MaskNetConfig(**blob["config"]))
     model.load_state_dict(blob["state_dict"])
     return model.eval()

@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,16 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["set_seed", "get_device", "count_parameters", "Timer", "sha256_file", "load_verified"]
+__all__ = [
+    "set_seed",
+    "get_device",
+    "count_parameters",
+    "Timer",
+    "sha256_file",
+    "load_verified",
+    "cache_dir",
+    "committed_checkpoint",
+]
 
 
 def set_seed(seed: int) -> None:
@@ -127,3 +138,57 @@ def load_verified(
                 f"not the one this version of the course was built with.{hint}"
             )
     return torch.load(path, map_location=map_location, weights_only=True)
+
+
+#: Where the repository keeps its committed checkpoints, and where they are published.
+CHECKPOINT_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "checkpoints"
+CHECKPOINT_URL = "https://raw.githubusercontent.com/dgm-seq-audio/course/main/benchmarks/checkpoints/"
+
+
+def cache_dir() -> Path:
+    """The user cache of the course: ``$COURSE_CACHE``, else ``$XDG_CACHE_HOME/course_lib``,
+    else ``~/.cache/course_lib``."""
+    if os.environ.get("COURSE_CACHE"):
+        return Path(os.environ["COURSE_CACHE"]).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "course_lib"
+
+
+def committed_checkpoint(name: str, sha256: str) -> Path:
+    """Path of one of the repository's committed checkpoints, hash-checked.
+
+    Looks in the repository (``benchmarks/checkpoints/``, present in a clone), then in the user
+    cache; when the library was pip-installed without the repository (e.g. on Colab) it downloads
+    the file from the published repository into the cache. A download goes to a temporary file
+    first and is moved into place only when its SHA-256 matches, so a failed or corrupt download
+    leaves nothing behind.
+
+    Raises:
+        FileNotFoundError: not in the repository or the cache, and the download failed.
+        ValueError: the file found (or downloaded) has a different SHA-256.
+    """
+    local = CHECKPOINT_DIR / name
+    if local.is_file():
+        return local
+    cached = cache_dir() / name
+    if cached.is_file():
+        return cached
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=cached.parent, suffix=".part")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        try:
+            urllib.request.urlretrieve(CHECKPOINT_URL + name, tmp)
+        except OSError as err:
+            raise FileNotFoundError(
+                f"checkpoint {name} is neither in {CHECKPOINT_DIR} nor in {cached.parent}, and the "
+                f"download from {CHECKPOINT_URL + name} failed ({err}); clone the repository or run the "
+                "benchmark script named in its chapter"
+            ) from err
+        digest = sha256_file(tmp)
+        if digest != sha256:
+            raise ValueError(f"downloaded {name} has SHA-256 {digest}, expected {sha256}")
+        tmp.replace(cached)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return cached

@@ -43,7 +43,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.utils import load_verified
+from course_lib.utils import committed_checkpoint, load_verified
 
 __all__ = [
     "LIKELIHOODS",
@@ -855,9 +855,10 @@ _CHECKPOINT = Path(__file__).resolve().parents[1] / "benchmarks" / "checkpoints"
 def pretrained_comparison_gan(path: str | Path | None = None, train_if_missing: bool = True):
     """The DCGAN generator (``course_lib.gan``) of the AE vs VAE vs GAN comparison, in eval mode.
 
-    Loads ``benchmarks/checkpoints/vae_dcgan_digits.pt`` after checking its sha256. Where the
-    checkpoint is not available (a pip install without the repository, e.g. on Colab) and
-    ``train_if_missing``, trains the same GAN with the same settings instead (minutes on a CPU).
+    Loads ``benchmarks/checkpoints/vae_dcgan_digits.pt`` after checking its sha256 (from the
+    repository, else the user cache, else downloaded into it). Where the checkpoint cannot be
+    had and ``train_if_missing``, trains the same GAN with the same settings instead (minutes
+    on a CPU).
 
     Returns:
         ``(generator, info)`` where ``info`` says ``"checkpoint"`` or ``"trained"``.
@@ -869,7 +870,12 @@ def pretrained_comparison_gan(path: str | Path | None = None, train_if_missing: 
     from course_lib.gan import DCGANConfig, DCGANDiscriminator, DCGANGenerator, GANTrainConfig, train_gan
 
     cfg = DCGANConfig(**COMPARISON_GAN_MODEL)
-    path = Path(path) if path is not None else _CHECKPOINT
+    if path is None:  # the repository's copy, the user cache, or a download into the cache
+        try:
+            path = committed_checkpoint(_CHECKPOINT.name, COMPARISON_GAN_SHA256)
+        except FileNotFoundError:
+            path = _CHECKPOINT
+    path = Path(path)
     gen = DCGANGenerator(cfg)
     if path.exists():
         remedy = "Re-run benchmarks/vae_gan_checkpoint.py or restore the committed file."

@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib.audio import log_mel, mel_filterbank, mu_law_decode, mu_law_encode
-from course_lib.utils import load_verified, sha256_file
+from course_lib.utils import committed_checkpoint, load_verified, sha256_file
 
 __all__ = [
     "WaveNetConfig",
@@ -1198,7 +1198,6 @@ def denoise(model: DenoisingWaveNet, noisy: torch.Tensor) -> torch.Tensor:
 # The chapter's checkpoints (made by benchmarks/wavenet_train.py)
 # ---------------------------------------------------------------------------------------
 
-_CKPT_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "checkpoints"
 
 #: name -> (file, SHA-256). Regenerate with ``python benchmarks/wavenet_train.py --model NAME``
 #: and paste the printed hash here.
@@ -1219,7 +1218,7 @@ def load_pretrained(name: str, device: torch.device | str = "cpu") -> tuple[Wave
     if name not in CHECKPOINTS:
         raise KeyError(f"unknown checkpoint {name!r}; available: {sorted(CHECKPOINTS)}")
     fname, digest = CHECKPOINTS[name]
-    return load_checkpoint(_CKPT_DIR / fname, digest, device)
+    return load_checkpoint(committed_checkpoint(fname, digest), digest, device)
 
 
 def markdown_table(rows: Sequence[dict], digits: int = 3) -> str:

@@ -75,3 +75,32 @@ def test_load_verified_checks_hash_and_leaves_the_file_alone(tmp_path):
     assert path.read_bytes() == before  # nothing overwritten or deleted
     with pytest.raises(FileNotFoundError, match="make-it.py"):
         load_verified(tmp_path / "missing.pt", digest, remedy="Run make-it.py.")
+
+
+def test_committed_checkpoint_prefers_repository_then_cache_and_keeps_nothing_bad(tmp_path, monkeypatch):
+    from course_lib import utils as U
+
+    repo, cache = tmp_path / "repo", tmp_path / "cache"
+    repo.mkdir()
+    cache.mkdir()
+    good = repo / "ck.pt"
+    torch.save({"w": torch.ones(2)}, good)
+    digest = U.sha256_file(good)
+    monkeypatch.setattr(U, "CHECKPOINT_DIR", repo)
+    monkeypatch.setenv("COURSE_CACHE", str(cache))
+    assert U.committed_checkpoint("ck.pt", digest) == good
+    # not in the repository: a download that serves the wrong bytes is refused and leaves nothing
+    monkeypatch.setattr(U, "CHECKPOINT_DIR", tmp_path / "no-repo")
+    monkeypatch.setattr(U, "CHECKPOINT_URL", (tmp_path / "mirror").as_uri() + "/")
+    (tmp_path / "mirror").mkdir()
+    (tmp_path / "mirror" / "ck.pt").write_bytes(b"not the checkpoint")
+    with pytest.raises(ValueError, match="SHA-256"):
+        U.committed_checkpoint("ck.pt", digest)
+    assert list(cache.iterdir()) == []
+    # the right bytes are downloaded into the cache and found there afterwards
+    (tmp_path / "mirror" / "ck.pt").write_bytes(good.read_bytes())
+    assert U.committed_checkpoint("ck.pt", digest) == cache / "ck.pt"
+    assert U.sha256_file(cache / "ck.pt") == digest
+    # no repository, no cache, no mirror: a clear error
+    with pytest.raises(FileNotFoundError, match="clone the repository"):
+        U.committed_checkpoint("other.pt", digest)
