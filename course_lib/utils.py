@@ -25,6 +25,7 @@ __all__ = [
     "load_verified",
     "cache_dir",
     "committed_checkpoint",
+    "committed_result",
 ]
 
 
@@ -188,6 +189,43 @@ def committed_checkpoint(name: str, sha256: str) -> Path:
         digest = sha256_file(tmp)
         if digest != sha256:
             raise ValueError(f"downloaded {name} has SHA-256 {digest}, expected {sha256}")
+        tmp.replace(cached)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return cached
+
+
+RESULTS_DIR = CHECKPOINT_DIR.parent / "results"
+RESULTS_URL = CHECKPOINT_URL.replace("/checkpoints/", "/results/")
+
+
+def committed_result(name: str) -> Path:
+    """Path of a committed benchmark result (``benchmarks/results/<name>``: a table the book shows).
+
+    Looks in the repository, then in the user cache; when the library was pip-installed without the
+    repository (e.g. on Colab) it downloads the file from the published repository into the cache.
+
+    Raises:
+        FileNotFoundError: not in the repository or the cache, and the download failed.
+    """
+    local = RESULTS_DIR / name
+    if local.is_file():
+        return local
+    cached = cache_dir() / "results" / name
+    if cached.is_file():
+        return cached
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=cached.parent, suffix=".part")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        try:
+            urllib.request.urlretrieve(RESULTS_URL + name, tmp)
+        except OSError as err:
+            raise FileNotFoundError(
+                f"result {name} is neither in {RESULTS_DIR} nor in {cached.parent}, and the download from "
+                f"{RESULTS_URL + name} failed ({err}); clone the repository or run its benchmark script"
+            ) from err
         tmp.replace(cached)
     finally:
         tmp.unlink(missing_ok=True)

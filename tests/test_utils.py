@@ -104,3 +104,19 @@ def test_committed_checkpoint_prefers_repository_then_cache_and_keeps_nothing_ba
     # no repository, no cache, no mirror: a clear error
     with pytest.raises(FileNotFoundError, match="clone the repository"):
         U.committed_checkpoint("other.pt", digest)
+
+
+def test_committed_result_falls_back_to_a_download_into_the_cache(tmp_path, monkeypatch):
+    from course_lib import utils as U
+
+    assert U.committed_result("rnn_gan_table.md").is_file()  # in a clone: the repository's copy
+    (tmp_path / "mirror").mkdir()
+    (tmp_path / "mirror" / "t.md").write_text("| a |\n")
+    monkeypatch.setattr(U, "RESULTS_DIR", tmp_path / "no-repo")
+    monkeypatch.setattr(U, "RESULTS_URL", (tmp_path / "mirror").as_uri() + "/")
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "cache"))
+    got = U.committed_result("t.md")
+    assert got == tmp_path / "cache" / "results" / "t.md" and got.read_text() == "| a |\n"
+    with pytest.raises(FileNotFoundError, match="clone the repository"):
+        U.committed_result("missing.md")
+    assert sorted(p.name for p in got.parent.iterdir()) == ["t.md"]  # no partial file left

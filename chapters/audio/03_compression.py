@@ -43,7 +43,6 @@ if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywi
     )
 
 # %%
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import torch
@@ -54,7 +53,7 @@ from course_lib.data import load_fsdd
 from course_lib.metrics import log_spectral_distance, si_sdr
 from course_lib.notebook import audio_player
 from course_lib.restoration import markdown_table, read_csv_rows
-from course_lib.utils import set_seed
+from course_lib.utils import committed_result, set_seed
 
 set_seed(0)
 RATE = 8000
@@ -212,9 +211,8 @@ assert overhead < 1.05
 # is read from `benchmarks/results/codec_rd.csv`.
 
 # %%
-root = Path(C.__file__).resolve().parents[1]
-rd = read_csv_rows(root / "benchmarks" / "results" / "codec_rd.csv")
-display(Markdown((root / "benchmarks" / "results" / "codec_results.md").read_text().split("\n\n")[1]))
+rd = read_csv_rows(committed_result("codec_rd.csv"))  # the repository's copy, or fetched from it
+display(Markdown(committed_result("codec_results.md").read_text().split("\n\n")[1]))
 display(Markdown(markdown_table(rd)))
 
 # %%

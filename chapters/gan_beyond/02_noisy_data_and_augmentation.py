@@ -42,7 +42,6 @@ if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywi
 
 # %%
 import csv
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import torch
@@ -52,7 +51,7 @@ from course_lib import gan_sequences as gs
 from course_lib.data import ring_mixture
 from course_lib.gan import GANTrainConfig, MLPConfig, MLPDiscriminator, MLPGenerator, sample, train_gan
 from course_lib.metrics import mode_coverage
-from course_lib.utils import Timer, set_seed
+from course_lib.utils import Timer, committed_result, set_seed
 
 set_seed(0)
 
@@ -160,9 +159,8 @@ assert scores["dropout data, AmbientGAN"][2] < scores["dropout data, GAN"][2]
 # `nice -n 10 python benchmarks/gan_beyond_augmentation.py --seeds 3 --gan-steps 1000 --clf-steps 300`.
 
 # %%
-results = Path("../../benchmarks/results")
-display(Markdown((results / "gan_beyond_augmentation.md").read_text()))
-with open(results / "gan_beyond_augmentation.csv") as f:
+display(Markdown(committed_result("gan_beyond_augmentation.md").read_text()))
+with open(committed_result("gan_beyond_augmentation.csv")) as f:
     rows = list(csv.DictReader(f))
 conditions = ["none", "classic", "gan", "gan+classic"]
 acc = {c: [float(r["test_acc"]) for r in rows if r["condition"] == c] for c in conditions}

@@ -44,7 +44,6 @@ if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywi
     )
 
 # %%
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import torch
@@ -56,7 +55,7 @@ from course_lib import rnn_gan as R
 from course_lib.data import sines
 from course_lib.gan import d_loss_bce
 from course_lib.metrics import discriminative_score, predictive_score
-from course_lib.utils import set_seed
+from course_lib.utils import committed_result, set_seed
 
 set_seed(0)
 device = "cpu"  # these networks are too small to gain from a GPU
@@ -231,15 +230,13 @@ plt.show()
 # rows, not the third decimal.
 
 # %%
-table = Path("../../benchmarks/results/rnn_gan_table.md")
-if not table.exists():  # run from the repository root
-    table = Path("benchmarks/results/rnn_gan_table.md")
+table = committed_result("rnn_gan_table.md")  # the repository's copy, or fetched from it
 display(Markdown(table.read_text()))
 
 # %%
 import csv  # noqa: E402
 
-with open(table.with_suffix(".csv")) as f:
+with open(committed_result("rnn_gan_table.csv")) as f:
     bench = list(csv.DictReader(f))
 
 

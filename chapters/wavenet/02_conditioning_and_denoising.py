@@ -49,7 +49,6 @@ if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywi
 # %%
 import os
 import time
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -61,16 +60,15 @@ from course_lib.audio import mu_law_decode
 from course_lib.data import FSDD_SAMPLE_RATE, load_fsdd
 from course_lib.metrics import log_spectral_distance, si_sdr
 from course_lib.notebook import audio_player
-from course_lib.utils import set_seed
+from course_lib.utils import committed_result, set_seed
 
 set_seed(0)
 test = load_fsdd("test")
-RESULTS = Path(wn.__file__).resolve().parents[1] / "benchmarks" / "results"
 
 
 def show_result(name):
     """Display a committed benchmark result (date, machine, command, table), without its title."""
-    display(Markdown((RESULTS / f"{name}.md").read_text().split("\n", 1)[1]))
+    display(Markdown(committed_result(f"{name}.md").read_text().split("\n", 1)[1]))
 
 
 print("torch", torch.__version__, "| threads", torch.get_num_threads(), "| load average", os.getloadavg())
