@@ -328,13 +328,16 @@ def test_colab_simulation(tmp_path: Path) -> None:
     driver.write_text(DRIVER)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH", "JUPYTER"))}
     # No internet here. What the library downloads on Colab is provided locally instead and
-    # verified by hash just the same: checkpoints (fetched from the repository into the user
-    # cache) are put in the cache, and the offline FSDD copy stands in for the GitHub release.
+    # verified by hash just the same: checkpoints and result tables (fetched from the repository
+    # into the user cache) are put in the cache, and the offline FSDD copy stands in for the
+    # GitHub release.
     cache = tmp_path / "cache"
     cache.mkdir()
     for ckpt in sorted((ROOT / "benchmarks" / "checkpoints").glob("*")):
         if ckpt.is_file():
             shutil.copy2(ckpt, cache / ckpt.name)
+    # likewise the committed benchmark tables the pages display (course_lib.utils.committed_result)
+    shutil.copytree(ROOT / "benchmarks" / "results", cache / "results")
     env.update(
         TQDM_DISABLE="1",
         COURSE_CACHE=str(cache),
