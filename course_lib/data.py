@@ -27,7 +27,7 @@ import soundfile as sf
 import torch
 from torch.utils.data import Dataset
 
-from course_lib.utils import sha256_file
+from course_lib.utils import cache_dir, sha256_file
 
 __all__ = [
     "FSDD_SAMPLE_RATE",
@@ -88,13 +88,6 @@ def fsdd_content_hash(recordings: str | Path) -> str:
         h.update(f.name.encode())
         h.update(hashlib.sha256(f.read_bytes()).digest())
     return h.hexdigest()
-
-
-def _cache_dir() -> Path:
-    if os.environ.get("COURSE_CACHE"):
-        return Path(os.environ["COURSE_CACHE"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "course_lib"
 
 
 def _shared_data_dir() -> Path:
@@ -224,7 +217,7 @@ def find_fsdd(root: str | Path | None = None, *, download: bool = True) -> Path:
         FileNotFoundError: ``root`` or ``$COURSE_DATA`` does not exist or holds no FSDD.
         FSDDError: a copy was found but is corrupt/incomplete, or the download failed.
     """
-    cache = _cache_dir() / f"fsdd-{FSDD_VERSION}"
+    cache = cache_dir() / f"fsdd-{FSDD_VERSION}"
     explicit: list[tuple[str, Path]] = []
     if root is not None:
         explicit.append(("root argument", Path(root).expanduser()))

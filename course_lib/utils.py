@@ -154,40 +154,29 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "course_lib"
 
 
-def committed_checkpoint(name: str, sha256: str) -> Path:
-    """Path of one of the repository's committed checkpoints, hash-checked.
+def _find_or_fetch(name: str, local_dir: Path, cached_dir: Path, url: str, sha256: str | None) -> Path:
+    """``local_dir/name`` if present, else ``cached_dir/name``, else download ``url + name`` there.
 
-    Looks in the repository (``benchmarks/checkpoints/``, present in a clone), then in the user
-    cache; when the library was pip-installed without the repository (e.g. on Colab) it downloads
-    the file from the published repository into the cache. A download goes to a temporary file
-    first and is moved into place only when its SHA-256 matches, so a failed or corrupt download
-    leaves nothing behind.
-
-    Raises:
-        FileNotFoundError: not in the repository or the cache, and the download failed.
-        ValueError: the file found (or downloaded) has a different SHA-256.
+    The download goes to a temporary file, moved into place only when complete (and, with
+    ``sha256``, only when its hash matches), so a failed or corrupt download leaves nothing behind.
     """
-    local = CHECKPOINT_DIR / name
-    if local.is_file():
-        return local
-    cached = cache_dir() / name
-    if cached.is_file():
-        return cached
+    for path in (local_dir / name, cached_dir / name):
+        if path.is_file():
+            return path
+    cached = cached_dir / name
     cached.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=cached.parent, suffix=".part")
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         try:
-            urllib.request.urlretrieve(CHECKPOINT_URL + name, tmp)
+            urllib.request.urlretrieve(url + name, tmp)
         except OSError as err:
             raise FileNotFoundError(
-                f"checkpoint {name} is neither in {CHECKPOINT_DIR} nor in {cached.parent}, and the "
-                f"download from {CHECKPOINT_URL + name} failed ({err}); clone the repository or run the "
-                "benchmark script named in its chapter"
+                f"{name} is neither in {local_dir} nor in {cached_dir}, and the download from {url + name} "
+                f"failed ({err}); clone the repository or run the benchmark script named in its chapter"
             ) from err
-        digest = sha256_file(tmp)
-        if digest != sha256:
+        if sha256 is not None and (digest := sha256_file(tmp)) != sha256:
             raise ValueError(f"downloaded {name} has SHA-256 {digest}, expected {sha256}")
         tmp.replace(cached)
     finally:
@@ -195,38 +184,30 @@ def committed_checkpoint(name: str, sha256: str) -> Path:
     return cached
 
 
+def committed_checkpoint(name: str, sha256: str) -> Path:
+    """Path of one of the repository's committed checkpoints (``benchmarks/checkpoints/<name>``).
+
+    Looks in the repository (present in a clone), then in the user cache; when the library was
+    pip-installed without the repository (e.g. on Colab) it downloads the file from the published
+    repository into the cache, keeping it only if its SHA-256 matches. Load it with
+    :func:`load_verified`, which checks the hash of whatever file was found.
+
+    Raises:
+        FileNotFoundError: not in the repository or the cache, and the download failed.
+        ValueError: the downloaded file has a different SHA-256.
+    """
+    return _find_or_fetch(name, CHECKPOINT_DIR, cache_dir(), CHECKPOINT_URL, sha256)
+
+
 RESULTS_DIR = CHECKPOINT_DIR.parent / "results"
 RESULTS_URL = CHECKPOINT_URL.replace("/checkpoints/", "/results/")
 
 
 def committed_result(name: str) -> Path:
-    """Path of a committed benchmark result (``benchmarks/results/<name>``: a table the book shows).
-
-    Looks in the repository, then in the user cache; when the library was pip-installed without the
-    repository (e.g. on Colab) it downloads the file from the published repository into the cache.
+    """Path of a committed benchmark result (``benchmarks/results/<name>``: a table the book shows),
+    found or fetched like :func:`committed_checkpoint` (no hash: the tables are text the reader sees).
 
     Raises:
         FileNotFoundError: not in the repository or the cache, and the download failed.
     """
-    local = RESULTS_DIR / name
-    if local.is_file():
-        return local
-    cached = cache_dir() / "results" / name
-    if cached.is_file():
-        return cached
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=cached.parent, suffix=".part")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        try:
-            urllib.request.urlretrieve(RESULTS_URL + name, tmp)
-        except OSError as err:
-            raise FileNotFoundError(
-                f"result {name} is neither in {RESULTS_DIR} nor in {cached.parent}, and the download from "
-                f"{RESULTS_URL + name} failed ({err}); clone the repository or run its benchmark script"
-            ) from err
-        tmp.replace(cached)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return cached
+    return _find_or_fetch(name, RESULTS_DIR, cache_dir() / "results", RESULTS_URL, None)
