@@ -329,10 +329,9 @@ if gru and cnn:  # the reading below must stay true of the committed tables
 # %% [markdown]
 # How to read it (one seed per cell, so a difference of a point or two is within noise):
 #
-# - For the **GRU**, no single ingredient improves much on training with nothing. Early
-#   stopping costs the most among the single ingredients: it gives up one of the five training
-#   voices for validation and stops early. SpecAugment also hurts the GRU, and everything
-#   together is the worst row.
+# - For the **GRU**, no single ingredient improves much on training with nothing. Two cost
+#   clearly: SpecAugment, and early stopping, which gives up one of the five training voices
+#   for validation and stops early. Everything together is the worst row.
 # - For the **CNN**, SpecAugment helps, while the full recipe (with early stopping) is below
 #   training with nothing.
 # - So the same regulariser can help one architecture and hurt another, and the recipe used for
