@@ -1,5 +1,7 @@
 # Two commands for a fresh clone (see README):  make book   |   make test
-# Everything runs inside .venv, created on first use.
+# Everything runs inside .venv, created on first use, with the versions pinned in constraints.txt
+# (`make lock` rewrites it from .venv). `make test-latest` runs the unit tests against the newest
+# releases instead, in .venv-latest, to find Colab-style breakage early.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -11,6 +13,10 @@ TORCH_VERSION ?= 2.13.0
 # Extra pip arguments for the CPU torch wheel, e.g. on a laptop without a GPU:
 #   make book TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
 TORCH_PIP_ARGS ?=
+# The known-good versions of everything but torch (written by `make lock`, used when present);
+# `make setup CONSTRAINTS=` installs without them (e.g. on a Python they were not locked on).
+CONSTRAINTS ?= constraints.txt
+VENV_LATEST ?= .venv-latest
 NOTEBOOKS := $(shell find chapters -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
 export TQDM_DISABLE ?= 1
 export PYTHONHASHSEED ?= 0
@@ -19,12 +25,12 @@ export PYTHONHASHSEED ?= 0
 export OMP_NUM_THREADS ?= 1
 WORKERS ?= 2
 
-.PHONY: setup book test lint unit nbval pairs build execute sync clean timed
+.PHONY: setup book test lint unit nbval pairs build execute sync clean timed lock test-latest
 .PHONY: assignments student-notebooks colab browser browser-deps pin-colab results-page
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml requirements.txt
+$(STAMP): pyproject.toml requirements.txt tools/pyproject.toml $(wildcard $(CONSTRAINTS))
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	@if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then \
@@ -33,9 +39,38 @@ $(STAMP): pyproject.toml requirements.txt
 	  echo "No GPU: installing the CPU build torch==$(TORCH_VERSION) first"; \
 	  $(PY) -m pip install --quiet "torch==$(TORCH_VERSION)" $(TORCH_PIP_ARGS); \
 	fi
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet $(if $(wildcard $(CONSTRAINTS)),-c $(CONSTRAINTS)) -e ".[dev]" -e ./tools
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" >/dev/null
 	@touch $@
+
+# Pin the working .venv for the next clone: every installed release but torch (installed first,
+# above, as TORCH_VERSION) and the editable course_lib / course-tools. Commit constraints.txt.
+# requirements.txt and pyproject.toml keep lower bounds only (what Colab needs).
+lock: $(STAMP)
+	@{ echo "# Known-good versions for \`make setup\` (pip install -c constraints.txt): written by \`make lock\`"; \
+	  echo "# from a working .venv (Python $$($(PY) -c 'import platform; print(platform.python_version())')). torch is not here: the Makefile installs"; \
+	  echo "# torch==$(TORCH_VERSION) first. Lower bounds only in requirements.txt / pyproject.toml (Colab)."; \
+	  $(PY) -m pip freeze --exclude-editable | grep -viE '^(-e |torch([=@ ]|$$))'; \
+	} > $(CONSTRAINTS).tmp
+	@mv $(CONSTRAINTS).tmp $(CONSTRAINTS)
+	@touch $(STAMP)   # .venv is exactly what the new file pins
+	@echo "$(CONSTRAINTS): $$(grep -vc '^#' $(CONSTRAINTS)) pinned releases"
+
+# The unit tests against the newest releases of every dependency (no constraints.txt), in their
+# own venv: what a Colab runtime or a fresh `pip install` may meet next month. torch stays the
+# CPU build TORCH_VERSION, installed first; everything else is upgraded on every run.
+# LATEST_TESTS narrows the run, e.g. `make test-latest LATEST_TESTS=tests/test_audio.py`.
+LATEST_TESTS ?= tests
+test-latest:
+	@test -x $(VENV_LATEST)/bin/python || python3 -m venv $(VENV_LATEST)
+	$(VENV_LATEST)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_LATEST)/bin/python -m pip install --quiet "torch==$(TORCH_VERSION)" $(TORCH_PIP_ARGS)
+	echo "torch==$(TORCH_VERSION)" > $(VENV_LATEST)/torch-pin.txt
+	$(VENV_LATEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager \
+	  -c $(VENV_LATEST)/torch-pin.txt -e ".[dev]" -e ./tools
+	@echo "newest releases under test:" $$($(VENV_LATEST)/bin/python -m pip freeze --exclude-editable \
+	  | grep -iE '^(torch|numpy|scipy|matplotlib|ipywidgets|scikit-learn|jupytext|pytest)==' || true)
+	$(VENV_LATEST)/bin/python -m pytest $(LATEST_TESTS) -q -n $(WORKERS)
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
@@ -53,7 +88,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check course_lib tests benchmarks
+	$(BIN)/ruff format --check course_lib tools tests benchmarks
 
 unit: $(STAMP)
 	$(PY) -m pytest tests -q -n $(WORKERS)
@@ -97,15 +132,16 @@ BROWSER_NPM := _build/browser/npm
 BROWSER_NPM_PACKAGES := mathjax@3.2.2 requirejs@2.3.4 @jupyter-widgets/html-manager@1.0.6
 
 # Student notebooks up to date; every instructor notebook 100 %, every student one 0 %
-# (graded in subprocesses, exactly as `python -m course_lib.grading FOLDER` does for a teacher).
+# (graded in subprocesses, exactly as `python -m tools.grading FOLDER` does for a teacher).
+# The teacher tooling lives in tools/ (its own small distribution, course-tools), not in course_lib.
 assignments: $(STAMP)
-	$(PY) -m course_lib.assignments build --check
-	$(PY) -m course_lib.assignments selftest
+	$(PY) -m tools.assignments build --check
+	$(PY) -m tools.assignments selftest
 
 # Regenerate the student notebooks after editing an instructor notebook (assignments/*.py).
 student-notebooks: $(STAMP)
 	$(BIN)/jupytext --sync --quiet assignments/*.ipynb
-	$(PY) -m course_lib.assignments build
+	$(PY) -m tools.assignments build
 
 # A Colab-like venv (cached under /tmp, keyed on pyproject.toml) runs the setup notebook and the
 # fastest notebook of every chapter, after their first cell installed course_lib.
@@ -114,11 +150,14 @@ colab: $(STAMP)
 
 # Regenerate the Results appendix from benchmarks/results/*.md (a unit test checks it is current).
 results-page: $(STAMP)
-	$(PY) -m course_lib.results
+	$(PY) -m tools.results
 
-# Rewrite the Colab install line of every notebook to course_lib.notebook.COLAB_INSTALL_SPEC.
+# Rewrite the Colab install line of every notebook to course_lib.notebook.COLAB_INSTALL_SPEC (and,
+# in the assignments, the course-tools line to tools.assignments.TOOLS_INSTALL_SPEC), then
+# rebuild the student notebooks from the re-pinned instructor notebooks.
 pin-colab: $(STAMP)
-	$(PY) -m course_lib.assignments pin-colab
+	$(PY) -m tools.assignments pin-colab
+	$(PY) -m tools.assignments build
 
 # Headless Chromium over the built site (run `make build` first). Installs Debian's chromium
 # and chromium-driver when missing (needs root and apt-get), and the CDN packages from npm.

@@ -23,7 +23,9 @@ import sys
 if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywidgets
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q",
-         "course_lib @ git+https://github.com/dgm-seq-audio/course@v0.1.0"],
+         "course_lib @ git+https://github.com/dgm-seq-audio/course@v0.1.0",
+         # the self-checks (tools.grading), from the same release
+         "course-tools @ git+https://github.com/dgm-seq-audio/course@v0.1.0#subdirectory=tools"],
         check=True,
     )
 
@@ -50,7 +52,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from course_lib.grading import check
+from tools.grading import check
 
 # %% [markdown]
 # ## 1. The discriminator's loss (3 points, and 1 hidden point for numerical stability)
@@ -151,7 +153,7 @@ check("gan", "optimal_d", globals())
 # hidden ones.
 
 # %%
-from course_lib.grading import run_checks
+from tools.grading import run_checks
 
 visible = run_checks("gan", globals(), include_hidden=False)
 print(f"visible checks: {sum(r.points for r in visible):g}/{sum(r.max_points for r in visible)} points")

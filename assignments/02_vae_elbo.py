@@ -23,7 +23,9 @@ import sys
 if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywidgets
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q",
-         "course_lib @ git+https://github.com/dgm-seq-audio/course@v0.1.0"],
+         "course_lib @ git+https://github.com/dgm-seq-audio/course@v0.1.0",
+         # the self-checks (tools.grading), from the same release
+         "course-tools @ git+https://github.com/dgm-seq-audio/course@v0.1.0#subdirectory=tools"],
         check=True,
     )
 
@@ -45,7 +47,7 @@ if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywi
 import torch
 import torch.nn.functional as F
 
-from course_lib.grading import check
+from tools.grading import check
 
 # %% [markdown]
 # ## 1. The KL term in closed form (3 points, and 1 hidden point)
@@ -115,7 +117,7 @@ check("vae", "elbo", globals())
 # ## Your score
 
 # %%
-from course_lib.grading import run_checks
+from tools.grading import run_checks
 
 visible = run_checks("vae", globals(), include_hidden=False)
 print(f"visible checks: {sum(r.points for r in visible):g}/{sum(r.max_points for r in visible)} points")

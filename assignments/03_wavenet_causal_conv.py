@@ -23,7 +23,9 @@ import sys
 if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywidgets
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q",
-         "course_lib @ git+https://github.com/dgm-seq-audio/course@v0.1.0"],
+         "course_lib @ git+https://github.com/dgm-seq-audio/course@v0.1.0",
+         # the self-checks (tools.grading), from the same release
+         "course-tools @ git+https://github.com/dgm-seq-audio/course@v0.1.0#subdirectory=tools"],
         check=True,
     )
 
@@ -49,7 +51,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from course_lib.grading import check
+from tools.grading import check
 
 # %% [markdown]
 # ## 1. The receptive field (2 points)
@@ -117,7 +119,7 @@ check("wavenet", "stack_support", globals())
 # ## Your score
 
 # %%
-from course_lib.grading import run_checks
+from tools.grading import run_checks
 
 visible = run_checks("wavenet", globals(), include_hidden=False)
 print(f"visible checks: {sum(r.points for r in visible):g}/{sum(r.max_points for r in visible)} points")

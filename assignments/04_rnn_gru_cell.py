@@ -23,7 +23,9 @@ import sys
 if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywidgets
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q",
-         "course_lib @ git+https://github.com/dgm-seq-audio/course@v0.1.0"],
+         "course_lib @ git+https://github.com/dgm-seq-audio/course@v0.1.0",
+         # the self-checks (tools.grading), from the same release
+         "course-tools @ git+https://github.com/dgm-seq-audio/course@v0.1.0#subdirectory=tools"],
         check=True,
     )
 
@@ -51,7 +53,7 @@ if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywi
 # %%
 import torch
 
-from course_lib.grading import check
+from tools.grading import check
 
 # %% [markdown]
 # ## 1. One step (4 points)
@@ -116,7 +118,7 @@ check("rnn_gan", "unroll", globals())
 # ## Your score
 
 # %%
-from course_lib.grading import run_checks
+from tools.grading import run_checks
 
 visible = run_checks("rnn_gan", globals(), include_hidden=False)
 print(f"visible checks: {sum(r.points for r in visible):g}/{sum(r.max_points for r in visible)} points")

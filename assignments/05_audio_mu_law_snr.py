@@ -23,7 +23,9 @@ import sys
 if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywidgets
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q",
-         "course_lib @ git+https://github.com/dgm-seq-audio/course@v0.1.0"],
+         "course_lib @ git+https://github.com/dgm-seq-audio/course@v0.1.0",
+         # the self-checks (tools.grading), from the same release
+         "course-tools @ git+https://github.com/dgm-seq-audio/course@v0.1.0#subdirectory=tools"],
         check=True,
     )
 
@@ -48,7 +50,7 @@ import math
 
 import torch
 
-from course_lib.grading import check
+from tools.grading import check
 
 t = torch.arange(8000) / 8000  # one second at 8 kHz
 tone = 0.6 * torch.exp(-3 * t) * torch.sin(2 * math.pi * 220 * t)  # a decaying 220 Hz tone
@@ -144,7 +146,7 @@ check("audio", "mu_law_gain", globals())
 # ## Your score
 
 # %%
-from course_lib.grading import run_checks
+from tools.grading import run_checks
 
 visible = run_checks("audio", globals(), include_hidden=False)
 print(f"visible checks: {sum(r.points for r in visible):g}/{sum(r.max_points for r in visible)} points")

@@ -1,14 +1,20 @@
 """course_lib: the companion library of *Deep Generative Models for Sequences and Audio*.
 
-One module per chapter topic, as in the book (libfmp-style):
+Chapters: all
 
-- :mod:`course_lib.utils`     seeds, device, parameter counts, a timer
-- :mod:`course_lib.data`      FSDD spoken digits, sklearn digit images, 2-D mixtures, sines
-- :mod:`course_lib.audio`     audio I/O, mu-law, STFT / mel / MFCC in plain torch, noise mixing
-- :mod:`course_lib.metrics`   SNR, SI-SDR, log-spectral distance
-- :mod:`course_lib.notebook`  Colab detection, audio players and figure helpers for notebooks
+Four layers; a module imports only from the layers below it (``tests/test_style.py`` checks)::
 
-Chapters add their own modules (``gan``, ``vae``, ``wavenet``, ...).
+    topics       gan ── gan_beyond   vae   wavenet   rnn_gan   codec   restoration   recognition
+                   │         (one chapter each; no topic imports another, except gan_beyond → gan)
+    judges       evaluators          trained networks that score samples across chapters
+    artefacts    checkpoints         one registry, one save/load/verify/fetch path
+    foundations  utils · audio · data · metrics · notebook      (import nothing above them)
+
+Module → chapter: ``gan`` → chapters/gan/; ``gan_beyond`` → chapters/gan_beyond/; ``vae`` →
+chapters/vae/; ``wavenet`` → chapters/wavenet/; ``rnn_gan`` → chapters/rnn_gan/; ``recognition``,
+``codec``, ``restoration`` → chapters/audio/ 02, 03, 04; the foundations, ``checkpoints`` and
+``evaluators`` serve every chapter. See ``course_lib/README.md`` for the conventions (one
+``History`` from every trainer, explicit seeds, committed checkpoints).
 """
 
 __version__ = "0.1.0"

@@ -1,4 +1,6 @@
-"""Digital audio in plain PyTorch: I/O, µ-law companding, STFT, mel, log-mel and MFCC.
+"""Foundation: digital audio in plain PyTorch: checks, I/O, µ-law, STFT/mel/MFCC, crops, noise.
+
+Chapters: chapters/audio/, chapters/wavenet/, chapters/gan_beyond/, chapters/rnn_gan/
 
 No torchaudio: every transform is a few lines of torch, and ``tests/test_audio.py``
 checks them against librosa. Conventions follow librosa's defaults so numbers can be
@@ -6,7 +8,10 @@ compared: centred frames with zero padding, a periodic Hann window, Slaney-style
 filters with area normalisation, power-to-dB with ``amin=1e-10`` and ``top_db=80``,
 orthonormal DCT-II for MFCCs.
 
-References: ITU-T G.711 (µ-law); the µ-law output layer of WaveNet (van den Oord et al. 2016).
+The whole course works at one sample rate, :data:`SAMPLE_RATE` (8 kHz, FSDD's rate), and every
+public function that takes audio validates it with :func:`check_wave`.
+
+References: ITU-T G.711 µ-law {cite}`itu1988g711`; WaveNet's µ-law output layer {cite}`vandenoord2016wavenet`.
 """
 
 from __future__ import annotations
@@ -17,19 +22,36 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import torch
+import torch.nn.functional as F
+from scipy.signal import lfilter
+
+from course_lib.utils import Seed, make_generator
+
+#: The one sample rate of the course (Hz): FSDD is recorded at 8 kHz.
+SAMPLE_RATE = 8000
+#: Kinds of synthetic noise :func:`make_noise` makes.
+NOISE_TYPES = ("white", "pink", "brown", "hum", "babble")
 
 __all__ = [
+    "SAMPLE_RATE",
+    "NOISE_TYPES",
+    "check_wave",
     "load_audio",
     "save_audio",
     "mu_law_encode",
     "mu_law_decode",
     "stft",
+    "istft",
     "mel_filterbank",
     "melspectrogram",
     "power_to_db",
     "log_mel",
     "mfcc",
     "add_noise",
+    "make_noise",
+    "trim_silence",
+    "fix_length",
+    "random_crops",
 ]
 
 
@@ -46,6 +68,47 @@ def _as_float_tensor(x: torch.Tensor | np.ndarray, name: str = "x") -> torch.Ten
     return x
 
 
+def check_wave(
+    x: torch.Tensor | np.ndarray, sample_rate: int = SAMPLE_RATE, *, name: str = "wave", batch: bool = True
+) -> torch.Tensor:
+    """Validate a mono waveform at the course's rate and return it as float32.
+
+    Args:
+        x: ``(time,)``, or ``(batch, time)`` when ``batch``; float samples in [-1, 1].
+        sample_rate: the rate of ``x`` in Hz; it must be :data:`SAMPLE_RATE`.
+        name: what the error messages call ``x``.
+        batch: accept a batch ``(batch, time)`` too.
+
+    Returns:
+        ``x`` as a float32 tensor, same shape.
+
+    Raises:
+        TypeError: not a float tensor or array (integer PCM: divide by 32768 first).
+        ValueError: another sample rate (with the resampling call to use), a ``(time, channels)``
+            stereo array, the wrong number of dimensions, no samples, or NaN/inf samples.
+    """
+    x = _as_float_tensor(x, name)
+    if int(sample_rate) != SAMPLE_RATE:
+        raise ValueError(
+            f"{name} must be sampled at {SAMPLE_RATE} Hz, got sample_rate={sample_rate}; resample first, "
+            f"e.g. scipy.signal.resample_poly(x, {SAMPLE_RATE}, {sample_rate})"
+        )
+    if x.dim() == 2 and x.shape[-1] <= 2 < x.shape[0]:
+        raise ValueError(
+            f"{name} of shape {tuple(x.shape)} looks like a (time, channels) stereo array; "
+            "average the channels first: x.mean(-1)"
+        )
+    dims = (1, 2) if batch else (1,)
+    if x.dim() not in dims:
+        want = "(time,) or (batch, time)" if batch else "mono (time,)"
+        raise ValueError(f"{name} must have shape {want}, got {tuple(x.shape)}")
+    if x.numel() == 0:
+        raise ValueError(f"{name} is empty (shape {tuple(x.shape)})")
+    if not torch.isfinite(x).all():
+        raise ValueError(f"{name} contains NaN or inf samples")
+    return x.float()
+
+
 # ---------------------------------------------------------------------------------------
 # I/O
 # ---------------------------------------------------------------------------------------
@@ -53,6 +116,10 @@ def _as_float_tensor(x: torch.Tensor | np.ndarray, name: str = "x") -> torch.Ten
 
 def load_audio(path: str | Path, *, mono: bool = True) -> tuple[torch.Tensor, int]:
     """Read an audio file with soundfile.
+
+    Args:
+        path: the file (any format soundfile reads).
+        mono: average the channels.
 
     Returns:
         ``(wave, rate)``: float32 tensor ``(time,)`` in [-1, 1] (channels averaged when
@@ -70,7 +137,13 @@ def load_audio(path: str | Path, *, mono: bool = True) -> tuple[torch.Tensor, in
 
 
 def save_audio(path: str | Path, wave: torch.Tensor, rate: int, *, subtype: str = "PCM_16") -> None:
-    """Write a mono wave ``(time,)`` in [-1, 1] to ``path`` (format from the extension).
+    """Write a mono wave in [-1, 1] to a file (format from the extension).
+
+    Args:
+        path: destination.
+        wave: ``(time,)`` samples in [-1, 1].
+        rate: sample rate in Hz.
+        subtype: soundfile subtype, e.g. ``"PCM_16"``.
 
     Raises:
         ValueError: wrong shape, or samples outside [-1, 1] (they would wrap or clip).
@@ -114,6 +187,10 @@ def mu_law_encode(x: torch.Tensor, channels: int = 256) -> torch.Tensor:
 
 def mu_law_decode(codes: torch.Tensor, channels: int = 256) -> torch.Tensor:
     """Inverse of :func:`mu_law_encode`: x = sign(y) ((1 + µ)^|y| - 1) / µ, y = 2c/µ - 1.
+
+    Args:
+        codes: integer codes in [0, channels - 1], any shape.
+        channels: number of quantisation levels.
 
     Returns:
         float32 tensor in [-1, 1], same shape as ``codes``.
@@ -170,6 +247,23 @@ def stft(
     )
 
 
+def istft(
+    spec: torch.Tensor, n_fft: int = 256, hop_length: int = 80, length: int | None = None
+) -> torch.Tensor:
+    """Inverse of :func:`stft` (periodic Hann window, centred frames, overlap-add).
+
+    Args:
+        spec: complex ``(..., n_fft // 2 + 1, frames)``.
+        n_fft, hop_length: as given to :func:`stft`.
+        length: number of output samples (default: what the frames cover).
+
+    Returns:
+        real ``(..., time)`` on the device of ``spec``.
+    """
+    window = torch.hann_window(n_fft, periodic=True, dtype=spec.real.dtype, device=spec.device)
+    return torch.istft(spec, n_fft, hop_length, window=window, center=True, length=length)
+
+
 def _hz_to_mel(f: np.ndarray) -> np.ndarray:
     """Slaney's mel scale: linear below 1 kHz (3 mels per 200 Hz), logarithmic above."""
     f = np.asarray(f, dtype=np.float64)
@@ -195,6 +289,15 @@ def mel_filterbank(
     Filter m rises from mel point m to m+1 and falls to m+2, with n_mels + 2 points equally
     spaced in mel between ``fmin`` and ``fmax`` (default Nyquist); each triangle is scaled by
     2 / (f_{m+2} - f_m) so that filters have equal area (librosa's ``norm="slaney"``).
+
+    Args:
+        sample_rate: in Hz.
+        n_fft: FFT size.
+        n_mels: number of filters.
+        fmin, fmax: frequency range in Hz (default: 0 to Nyquist).
+
+    Returns:
+        ``(n_mels, n_fft // 2 + 1)`` float32.
     """
     fmax = sample_rate / 2 if fmax is None else fmax
     if not 0 <= fmin < fmax <= sample_rate / 2:
@@ -218,6 +321,13 @@ def melspectrogram(
 ) -> torch.Tensor:
     """Mel power spectrogram: mel filters applied to |STFT|².
 
+    Args:
+        x: ``(time,)`` or ``(batch, time)``.
+        sample_rate: in Hz.
+        n_fft, hop_length: STFT size and step (samples).
+        n_mels: mel bands.
+        fmin, fmax: frequency range of the filters in Hz.
+
     Returns:
         ``(..., n_mels, frames)``, power (not dB).
     """
@@ -227,9 +337,15 @@ def melspectrogram(
 
 
 def power_to_db(s: torch.Tensor, amin: float = 1e-10, top_db: float | None = 80.0) -> torch.Tensor:
-    """10 log10(max(s, amin)), floored at ``top_db`` below each item's maximum.
+    """Power to decibels: 10 log10(max(s, amin)), floored ``top_db`` below each item's peak.
 
-    ``s`` is ``(..., n, frames)``; the maximum is taken per item over the last two axes.
+    Args:
+        s: power ``(..., n, frames)``; the peak is taken per item over the last two axes.
+        amin: smallest power considered.
+        top_db: dynamic range kept (``None``: no floor).
+
+    Returns:
+        dB, same shape.
     """
     db = 10.0 * torch.log10(s.clamp(min=amin))
     if top_db is not None:
@@ -246,7 +362,15 @@ def log_mel(
     n_mels: int = 40,
     top_db: float | None = 80.0,
 ) -> torch.Tensor:
-    """Log-mel spectrogram in dB, ``(..., n_mels, frames)``."""
+    """Log-mel spectrogram in dB (librosa's defaults, see the module docstring).
+
+    Args:
+        x, sample_rate, n_fft, hop_length, n_mels: as for :func:`melspectrogram`.
+        top_db: dynamic range kept below each item's peak.
+
+    Returns:
+        ``(..., n_mels, frames)``.
+    """
     return power_to_db(melspectrogram(x, sample_rate, n_fft, hop_length, n_mels), top_db=top_db)
 
 
@@ -269,6 +393,11 @@ def mfcc(
 ) -> torch.Tensor:
     """Mel-frequency cepstral coefficients: orthonormal DCT-II of the log-mel (dB) spectrogram.
 
+    Args:
+        x, sample_rate, n_fft, hop_length: as for :func:`melspectrogram`.
+        n_mfcc: coefficients kept.
+        n_mels: mel bands before the DCT.
+
     Returns:
         ``(..., n_mfcc, frames)``.
     """
@@ -288,6 +417,14 @@ def add_noise(clean: torch.Tensor, noise: torch.Tensor, snr_db: float) -> torch.
 
     The noise is scaled by g so that 10 log10(Σ clean² / Σ (g noise)²) = snr_db, computed
     per item for a batch ``(batch, time)``. A shorter noise is tiled, a longer one cropped.
+
+    Args:
+        clean: ``(time,)`` or ``(batch, time)``.
+        noise: ``(time',)`` or ``(batch, time')``.
+        snr_db: the target SNR in dB.
+
+    Returns:
+        ``clean + g * noise``, shape of ``clean``.
 
     Raises:
         ValueError: mismatched shapes, or silent noise (no scale reaches the SNR).
@@ -311,3 +448,156 @@ def add_noise(clean: torch.Tensor, noise: torch.Tensor, snr_db: float) -> torch.
         raise ValueError("noise is silent (all zeros): it cannot be scaled to a target SNR")
     gain = torch.sqrt(p_clean / (p_noise * 10 ** (snr_db / 10)))
     return clean + gain * noise
+
+
+def _shape_spectrum(white: torch.Tensor, exponent: float) -> torch.Tensor:
+    """Scale the spectrum of ``white`` by f^(-exponent / 2): power ∝ 1 / f^exponent."""
+    spec = torch.fft.rfft(white.double())
+    f = torch.arange(spec.shape[-1], dtype=torch.float64)
+    f[0] = 1.0  # keep DC finite (it is removed below)
+    spec = spec * f.pow(-exponent / 2)
+    spec[..., 0] = 0
+    return torch.fft.irfft(spec, white.shape[-1]).float()
+
+
+def _resonate(x: torch.Tensor, fc: float, bw: float) -> torch.Tensor:
+    """Two-pole resonator at ``fc`` Hz with bandwidth ``bw`` Hz along the last axis."""
+    r = math.exp(-math.pi * bw / SAMPLE_RATE)
+    a = [1.0, -2 * r * math.cos(2 * math.pi * fc / SAMPLE_RATE), r * r]
+    return torch.from_numpy(lfilter([1 - r], a, x.numpy(), axis=-1))
+
+
+def make_noise(kind: str, length: int, *, batch: int | None = None, seed: Seed = 0) -> torch.Tensor:
+    """Synthesise noise at 8 kHz with unit RMS.
+
+    Kinds: ``"white"`` (flat spectrum); ``"pink"`` (power ∝ 1/f); ``"brown"`` (power ∝ 1/f²);
+    ``"hum"`` (50 Hz mains hum with harmonics up to 1 kHz, a slow wobble and a little pink
+    hiss); ``"babble"`` (four synthetic talkers: glottal-like pulse trains with vibrato
+    through two random formant resonances, switched on and off at syllable rate).
+
+    Args:
+        kind: one of :data:`NOISE_TYPES`.
+        length: samples per item.
+        batch: number of items (``None``: a single ``(length,)`` wave).
+        seed: int or generator.
+
+    Returns:
+        ``(length,)`` or ``(batch, length)`` float32.
+
+    Raises:
+        ValueError: unknown kind or ``length < 1``.
+    """
+    if kind not in NOISE_TYPES:
+        raise ValueError(f"kind must be one of {NOISE_TYPES}, got {kind!r}")
+    if length < 1:
+        raise ValueError(f"length must be >= 1, got {length}")
+    g = make_generator(seed)
+    b = 1 if batch is None else batch
+    t = torch.arange(length, dtype=torch.float64) / SAMPLE_RATE  # seconds
+    if kind == "white":
+        out = torch.randn(b, length, generator=g)
+    elif kind in ("pink", "brown"):
+        out = _shape_spectrum(torch.randn(b, length, generator=g), 1.0 if kind == "pink" else 2.0)
+    elif kind == "hum":
+        base = 50.0 * (1 + 0.01 * (torch.rand(b, 1, generator=g, dtype=torch.float64) - 0.5))
+        phases = 2 * math.pi * torch.rand(b, 20, generator=g, dtype=torch.float64)
+        out = torch.zeros(b, length, dtype=torch.float64)
+        for k in range(1, 21):  # harmonics 50 Hz ... 1 kHz, amplitude ~ 1/k
+            out += torch.sin(2 * math.pi * k * base * t + phases[:, k - 1 : k]) / k
+        wobble = 1 + 0.2 * torch.sin(2 * math.pi * 0.7 * t + phases[:, :1])
+        hiss = _shape_spectrum(torch.randn(b, length, generator=g), 1.0).double()
+        out = ((out * wobble / out.std(-1, keepdim=True)) + 0.1 * hiss / hiss.std(-1, keepdim=True)).float()
+    else:  # babble
+        out = torch.zeros(b, length, dtype=torch.float64)
+        for _ in range(4):
+            f0 = 90 + 160 * torch.rand(b, 1, generator=g, dtype=torch.float64)
+            vib = 1 + 0.05 * torch.sin(2 * math.pi * 5 * t + 6.28 * torch.rand(b, 1, generator=g))
+            phase = torch.cumsum(f0 * vib / SAMPLE_RATE, -1)  # cycles
+            pulses = ((phase % 1.0) < (f0 / SAMPLE_RATE)).double()  # one sample per period
+            voiced = pulses.clone()
+            for fc_lo, fc_hi in ((300.0, 900.0), (900.0, 2500.0)):
+                fc = fc_lo + (fc_hi - fc_lo) * float(torch.rand(1, generator=g))
+                voiced = voiced + _resonate(pulses, fc, 80.0)
+            gate_rate = 3 + 2 * float(torch.rand(1, generator=g))
+            gate = 0.5 * (1 + torch.sin(2 * math.pi * gate_rate * t + 6.28 * torch.rand(b, 1, generator=g)))
+            out += voiced * gate.pow(2)
+        out = out.float()
+    out = out - out.mean(-1, keepdim=True)
+    out = out / out.pow(2).mean(-1, keepdim=True).sqrt().clamp(min=1e-12)
+    return out[0] if batch is None else out
+
+
+# ---------------------------------------------------------------------------------------
+# Trimming, fixed lengths and random crops
+# ---------------------------------------------------------------------------------------
+
+
+def trim_silence(wave: torch.Tensor, top_db: float = 40.0, frame: int = 256, hop: int = 80) -> torch.Tensor:
+    """Cut leading and trailing frames more than ``top_db`` dB below the loudest frame.
+
+    The idea of ``librosa.effects.trim``; a silent clip is returned as it is.
+
+    Args:
+        wave: ``(time,)``.
+        top_db: threshold below the loudest frame's mean power.
+        frame, hop: frame length and step in samples.
+
+    Returns:
+        ``(time',)`` with time' <= time, a view of ``wave``.
+    """
+    if wave.numel() == 0 or wave.abs().max() == 0:
+        return wave
+    padded = F.pad(wave, (0, max(0, frame - wave.numel())))
+    db = 10 * torch.log10(padded.unfold(0, frame, hop).pow(2).mean(-1).clamp(min=1e-20))  # (frames,)
+    keep = torch.nonzero(db > db.max() - top_db).squeeze(1)
+    start = int(keep[0]) * hop
+    stop = min(wave.numel(), int(keep[-1]) * hop + frame)
+    return wave[start:stop]
+
+
+def fix_length(wave: torch.Tensor, length: int, offset: int | None = None) -> torch.Tensor:
+    """Crop or zero-pad a waveform to exactly ``length`` samples.
+
+    Args:
+        wave: ``(time,)``.
+        length: samples wanted.
+        offset: crop start (long clips) or zeros before the clip (short clips), clamped to the
+            valid range; default: the loudest window of a long clip, a short clip centred.
+
+    Returns:
+        ``(length,)``.
+    """
+    n = wave.numel()
+    if n == length:
+        return wave
+    if n > length:
+        if offset is None:
+            c = F.pad(wave.pow(2).cumsum(0), (1, 0))  # c[i] = sum of the first i squares
+            offset = int(torch.argmax(c[length:] - c[: n - length + 1]))
+        offset = max(0, min(offset, n - length))
+        return wave[offset : offset + length]
+    offset = (length - n) // 2 if offset is None else max(0, min(offset, length - n))
+    return F.pad(wave, (offset, length - n - offset))
+
+
+def random_crops(waves: list[torch.Tensor], n: int, length: int, seed: Seed = 0) -> torch.Tensor:
+    """``n`` crops of ``length`` samples from randomly chosen recordings at random offsets.
+
+    A recording shorter than ``length`` is placed at a random offset in zeros.
+
+    Args:
+        waves: 1-D recordings of any lengths.
+        n: number of crops.
+        length: samples per crop.
+        seed: int or generator.
+
+    Returns:
+        ``(n, length)``.
+    """
+    g = make_generator(seed)
+    idx = torch.randint(len(waves), (n,), generator=g)
+    out = []
+    for i in idx.tolist():
+        w = waves[i]
+        out.append(fix_length(w, length, int(torch.randint(abs(len(w) - length) + 1, (1,), generator=g))))
+    return torch.stack(out) if out else torch.zeros(0, length)

@@ -1,13 +1,15 @@
-"""Data used throughout the course: spoken digits, small images and synthetic benchmarks.
+"""Foundation: the data of the course: spoken digits, small images and synthetic benchmarks.
 
-- **FSDD** (Free Spoken Digit Dataset, release v1.0.10; Jackson et al., CC BY-SA 4.0):
+Chapters: all
+
+- **FSDD** (Free Spoken Digit Dataset, release v1.0.10 {cite}`jackson2016fsdd`, CC BY-SA 4.0):
   3,000 mono 8 kHz recordings of the digits 0-9 by 6 speakers, 50 takes each.
   :func:`load_fsdd` finds a local copy (or downloads the public release), checks it
   against a content hash, and returns a :class:`torch.utils.data.Dataset`.
 - **Digit images**: scikit-learn's bundled 8x8 digits, :func:`load_digits_images`.
-- **2-D mixtures** for mode-collapse experiments (VEEGAN, Srivastava et al. 2017;
-  PacGAN, Lin et al. 2018): :func:`ring_mixture`, :func:`grid_mixture`.
-- **Sines**, the TimeGAN benchmark (Yoon et al. 2019): :func:`sines`.
+- **2-D mixtures** for mode-collapse experiments (VEEGAN {cite}`srivastava2017veegan`;
+  PacGAN {cite}`lin2018pacgan`): :func:`ring_mixture`, :func:`grid_mixture`.
+- **Sines**, the TimeGAN benchmark {cite}`yoon2019timegan`: :func:`sines`.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import torch
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
 from torch.utils.data import Dataset
 
-from course_lib.utils import cache_dir, sha256_file
+from course_lib.audio import SAMPLE_RATE
+from course_lib.utils import Seed, cache_dir, make_generator, sha256_file
 
 __all__ = [
-    "FSDD_SAMPLE_RATE",
     "FSDD_SPEAKERS",
     "FSDD_VERSION",
     "FSDD_URL",
@@ -51,7 +55,6 @@ __all__ = [
 # ---------------------------------------------------------------------------------------
 
 FSDD_VERSION = "1.0.10"
-FSDD_SAMPLE_RATE = 8000
 FSDD_SPEAKERS: tuple[str, ...] = ("george", "jackson", "lucas", "nicolas", "theo", "yweweler")
 FSDD_URL = f"https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/v{FSDD_VERSION}.tar.gz"
 FSDD_ARCHIVE_NAME = f"free-spoken-digit-dataset-v{FSDD_VERSION}.tar.gz"
@@ -120,6 +123,16 @@ def _archives_in(location: Path) -> list[Path]:
     return []
 
 
+def _check_archive(archive: Path) -> None:
+    """Raise :class:`FSDDError` unless ``archive`` is a known FSDD release archive."""
+    digest = sha256_file(archive)
+    if digest not in FSDD_ARCHIVE_SHA256:
+        raise FSDDError(
+            f"{archive} has SHA-256 {digest}, which is not a known FSDD v{FSDD_VERSION} archive: the "
+            "file is truncated, corrupt or a different release. Delete it and copy or download it again."
+        )
+
+
 def _extract(archive: Path, dest: Path, *, check_archive_hash: bool) -> Path:
     """Extract the WAV files of ``archive`` into ``dest`` atomically and verify them.
 
@@ -128,13 +141,7 @@ def _extract(archive: Path, dest: Path, *, check_archive_hash: bool) -> Path:
     an existing ``dest`` is left untouched.
     """
     if check_archive_hash:
-        digest = sha256_file(archive)
-        if digest not in FSDD_ARCHIVE_SHA256:
-            raise FSDDError(
-                f"{archive} has SHA-256 {digest}, which is not a known FSDD v{FSDD_VERSION} "
-                "archive: the file is corrupt or a different release. Delete it and copy or "
-                "download it again."
-            )
+        _check_archive(archive)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".fsdd-tmp-", dir=dest.parent))
     try:
@@ -213,6 +220,9 @@ def find_fsdd(root: str | Path | None = None, *, download: bool = True) -> Path:
         root: a folder (or archive) chosen by the caller; it must exist and hold FSDD.
         download: allow the download step.
 
+    Returns:
+        the ``recordings/`` folder of a verified copy.
+
     Raises:
         FileNotFoundError: ``root`` or ``$COURSE_DATA`` does not exist or holds no FSDD.
         FSDDError: a copy was found but is corrupt/incomplete, or the download failed.
@@ -271,11 +281,13 @@ def _from_location(loc: Path, cache: Path) -> Path | None:
     archives = _archives_in(loc)
     if not archives:
         return None
-    verified = _verified_copy(cache)
-    if verified is not None:
-        return verified
     named = [a for a in archives if a.name == FSDD_ARCHIVE_NAME]
-    return _extract((named or archives)[0], cache, check_archive_hash=True)
+    archive = (named or archives)[0]
+    _check_archive(archive)  # a corrupt archive here is an error, never silently replaced
+    verified = _verified_copy(cache)
+    if verified is not None:  # extracted earlier from an archive with this same hash
+        return verified
+    return _extract(archive, cache, check_archive_hash=False)
 
 
 def _parse_name(path: Path) -> tuple[int, str, int]:
@@ -295,7 +307,7 @@ class FSDD(Dataset):
         sample_rate: 8000.
     """
 
-    sample_rate = FSDD_SAMPLE_RATE
+    sample_rate = SAMPLE_RATE
 
     def __init__(self, files: Sequence[Path]):
         self.files = list(files)
@@ -306,10 +318,8 @@ class FSDD(Dataset):
         self.waveforms: list[torch.Tensor] = []
         for f in self.files:
             data, rate = sf.read(f, dtype="float32", always_2d=False)
-            if rate != FSDD_SAMPLE_RATE or data.ndim != 1:
-                raise FSDDError(
-                    f"{f}: expected mono {FSDD_SAMPLE_RATE} Hz, got {rate} Hz, shape {data.shape}"
-                )
+            if rate != SAMPLE_RATE or data.ndim != 1:
+                raise FSDDError(f"{f}: expected mono {SAMPLE_RATE} Hz, got {rate} Hz, shape {data.shape}")
             self.waveforms.append(torch.from_numpy(data))
 
     def __len__(self) -> int:
@@ -372,7 +382,12 @@ def load_fsdd(
 
 @dataclass
 class DigitsImages:
-    """scikit-learn's 8x8 digits, scaled to [0, 1]: images ``(n, 1, 8, 8)``, labels ``(n,)``."""
+    """scikit-learn's 8x8 digits, scaled to [0, 1], with a fixed train/test split.
+
+    Attributes:
+        x_train, x_test: images ``(n, 1, 8, 8)`` in [0, 1].
+        y_train, y_test: labels ``(n,)`` int64.
+    """
 
     x_train: torch.Tensor
     y_train: torch.Tensor
@@ -388,10 +403,10 @@ def load_digits_images(test_size: int = 360, seed: int = 0) -> DigitsImages:
     Args:
         test_size: number of test images (default 360, about 20 %).
         seed: split seed; keep the default so results are comparable across chapters.
-    """
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
 
+    Returns:
+        the split images and labels.
+    """
     digits = load_digits()
     x = digits.images.astype(np.float32) / 16.0
     y = digits.target.astype(np.int64)
@@ -405,14 +420,6 @@ def load_digits_images(test_size: int = 360, seed: int = 0) -> DigitsImages:
 # ---------------------------------------------------------------------------------------
 
 
-def _generator(seed: int | torch.Generator | None) -> torch.Generator:
-    if isinstance(seed, torch.Generator):
-        return seed
-    g = torch.Generator()
-    g.manual_seed(0 if seed is None else int(seed))
-    return g
-
-
 def _mixture(n: int, centers: torch.Tensor, std: float, g: torch.Generator) -> torch.Tensor:
     if n <= 0:
         raise ValueError(f"n must be positive, got {n}")
@@ -423,17 +430,19 @@ def _mixture(n: int, centers: torch.Tensor, std: float, g: torch.Generator) -> t
 
 
 def ring_mixture(
-    n: int,
-    *,
-    modes: int = 8,
-    radius: float = 1.0,
-    std: float = 0.01,
-    seed: int | torch.Generator | None = 0,
+    n: int, *, modes: int = 8, radius: float = 1.0, std: float = 0.01, seed: Seed = 0
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Equal-weight Gaussians on a circle (VEEGAN's "2D Ring": 8 modes, radius 1, std 0.01).
 
     Centres are at angles 2πk/modes, k = 0..modes-1. (``linspace(0, 2π, modes)`` would
     repeat the first centre at 2π and give only modes-1 distinct modes.)
+
+    Args:
+        n: number of samples.
+        modes: number of Gaussians.
+        radius: radius of the circle.
+        std: standard deviation of each Gaussian.
+        seed: int or generator.
 
     Returns:
         ``(samples (n, 2), centers (modes, 2))``, float32.
@@ -442,19 +451,20 @@ def ring_mixture(
         raise ValueError(f"modes must be >= 1, got {modes}")
     angles = 2 * torch.pi * torch.arange(modes, dtype=torch.float64) / modes
     centers = (radius * torch.stack([angles.cos(), angles.sin()], dim=1)).float()
-    return _mixture(n, centers, std, _generator(seed)), centers
+    return _mixture(n, centers, std, make_generator(seed)), centers
 
 
 def grid_mixture(
-    n: int,
-    *,
-    side: int = 5,
-    spacing: float = 2.0,
-    std: float = 0.05,
-    seed: int | torch.Generator | None = 0,
+    n: int, *, side: int = 5, spacing: float = 2.0, std: float = 0.05, seed: Seed = 0
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Equal-weight Gaussians on a ``side x side`` grid centred at 0 (VEEGAN's "2D Grid":
-    25 modes at {-4, -2, 0, 2, 4}², std 0.05).
+    """Equal-weight Gaussians on a ``side x side`` grid centred at 0 (VEEGAN's "2D Grid").
+
+    The defaults give 25 modes at {-4, -2, 0, 2, 4}² with std 0.05.
+
+    Args:
+        n, std, seed: as for :func:`ring_mixture`.
+        side: modes per row and column.
+        spacing: distance between neighbouring modes.
 
     Returns:
         ``(samples (n, 2), centers (side², 2))``, float32.
@@ -464,22 +474,28 @@ def grid_mixture(
     coords = (torch.arange(side, dtype=torch.float32) - (side - 1) / 2) * spacing
     gx, gy = torch.meshgrid(coords, coords, indexing="ij")
     centers = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
-    return _mixture(n, centers, std, _generator(seed)), centers
+    return _mixture(n, centers, std, make_generator(seed)), centers
 
 
 def sines(n: int, *, seq_len: int = 24, dim: int = 5, seed: int = 0) -> torch.Tensor:
-    """The TimeGAN "Sines" data set (Yoon et al. 2019, data_loading.py).
+    """The TimeGAN "Sines" data set ({cite}`yoon2019timegan`, data_loading.py).
 
     Each feature k of each sequence is ``sin(f_k t + φ_k)``, t = 0..seq_len-1, with
     frequency f_k and phase φ_k drawn independently from U(0, 0.1); values are then mapped
     from sin's range [-1, 1] onto [0, 1] by (x + 1) / 2, as in the reference code.
+
+    Args:
+        n: number of sequences.
+        seq_len: time steps per sequence.
+        dim: features per step.
+        seed: int seed.
 
     Returns:
         float32 tensor ``(n, seq_len, dim)`` with values in [0, 1].
     """
     if n <= 0 or seq_len <= 0 or dim <= 0:
         raise ValueError(f"n, seq_len and dim must be positive, got {n}, {seq_len}, {dim}")
-    g = _generator(seed)
+    g = make_generator(seed)
     freq = 0.1 * torch.rand(n, 1, dim, generator=g, dtype=torch.float64)
     phase = 0.1 * torch.rand(n, 1, dim, generator=g, dtype=torch.float64)
     t = torch.arange(seq_len, dtype=torch.float64).view(1, seq_len, 1)

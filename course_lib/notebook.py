@@ -1,14 +1,28 @@
-"""Helpers for the book's notebooks: Colab detection, audio players and standard figures."""
+"""Foundation: what the notebooks show: audio players, standard figures, result tables, glue.
+
+Chapters: all
+
+Nothing here computes a result: these helpers display what the chapters measured, and
+:func:`glue` hands measured numbers to the page's prose (myst-nb's ``{glue:text}`` role), so
+no measured value is typed by hand.
+"""
 
 from __future__ import annotations
 
+import csv
 import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython.display import Audio
 
 from course_lib import __version__
+from course_lib.audio import log_mel
+from course_lib.utils import History
 
 __all__ = [
     "is_colab",
@@ -19,25 +33,40 @@ __all__ = [
     "COURSE_REPOSITORY",
     "COLAB_INSTALL_SPEC",
     "colab_install_cell",
+    "glue",
+    "markdown_table",
+    "read_csv_rows",
+    "pivot",
+    "plot_history",
 ]
 
 
 def is_colab() -> bool:
-    """True when running inside Google Colab."""
+    """Whether the code runs inside Google Colab.
+
+    Returns:
+        True on Colab.
+    """
     return "google.colab" in sys.modules
 
 
-def audio_player(wave: torch.Tensor | np.ndarray, rate: int, *, max_seconds: float = 10.0):
+def audio_player(wave: torch.Tensor | np.ndarray, rate: int, *, max_seconds: float = 10.0) -> Audio:
     """An IPython audio player for a short mono clip, played at its true level.
 
     ``normalize=False`` keeps quiet signals quiet, so noise levels can be compared by ear;
     the WAV is embedded in the page (about 16 kB per second at 8 kHz), hence the length cap.
 
+    Args:
+        wave: ``(time,)`` samples in [-1, 1].
+        rate: sample rate in Hz.
+        max_seconds: longest clip accepted.
+
+    Returns:
+        an ``IPython.display.Audio`` object.
+
     Raises:
         ValueError: not mono, longer than ``max_seconds``, or samples outside [-1, 1].
     """
-    from IPython.display import Audio
-
     x = torch.as_tensor(wave).detach().cpu().float()
     if x.dim() != 1:
         raise ValueError(f"expected mono audio of shape (time,), got {tuple(x.shape)}")
@@ -49,7 +78,18 @@ def audio_player(wave: torch.Tensor | np.ndarray, rate: int, *, max_seconds: flo
 
 
 def plot_waveform(ax: plt.Axes, wave: torch.Tensor, rate: int, title: str | None = None, **kw) -> plt.Axes:
-    """Waveform against time in seconds."""
+    """Plot a waveform against time in seconds.
+
+    Args:
+        ax: the axes to draw on.
+        wave: ``(time,)``.
+        rate: sample rate in Hz.
+        title: panel title.
+        **kw: passed to ``ax.plot``.
+
+    Returns:
+        the axes.
+    """
     x = torch.as_tensor(wave).detach().cpu().float().numpy()
     ax.plot(np.arange(len(x)) / rate, x, lw=0.6, **kw)
     ax.set(xlabel="time (s)", ylabel="amplitude", xlim=(0, len(x) / rate))
@@ -68,7 +108,20 @@ def plot_spectrogram(
     title: str | None = None,
     colorbar: bool = True,
 ) -> plt.Axes:
-    """Show a (log-)spectrogram ``(bins, frames)`` in dB with time in seconds on the x axis."""
+    """Show a (log-)spectrogram in dB with time in seconds on the x axis.
+
+    Args:
+        ax: the axes to draw on.
+        spec_db: ``(bins, frames)`` in dB.
+        rate: sample rate in Hz.
+        hop_length: frame step in samples.
+        mel: the bins are mel bands (label them so) rather than linear frequencies.
+        title: panel title.
+        colorbar: add a dB colour bar.
+
+    Returns:
+        the axes.
+    """
     s = torch.as_tensor(spec_db).detach().cpu().numpy()
     bins, frames = s.shape
     top = bins if mel else rate / 2
@@ -83,10 +136,18 @@ def plot_spectrogram(
     return ax
 
 
-def waveform_and_spectrogram(wave: torch.Tensor, rate: int, title: str = "", n_mels: int = 40):
-    """Two-panel figure: the waveform above its log-mel spectrogram (course defaults)."""
-    from course_lib.audio import log_mel
+def waveform_and_spectrogram(wave: torch.Tensor, rate: int, title: str = "", n_mels: int = 40) -> plt.Figure:
+    """Two-panel figure: the waveform above its log-mel spectrogram (course defaults).
 
+    Args:
+        wave: ``(time,)``.
+        rate: sample rate in Hz.
+        title: figure title.
+        n_mels: mel bands.
+
+    Returns:
+        the figure.
+    """
     hop = int(0.010 * rate)
     fig, (a, b) = plt.subplots(2, 1, figsize=(8, 4.5), constrained_layout=True)
     plot_waveform(a, wave, rate, title=title or None)
@@ -105,15 +166,21 @@ COURSE_REPOSITORY = "https://github.com/dgm-seq-audio/course"
 #: What every notebook's first cell installs on Colab: this release of the library, pinned to
 #: the git tag ``v<version>`` so that a notebook always gets the code it was executed with.
 #: Bump ``course_lib.__version__``, rewrite the first cells with
-#: ``python -m course_lib.assignments pin-colab``, commit, and tag that commit.
+#: ``make pin-colab``, commit, and tag that commit.
 COLAB_INSTALL_SPEC = f"course_lib @ git+{COURSE_REPOSITORY}@v{__version__}"
 
 
 def colab_install_cell(spec: str = COLAB_INSTALL_SPEC) -> str:
-    """Source of the canonical first code cell: installs ``spec`` on Colab only.
+    """Source of the canonical first code cell, which installs the library on Colab only.
 
     It never names torch or ipywidgets: the library asks only for lower bounds that Colab's
     preinstalled versions meet, so pip leaves them alone.
+
+    Args:
+        spec: the pip requirement to install.
+
+    Returns:
+        the cell's source code.
     """
     return (
         "import subprocess\n"
@@ -126,3 +193,127 @@ def colab_install_cell(spec: str = COLAB_INSTALL_SPEC) -> str:
         "        check=True,\n"
         "    )"
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Numbers into prose, tables and training curves
+# ---------------------------------------------------------------------------------------
+
+
+def glue(name: str, value: Any) -> Any:
+    """Make a measured value available to the page's prose as ``{glue:text}`name:.2f```.
+
+    Uses myst-nb's ``glue`` when it is installed (building the book); elsewhere (Colab) it
+    does nothing, so the notebook runs the same.
+
+    Args:
+        name: the key the Markdown refers to (unique within the book).
+        value: a number or a short string.
+
+    Returns:
+        ``value``, so the call can wrap an expression.
+    """
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:  # not building the book (e.g. on Colab): nothing to hand over
+        return value
+    myst_glue(name, value, display=False)
+    return value
+
+
+def _fmt(v: Any, digits: int) -> str:
+    return f"{v:.{digits}f}" if isinstance(v, float) else str(v)
+
+
+def markdown_table(rows: Sequence[dict], columns: Sequence[str] | None = None, digits: int = 2) -> str:
+    """A Markdown table of dict rows; floats rounded to ``digits``.
+
+    Args:
+        rows: one dict per row (missing keys give empty cells).
+        columns: the columns in order (default: the keys of the first row).
+        digits: decimals for floats.
+
+    Returns:
+        the table as Markdown text (display it with ``IPython.display.Markdown``).
+
+    Raises:
+        ValueError: no rows and no columns.
+    """
+    if not rows and not columns:
+        raise ValueError("markdown_table needs rows or columns")
+    columns = list(columns or rows[0])
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_fmt(r.get(c, ""), digits) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def read_csv_rows(path: str | Path) -> list[dict]:
+    """Rows of a results CSV as dicts, numbers converted to float and True/False to bool.
+
+    Args:
+        path: the CSV file.
+
+    Returns:
+        one dict per row.
+    """
+
+    def conv(v: str) -> Any:
+        try:
+            return float(v)
+        except ValueError:
+            return {"True": True, "False": False}.get(v, v)
+
+    with open(path, newline="") as f:
+        return [{k: conv(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def pivot(rows: Sequence[dict], index: Sequence[str], column: str, value: str) -> list[dict]:
+    """Long rows to wide rows: one per distinct ``index`` tuple, one column per ``column`` value.
+
+    Args:
+        rows: long-format rows.
+        index: the keys that identify an output row.
+        column: the key whose values become column names.
+        value: the key whose values fill the cells.
+
+    Returns:
+        the wide rows.
+    """
+    out: dict[tuple, dict] = {}
+    for r in rows:
+        key = tuple(r[i] for i in index)
+        out.setdefault(key, dict(zip(index, key, strict=True)))[str(r[column])] = r[value]
+    return list(out.values())
+
+
+def plot_history(
+    history: History, names: Sequence[str] | None = None, *, smooth: int = 1, axes: Any = None
+) -> Any:
+    """Training curves of a :class:`~course_lib.utils.History`: one panel per loss or metric.
+
+    Args:
+        history: what a ``train_*`` function returned.
+        names: losses/metrics to show (default: all losses, then all metrics).
+        smooth: moving-average window over steps for losses (1: raw).
+        axes: existing axes, one per name (default: a new row of panels).
+
+    Returns:
+        the figure.
+    """
+    names = list(names or [*history.losses, *history.metrics])
+    if axes is None:
+        _, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 2.6), squeeze=False)
+        axes = axes[0]
+    for ax, name in zip(axes, names, strict=True):
+        if name in history.losses:
+            y = np.asarray(history.losses[name], dtype=float)
+            if smooth > 1 and len(y) >= smooth:
+                y = np.convolve(y, np.ones(smooth) / smooth, mode="valid")
+            ax.plot(np.arange(1, len(y) + 1) + (smooth - 1), y, lw=1)
+        else:
+            steps, vals = zip(*history.metrics[name], strict=True)
+            ax.plot(steps, vals, marker="o", ms=3)
+        ax.set(title=name, xlabel="step")
+    fig = axes[0].figure
+    fig.tight_layout()
+    return fig

@@ -1,68 +1,120 @@
-"""Small utilities every chapter uses: seeding, device choice, parameter counts, timing,
-and hash-checked checkpoint loading."""
+"""Foundation: seeds and generators, device choice, parameter counts, timing, the user cache,
+and the one :class:`History` every trainer returns.
+
+Chapters: all
+
+Randomness convention of the whole library: a function that draws random numbers takes a
+``seed`` (int) or a ``torch.Generator`` and never changes the global RNG. Where PyTorch
+offers no generator argument (parameter initialisation, dropout), the code runs inside
+:func:`seeded`, which forks the global RNG and restores it afterwards. Only notebooks call
+:func:`set_seed`.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import random
-import tempfile
 import time
-import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 
+#: What functions that draw random numbers accept: an int seed, a generator, or None (seed 0).
+Seed = int | torch.Generator | None
+
 __all__ = [
+    "Seed",
     "set_seed",
+    "make_generator",
+    "seeded",
     "get_device",
     "count_parameters",
     "Timer",
-    "sha256_file",
-    "load_verified",
+    "History",
     "cache_dir",
-    "committed_checkpoint",
-    "committed_result",
+    "sha256_file",
 ]
 
 
 def set_seed(seed: int) -> None:
-    """Seed Python's, NumPy's and PyTorch's global generators (all devices).
+    """Seed Python's, NumPy's and PyTorch's global generators (for notebooks only).
 
-    Notebooks call this once at the top. Library functions never touch global
-    state: they take an explicit ``seed`` or ``torch.Generator`` argument instead.
+    Args:
+        seed: a non-negative int.
 
     Raises:
-        TypeError: if ``seed`` is not an int.
+        TypeError: ``seed`` is not an int.
     """
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)  # seeds CPU, CUDA and MPS generators
-    os.environ["PYTHONHASHSEED"] = str(seed)
+
+
+def make_generator(seed: Seed = 0) -> torch.Generator:
+    """A CPU ``torch.Generator`` from an int seed (``None`` means 0), or the generator itself.
+
+    Args:
+        seed: int seed, or an existing generator (returned unchanged, so draws continue).
+
+    Returns:
+        the generator.
+
+    Raises:
+        TypeError: ``seed`` is neither an int, ``None`` nor a generator.
+    """
+    if isinstance(seed, torch.Generator):
+        return seed
+    if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool)):
+        raise TypeError(f"seed must be an int or a torch.Generator, got {type(seed).__name__}")
+    return torch.Generator().manual_seed(0 if seed is None else int(seed))
+
+
+@contextlib.contextmanager
+def seeded(seed: Seed) -> Iterator[None]:
+    """Run a block with the global torch RNG seeded, then restore the caller's RNG state.
+
+    For what PyTorch draws from the global RNG only (``nn`` initialisation, dropout): the
+    block is reproducible and the caller's random stream is left as it was.
+
+    Args:
+        seed: int seed, or a generator from which one seed is drawn.
+
+    Yields:
+        nothing; use as ``with seeded(seed): ...``.
+    """
+    if isinstance(seed, torch.Generator):
+        seed = int(torch.randint(2**62, (1,), generator=seed))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0 if seed is None else int(seed))
+        yield
 
 
 def get_device(prefer: str | None = None) -> torch.device:
-    """Return the best available device: CUDA, then Apple MPS, then CPU.
+    """The best available device: CUDA, then Apple MPS, then CPU.
 
     Args:
-        prefer: force a device ("cpu", "cuda", "mps"); the ``COURSE_DEVICE``
-            environment variable does the same without editing code.
+        prefer: force a device ("cpu", "cuda", "mps"); the ``COURSE_DEVICE`` environment
+            variable does the same without editing code.
+
+    Returns:
+        the device.
 
     Raises:
-        ValueError: if the requested device is not available here.
+        ValueError: the requested device is not available here.
     """
     name = prefer or os.environ.get("COURSE_DEVICE")
     if name:
         dev = torch.device(name)
-        if dev.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError("CUDA was requested but torch.cuda.is_available() is False")
-        if dev.type == "mps" and not torch.backends.mps.is_available():
-            raise ValueError("MPS was requested but torch.backends.mps.is_available() is False")
+        available = {"cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+        if not available.get(dev.type, True):
+            raise ValueError(f"{dev.type} was requested but is not available on this machine")
         return dev
     if torch.cuda.is_available():
         return torch.device("cuda")
@@ -72,142 +124,154 @@ def get_device(prefer: str | None = None) -> torch.device:
 
 
 def count_parameters(model: torch.nn.Module, *, trainable_only: bool = True) -> int:
-    """Number of (trainable) scalar parameters of ``model``."""
+    """Number of scalar parameters of a model.
+
+    Args:
+        model: any module.
+        trainable_only: count only parameters with ``requires_grad``.
+
+    Returns:
+        the count.
+    """
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
 @dataclass
 class Timer:
-    """Wall-clock timer, usable as a context manager.
+    """Wall-clock and CPU-time timer, used as a context manager.
+
+    Attributes:
+        seconds: wall-clock seconds of the last ``with`` block.
+        cpu_seconds: CPU seconds (user + system, all threads of this process) of that block.
 
     >>> with Timer() as t:
     ...     _ = sum(range(1000))
-    >>> t.seconds >= 0
+    >>> t.seconds >= 0 and t.cpu_seconds >= 0
     True
     """
 
-    start: float = field(default=0.0, init=False)
     seconds: float = field(default=0.0, init=False)
+    cpu_seconds: float = field(default=0.0, init=False)
+    _start: tuple[float, float] = field(default=(0.0, 0.0), init=False, repr=False)
 
     def __enter__(self) -> Timer:
-        self.start = time.perf_counter()
+        self._start = (time.perf_counter(), time.process_time())
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.seconds = time.perf_counter() - self.start
+        self.seconds = time.perf_counter() - self._start[0]
+        self.cpu_seconds = time.process_time() - self._start[1]
 
     def __str__(self) -> str:
         return f"{self.seconds:.2f} s"
 
 
-def sha256_file(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes (read in 1 MiB blocks)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+@dataclass
+class History:
+    """What every ``train_*`` function returns: losses per step, metrics now and then, time.
 
-
-def load_verified(
-    path: str | Path, sha256: str | None, *, map_location: torch.device | str = "cpu", remedy: str = ""
-) -> Any:
-    """Check a checkpoint's SHA-256, then ``torch.load(path, weights_only=True)``.
-
-    ``weights_only=True`` refuses pickled code, so only tensors and plain containers come back;
-    the hash check catches a truncated, corrupt or stale file before it is read.
-
-    Args:
-        path: the checkpoint file.
-        sha256: expected hex digest, or ``None`` to skip the check (files you made yourself).
-        map_location: where the tensors go.
-        remedy: a sentence added to the error messages (e.g. the command that rebuilds the file).
-
-    Raises:
-        FileNotFoundError: no file at ``path``.
-        ValueError: the file's hash differs from ``sha256``.
+    Attributes:
+        losses: ``{name: [value at step 1, 2, ...]}``, one value per training step.
+        metrics: ``{name: [(step, value), ...]}``, logged at evaluation steps.
+        wall_s: wall-clock seconds spent training.
+        cpu_s: CPU seconds (all threads) spent training.
     """
-    path = Path(path)
-    hint = f" {remedy}" if remedy else ""
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}.{hint}")
-    if sha256 is not None:
-        digest = sha256_file(path)
-        if digest != sha256:
-            raise ValueError(
-                f"checkpoint {path} has SHA-256 {digest}, expected {sha256}: the file is corrupt or "
-                f"not the one this version of the course was built with.{hint}"
-            )
-    return torch.load(path, map_location=map_location, weights_only=True)
 
+    losses: dict[str, list[float]] = field(default_factory=dict)
+    metrics: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
 
-#: Where the repository keeps its committed checkpoints, and where they are published.
-CHECKPOINT_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "checkpoints"
-CHECKPOINT_URL = "https://raw.githubusercontent.com/dgm-seq-audio/course/main/benchmarks/checkpoints/"
+    def add(self, **losses: float | torch.Tensor) -> None:
+        """Append one step's losses (tensors are converted with ``float``)."""
+        for k, v in losses.items():
+            self.losses.setdefault(k, []).append(float(v))
+
+    def add_metric(self, step: int, **values: float) -> None:
+        """Record evaluation results measured after ``step`` training steps."""
+        for k, v in values.items():
+            self.metrics.setdefault(k, []).append((int(step), float(v)))
+
+    @property
+    def steps(self) -> int:
+        """Number of training steps recorded (length of the longest loss curve)."""
+        return max((len(v) for v in self.losses.values()), default=0)
+
+    def last(self, name: str) -> float:
+        """Latest value of a loss or metric.
+
+        Args:
+            name: a key of ``losses`` or ``metrics``.
+
+        Returns:
+            the value.
+
+        Raises:
+            KeyError: no such loss or metric, naming the ones recorded.
+        """
+        if name in self.losses and self.losses[name]:
+            return self.losses[name][-1]
+        if name in self.metrics and self.metrics[name]:
+            return self.metrics[name][-1][1]
+        raise KeyError(f"no loss or metric {name!r}; recorded: {sorted(self.losses) + sorted(self.metrics)}")
+
+    @contextlib.contextmanager
+    def timed(self) -> Iterator[History]:
+        """Add the wall-clock and CPU time of a ``with`` block to ``wall_s`` and ``cpu_s``.
+
+        Yields:
+            this history.
+        """
+        with Timer() as t:
+            yield self
+        self.wall_s += t.seconds
+        self.cpu_s += t.cpu_seconds
+
+    def to_dict(self) -> dict:
+        """Plain containers only, so a checkpoint saved with it loads with ``weights_only=True``.
+
+        Returns:
+            ``{"losses", "metrics", "wall_s", "cpu_s"}``.
+        """
+        metrics = {k: [list(p) for p in v] for k, v in self.metrics.items()}
+        return {"losses": self.losses, "metrics": metrics, "wall_s": self.wall_s, "cpu_s": self.cpu_s}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> History:
+        """Inverse of :meth:`to_dict`.
+
+        Args:
+            d: a dict made by :meth:`to_dict`.
+
+        Returns:
+            the history.
+        """
+        metrics = {k: [(int(s), float(v)) for s, v in pts] for k, pts in d.get("metrics", {}).items()}
+        return cls(dict(d.get("losses", {})), metrics, float(d.get("wall_s", 0)), float(d.get("cpu_s", 0)))
 
 
 def cache_dir() -> Path:
-    """The user cache of the course: ``$COURSE_CACHE``, else ``$XDG_CACHE_HOME/course_lib``,
-    else ``~/.cache/course_lib``."""
+    """The user cache of the course.
+
+    Returns:
+        ``$COURSE_CACHE``, else ``$XDG_CACHE_HOME/course_lib``, else ``~/.cache/course_lib``.
+    """
     if os.environ.get("COURSE_CACHE"):
         return Path(os.environ["COURSE_CACHE"]).expanduser()
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "course_lib"
 
 
-def _find_or_fetch(name: str, local_dir: Path, cached_dir: Path, url: str, sha256: str | None) -> Path:
-    """``local_dir/name`` if present, else ``cached_dir/name``, else download ``url + name`` there.
+def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes.
 
-    The download goes to a temporary file, moved into place only when complete (and, with
-    ``sha256``, only when its hash matches), so a failed or corrupt download leaves nothing behind.
+    Args:
+        path: the file.
+
+    Returns:
+        64 hex digits.
     """
-    for path in (local_dir / name, cached_dir / name):
-        if path.is_file():
-            return path
-    cached = cached_dir / name
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=cached.parent, suffix=".part")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        try:
-            urllib.request.urlretrieve(url + name, tmp)
-        except OSError as err:
-            raise FileNotFoundError(
-                f"{name} is neither in {local_dir} nor in {cached_dir}, and the download from {url + name} "
-                f"failed ({err}); clone the repository or run the benchmark script named in its chapter"
-            ) from err
-        if sha256 is not None and (digest := sha256_file(tmp)) != sha256:
-            raise ValueError(f"downloaded {name} has SHA-256 {digest}, expected {sha256}")
-        tmp.replace(cached)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return cached
-
-
-def committed_checkpoint(name: str, sha256: str) -> Path:
-    """Path of one of the repository's committed checkpoints (``benchmarks/checkpoints/<name>``).
-
-    Looks in the repository (present in a clone), then in the user cache; when the library was
-    pip-installed without the repository (e.g. on Colab) it downloads the file from the published
-    repository into the cache, keeping it only if its SHA-256 matches. Load it with
-    :func:`load_verified`, which checks the hash of whatever file was found.
-
-    Raises:
-        FileNotFoundError: not in the repository or the cache, and the download failed.
-        ValueError: the downloaded file has a different SHA-256.
-    """
-    return _find_or_fetch(name, CHECKPOINT_DIR, cache_dir(), CHECKPOINT_URL, sha256)
-
-
-RESULTS_DIR = CHECKPOINT_DIR.parent / "results"
-RESULTS_URL = CHECKPOINT_URL.replace("/checkpoints/", "/results/")
-
-
-def committed_result(name: str) -> Path:
-    """Path of a committed benchmark result (``benchmarks/results/<name>``: a table the book shows),
-    found or fetched like :func:`committed_checkpoint` (no hash: the tables are text the reader sees).
-
-    Raises:
-        FileNotFoundError: not in the repository or the cache, and the download failed.
-    """
-    return _find_or_fetch(name, RESULTS_DIR, cache_dir() / "results", RESULTS_URL, None)
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -5,6 +5,7 @@ generated student version scores zero with every check *failing* (not erroring),
 committed student notebook is up to date, and no solution text leaks into it. The
 notebooks are executed in-process here (fast); one round trip goes through :func:`grade`'s
 subprocess, as a teacher would use it (``make assignments`` grades them all that way).
+The tools live in ``tools/`` (the ``course-tools`` distribution), outside ``course_lib``.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from course_lib import assignments as A
-from course_lib import grading as G
+import course_lib
+import tools
+from course_lib.notebook import COLAB_INSTALL_SPEC
+from tools import assignments as A
+from tools import grading as G
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTRUCTOR = A.instructor_notebooks(ROOT)
@@ -109,12 +113,12 @@ def test_leak_detection_catches_a_copied_solution_line() -> None:
 def test_there_is_one_assignment_per_chapter() -> None:
     ids = {A.make_student(_load(p), p.name)["metadata"]["course_lib"]["assignment"] for p in INSTRUCTOR}
     assert {"gan", "vae", "wavenet", "rnn_gan", "audio"} <= ids
-    assert ids == set(G.CHECKS), "every assignment needs checks in course_lib.grading, and vice versa"
+    assert ids == set(G.CHECKS), "every assignment needs checks in tools.grading, and vice versa"
 
 
 def test_student_notebooks_are_up_to_date() -> None:
     stale = A.build(ROOT, check=True)
-    assert not stale, f"stale student notebooks {stale}: run `python -m course_lib.assignments build`"
+    assert not stale, f"stale student notebooks {stale}: run `python -m tools.assignments build`"
 
 
 @pytest.mark.parametrize("instructor", INSTRUCTOR, ids=IDS)
@@ -207,7 +211,7 @@ def test_grade_stops_an_endless_loop(tmp_path: Path) -> None:
 
 def test_teachers_guide_shows_the_current_points_table() -> None:
     guide = (ROOT / "chapters/appendix/teachers_guide.md").read_text(encoding="utf-8")
-    assert G.points_table() in guide, "paste `python -m course_lib.grading --table` into the teacher's guide"
+    assert G.points_table() in guide, "paste `python -m tools.grading --table` into the teacher's guide"
     for p in INSTRUCTOR:
         assert f"assignments/student/{p.name}" in guide, f"the teacher's guide does not link {p.name}"
 
@@ -220,3 +224,51 @@ def test_teachers_guide_points_match_the_checks() -> None:
         assert row.rstrip(" |").endswith(f"| {total}"), (
             f"{p.name}: the guide says {row!r}, checks total {total}"
         )
+
+
+# ---------------------------------------------------------------------------------------
+# The tools beside the library: installed on Colab by every assignment's first cell
+# ---------------------------------------------------------------------------------------
+
+
+def _first_code_cell(path: Path) -> str:
+    return next(
+        A._source(c) for c in _load(path)["cells"] if c["cell_type"] == "code" and A._source(c).strip()
+    )
+
+
+@pytest.mark.parametrize("instructor", INSTRUCTOR, ids=IDS)
+def test_first_cell_installs_the_tools_of_the_same_release(instructor: Path) -> None:
+    for nb in (instructor, A.student_path(instructor)):
+        first = _first_code_cell(nb)
+        assert COLAB_INSTALL_SPEC in first and A.TOOLS_INSTALL_SPEC in first, (
+            f"{nb.name}: the first cell must pip-install {COLAB_INSTALL_SPEC!r} and {A.TOOLS_INSTALL_SPEC!r} "
+            "(`make pin-colab`)"
+        )
+    assert not A.pin_colab([instructor, instructor.with_suffix(".py")], check=True)
+
+
+def test_tools_spec_follows_the_library_pin() -> None:
+    assert A.TOOLS_INSTALL_SPEC == (
+        COLAB_INSTALL_SPEC.replace("course_lib @", "course-tools @", 1) + "#subdirectory=tools"
+    )
+    assert tools.__version__ == course_lib.__version__, "release tools/ and course_lib together"
+
+
+def test_pin_colab_rewrites_both_specs(tmp_path: Path) -> None:
+    old = COLAB_INSTALL_SPEC.rsplit("@", 1)[0] + "@v0.0.1"
+    old_tools = A.TOOLS_INSTALL_SPEC.replace(COLAB_INSTALL_SPEC.rsplit("@", 1)[1], "v0.0.1")
+    nb = tmp_path / "a.py"
+    nb.write_text(f'x = ["{old}",\n     "{old_tools}"]\n', encoding="utf-8")
+    assert A.pin_colab([nb]) == [nb]
+    assert nb.read_text(encoding="utf-8") == f'x = ["{COLAB_INSTALL_SPEC}",\n     "{A.TOOLS_INSTALL_SPEC}"]\n'
+    assert A.pin_colab([nb]) == []
+    nb.write_text(f'"{A.TOOLS_INSTALL_SPEC}"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="expected one"):
+        A.pin_colab([nb])
+
+
+def test_course_lib_never_imports_the_tools() -> None:
+    for py in sorted((ROOT / "course_lib").rglob("*.py")):
+        text = py.read_text(encoding="utf-8")
+        assert "import tools" not in text and "from tools" not in text, f"{py.name} imports tools/"

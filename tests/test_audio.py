@@ -172,3 +172,68 @@ def test_save_rejects_stereo_and_clipping_and_load_missing(tmp_path):
     assert not (tmp_path / "c.wav").exists()
     with pytest.raises(FileNotFoundError):
         audio.load_audio(tmp_path / "missing.wav")
+
+
+# ---------------------------------------------------------------- checks, inverse STFT, noise, crops
+
+
+def test_check_wave_accepts_mono_and_batches_and_names_each_fix():
+    assert audio.check_wave(np.zeros(10, dtype=np.float64)).dtype == torch.float32
+    assert audio.check_wave(torch.zeros(2, 10)).shape == (2, 10)
+    with pytest.raises(TypeError, match="32768"):
+        audio.check_wave(torch.zeros(10, dtype=torch.int16))
+    with pytest.raises(ValueError, match="resample_poly"):
+        audio.check_wave(torch.zeros(10), 16000)
+    with pytest.raises(ValueError, match="stereo"):
+        audio.check_wave(torch.zeros(100, 2))
+    with pytest.raises(ValueError, match="mono"):
+        audio.check_wave(torch.zeros(2, 10), batch=False)
+    with pytest.raises(ValueError, match="empty"):
+        audio.check_wave(torch.zeros(0))
+    with pytest.raises(ValueError, match="NaN"):
+        audio.check_wave(torch.tensor([0.0, float("nan")]))
+
+
+def test_istft_inverts_stft():
+    x = chirp(0.5)
+    y = audio.istft(audio.stft(x, 256, 64), 256, 64, length=len(x))
+    assert torch.allclose(x, y, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", audio.NOISE_TYPES)
+def test_make_noise_unit_rms_reproducible_and_batched(kind):
+    n = audio.make_noise(kind, 4000, batch=3, seed=1)
+    assert n.shape == (3, 4000)
+    assert torch.allclose(n.pow(2).mean(-1).sqrt(), torch.ones(3), atol=1e-4)
+    assert torch.equal(n, audio.make_noise(kind, 4000, batch=3, seed=1))
+    assert audio.make_noise(kind, 100, seed=2).shape == (100,)
+
+
+def test_make_noise_spectral_slopes():
+    """Pink noise falls 10 dB per decade of frequency, brown 20 dB: the fitted slopes say so."""
+    freqs = torch.fft.rfftfreq(8000, 1 / RATE)[1:]
+    band = (freqs > 50) & (freqs < 3000)
+    for kind, slope in (("white", 0.0), ("pink", -10.0), ("brown", -20.0)):
+        p = torch.fft.rfft(audio.make_noise(kind, 8000, batch=32, seed=0)).abs().pow(2).mean(0)[1:]
+        fit = np.polyfit(np.log10(freqs[band].numpy()), 10 * np.log10(p[band].numpy()), 1)[0]
+        assert abs(fit - slope) < 2.0, (kind, fit)
+
+
+def test_make_noise_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="kind"):
+        audio.make_noise("purple", 10)
+    with pytest.raises(ValueError, match="length"):
+        audio.make_noise("white", 0)
+
+
+def test_trim_fix_length_and_random_crops():
+    x = torch.cat([torch.zeros(800), chirp(0.25), torch.zeros(800)])
+    trimmed = audio.trim_silence(x)
+    assert len(trimmed) < len(x) and trimmed.abs().max() == x.abs().max()
+    assert audio.fix_length(torch.ones(5), 9).tolist() == [0, 0, 1, 1, 1, 1, 1, 0, 0]
+    loud = torch.zeros(100)
+    loud[60:70] = 1
+    assert audio.fix_length(loud, 10).sum() == 10  # the loudest window of a long clip
+    crops = audio.random_crops([torch.arange(50.0), torch.ones(5)], 8, 20, seed=3)
+    assert crops.shape == (8, 20)
+    assert torch.equal(crops, audio.random_crops([torch.arange(50.0), torch.ones(5)], 8, 20, seed=3))

@@ -159,7 +159,7 @@ def test_first_cell_installs_pinned_course_lib_on_colab_only(nb: Path) -> None:
     problems = install_problems(first_code_cell(nb))
     assert not problems, (
         f"{nb.relative_to(ROOT)}: first code cell: " + "; ".join(problems) + ". Fix with "
-        "`python -m course_lib.assignments pin-colab`, or copy the setup notebook's first cell."
+        "`python -m tools.assignments pin-colab` (`make pin-colab`), or copy the setup notebook's first cell."
     )
 
 

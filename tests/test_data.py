@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from course_lib import data
+from course_lib.audio import SAMPLE_RATE
 from tests.conftest import make_wav_bytes, write_tar
 
 # ---------------------------------------------------------------- FSDD, real offline copy
@@ -42,7 +43,7 @@ def test_fsdd_items_are_float_mono_in_range(fsdd_all):
     assert wave.dtype == torch.float32 and wave.dim() == 1
     assert wave.abs().max() <= 1.0
     assert isinstance(digit, int) and speaker in data.FSDD_SPEAKERS
-    assert fsdd_all.sample_rate == data.FSDD_SAMPLE_RATE == 8000
+    assert fsdd_all.sample_rate == SAMPLE_RATE == 8000
 
 
 def test_fsdd_split_is_2700_300_by_take(fsdd_archive, isolated_cache):
@@ -88,6 +89,18 @@ def test_truncated_archive_gives_clear_error_and_no_partial_copy(fsdd_archive, i
     assert str(bad) in str(err.value)
     assert not (isolated_cache / f"fsdd-{data.FSDD_VERSION}").exists()
     assert not list(isolated_cache.glob(".fsdd-tmp-*"))
+
+
+def test_explicit_root_with_truncated_archive_is_refused_even_when_the_cache_is_good(
+    fsdd_archive, isolated_cache, tmp_path
+):
+    good = data.find_fsdd(fsdd_archive.parent)  # a verified copy now sits in the cache
+    bad_dir = tmp_path / "bad"
+    bad_dir.mkdir()
+    (bad_dir / data.FSDD_ARCHIVE_NAME).write_bytes(fsdd_archive.read_bytes()[:1_000_000])
+    with pytest.raises(data.FSDDError, match="truncated"):
+        data.load_fsdd("test", root=bad_dir)  # never silently served from the cache
+    assert data.fsdd_content_hash(good) == data.FSDD_CONTENT_SHA256  # the good copy is left alone
 
 
 def test_unknown_archive_with_wrong_content_is_rejected_without_overwriting(

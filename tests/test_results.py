@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from course_lib import results as R
+from tools import results as R
 
 ROOT = Path(__file__).resolve().parents[1]
 

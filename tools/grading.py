@@ -9,13 +9,14 @@ what was expected and what to change; the grader turns it into 0 points, never i
 
 In a notebook (a student on Colab gets instant feedback)::
 
-    from course_lib.grading import check
+    from tools.grading import check
     check("gan", "d_loss", globals())
 
-For a teacher, on a file or a folder of submitted notebooks::
+For a teacher, on a file or a folder of submitted notebooks (with ``course-tools`` installed,
+or from the repository root)::
 
-    python -m course_lib.grading submissions/ --csv scores.csv
-    python -m course_lib.grading --table          # points table of every assignment
+    python -m tools.grading submissions/ --csv scores.csv
+    python -m tools.grading --table          # points table of every assignment
 
 :func:`grade` executes a submission in a separate Python process (no Jupyter kernel needed,
 so it also runs on Colab), with a time limit, runs *all* checks of its assignment, hidden ones
@@ -43,6 +44,9 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+
+from course_lib.audio import mu_law_decode, mu_law_encode
+from course_lib.metrics import snr
 
 __all__ = [
     "Check",
@@ -500,8 +504,6 @@ def _test_signal() -> torch.Tensor:
     _A, "mu_law_encode", 3, "compand with F(x) = sign(x) ln(1 + mu|x|) / ln(1 + mu) and quantise to 8 bits"
 )
 def _audio_encode(ns: dict) -> None:
-    from course_lib.audio import mu_law_encode
-
     x = torch.cat([torch.linspace(-1, 1, 2001), _test_signal()])
     got = _tensor(_call(ns, "mu_law_encode", x), "mu_law_encode(x)", tuple(x.shape))
     if torch.is_floating_point(got):
@@ -519,8 +521,6 @@ def _audio_encode(ns: dict) -> None:
 
 @_register(_A, "mu_law_decode", 2, "invert the companding: x = sign(y) ((1 + mu)^|y| - 1) / mu")
 def _audio_decode(ns: dict) -> None:
-    from course_lib.audio import mu_law_decode
-
     codes = torch.arange(256)
     got = _tensor(_call(ns, "mu_law_decode", codes), "mu_law_decode(codes)", (256,))
     _close(got, mu_law_decode(codes), "mu_law_decode of every code 0..255", atol=1e-5)
@@ -528,8 +528,6 @@ def _audio_decode(ns: dict) -> None:
 
 @_register(_A, "snr", 2, "measure quality as SNR = 10 log10(sum x^2 / sum (x - x_hat)^2) in dB")
 def _audio_snr(ns: dict) -> None:
-    from course_lib.metrics import snr
-
     x = _test_signal()
     est = x + 0.05 * torch.randn(8000, generator=_gen(16))
     got = _number(_call(ns, "snr_db", x, est), "snr_db(clean, estimate)")
@@ -561,9 +559,6 @@ def _audio_mix(ns: dict) -> None:
 @_register(_A, "mu_law_gain", 1, "compare 8-bit mu-law with 8-bit linear PCM on a decaying tone", hidden=True)
 def _audio_gain(ns: dict) -> None:
     v = _number(_need(ns, "mu_law_advantage_db", callable_=False), "mu_law_advantage_db")
-    from course_lib.audio import mu_law_decode, mu_law_encode
-    from course_lib.metrics import snr
-
     x = _test_signal()
     lin = (((x + 1) / 2 * 256).floor().clamp(0, 255) + 0.5) / 256 * 2 - 1
     want = (snr(x, mu_law_decode(mu_law_encode(x))) - snr(x, lin)).item()
@@ -694,7 +689,7 @@ def grade(
     cmd = [
         sys.executable,
         "-m",
-        "course_lib.grading",
+        "tools.grading",
         "--worker",
         str(notebook.resolve()),
         "--assignment",
@@ -768,7 +763,7 @@ def points_table(assignment: str | None = None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m course_lib.grading", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tools.grading", description=__doc__.split("\n")[0])
     p.add_argument("paths", nargs="*", help="submitted notebooks or folders of notebooks")
     p.add_argument("--csv", help="write the scores of all graded notebooks to this CSV file")
     p.add_argument("--timeout", type=float, default=600, help="seconds per notebook (default 600)")

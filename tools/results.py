@@ -9,8 +9,8 @@ and links become plain text (results files link to files that are not pages).
 
 Usage (from the repository root)::
 
-    python -m course_lib.results            # rewrite chapters/appendix/results.md
-    python -m course_lib.results --check    # exit 1 if the page is out of date
+    python -m tools.results            # rewrite chapters/appendix/results.md
+    python -m tools.results --check    # exit 1 if the page is out of date
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def render_page(root: str | Path = ".") -> str:
         "machine and the exact command that regenerates it; where a chapter compares with a paper,",
         "the published figures stand in the same table or right below it. The runs are scaled down",
         "from the papers to fit a laptop CPU (fewer steps and seeds): each section says how. This",
-        "page itself is generated: `make results-page` (or `python -m course_lib.results`) rewrites",
+        "page itself is generated: `make results-page` (or `python -m tools.results`) rewrites",
         "it, and the unit tests fail when it no longer matches the committed results.",
         "",
     ]
@@ -122,7 +122,7 @@ def write_page(root: str | Path = ".", check: bool = False) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m course_lib.results", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tools.results", description=__doc__.split("\n")[0])
     p.add_argument("--root", default=".", help="repository root (default: the current folder)")
     p.add_argument("--check", action="store_true", help="change nothing; exit 1 if the page is stale")
     args = p.parse_args(argv)

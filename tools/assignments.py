@@ -10,17 +10,17 @@ holds the full solution between markers, nbgrader-style but with no nbgrader nee
 - in a markdown cell, the text between ``<!-- BEGIN SOLUTION -->`` and ``<!-- END SOLUTION -->``
   becomes ``*Your answer here.*``;
 - the lines between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS`` are removed (a cell
-  left empty is dropped); :func:`course_lib.grading.grade` runs those checks anyway.
+  left empty is dropped); :func:`tools.grading.grade` runs those checks anyway.
 
 Outputs and execution counts are cleared, cell metadata other than tags is dropped, and the
 notebook keeps ``metadata.course_lib.assignment`` so that the grader knows what it grades.
 
 Usage (from the repository root)::
 
-    python -m course_lib.assignments build           # write assignments/student/*.ipynb
-    python -m course_lib.assignments build --check   # fail if any student notebook is stale
-    python -m course_lib.assignments selftest        # instructor 100 %, student 0 %, via grade()
-    python -m course_lib.assignments pin-colab       # rewrite first cells to COLAB_INSTALL_SPEC
+    python -m tools.assignments build           # write assignments/student/*.ipynb
+    python -m tools.assignments build --check   # fail if any student notebook is stale
+    python -m tools.assignments selftest        # instructor 100 %, student 0 %, via grade()
+    python -m tools.assignments pin-colab       # rewrite first cells to the release's specs
 """
 
 from __future__ import annotations
@@ -30,9 +30,11 @@ import copy
 import json
 import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from course_lib.notebook import COLAB_INSTALL_SPEC, COURSE_REPOSITORY
+from tools.grading import FAIL, PASS, grade
 
 __all__ = [
     "PLACEHOLDER",
@@ -47,6 +49,7 @@ __all__ = [
     "selftest",
     "notebook_text",
     "pin_colab",
+    "TOOLS_INSTALL_SPEC",
 ]
 
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -204,31 +207,45 @@ def build(root: str | Path = ".", check: bool = False) -> list[Path]:
 
 
 # ---------------------------------------------------------------------------------------
-# The pinned Colab install line of every notebook's first cell
+# The pinned Colab install lines of every notebook's first cell
 # ---------------------------------------------------------------------------------------
 
-_SPEC_RE = re.compile(r"course_lib @ git\+" + re.escape(COURSE_REPOSITORY) + r"@[A-Za-z0-9._/\-]+")
+#: What the first cell of every assignment notebook installs on Colab beside
+#: ``COLAB_INSTALL_SPEC``: these tools (the self-checks of :mod:`tools.grading`), from the same
+#: release tag (or commit) and the repository's ``tools/`` folder.
+TOOLS_INSTALL_SPEC = (
+    f"course-tools @ git+{COURSE_REPOSITORY}@{COLAB_INSTALL_SPEC.rsplit('@', 1)[1]}#subdirectory=tools"
+)
+_PIN = r"@[A-Za-z0-9._/\-]+"
+_SPEC_RE = re.compile(r"course_lib @ git\+" + re.escape(COURSE_REPOSITORY) + _PIN)
+_TOOLS_SPEC_RE = re.compile(
+    r"course-tools @ git\+" + re.escape(COURSE_REPOSITORY) + _PIN + "#subdirectory=tools"
+)
 
 
 def pin_colab(paths: list[Path], check: bool = False) -> list[Path]:
-    """Point the install line of each notebook (``.ipynb`` and ``.py``) at COLAB_INSTALL_SPEC.
+    """Point the install lines of each notebook (``.ipynb`` and ``.py``) at the release's specs.
 
-    Only the spec string changes (a text substitution of its single occurrence), so outputs
-    and formatting stay as they are. Returns the files that were (or, with ``check``, would
-    be) changed. Files without exactly one install line are an error.
+    The ``course_lib`` line becomes COLAB_INSTALL_SPEC and, in an assignment, the
+    ``course-tools`` line TOOLS_INSTALL_SPEC. Only the spec strings change (text substitutions),
+    so outputs and formatting stay as they are. Returns the files that were (or, with ``check``,
+    would be) changed. A file without exactly one ``course_lib`` line, or with more than one
+    ``course-tools`` line, is an error.
     """
     changed = []
     for path in paths:
         text = path.read_text(encoding="utf-8")
-        found = _SPEC_RE.findall(text)
-        if len(found) != 1:
+        found, found_tools = _SPEC_RE.findall(text), _TOOLS_SPEC_RE.findall(text)
+        if len(found) != 1 or len(found_tools) > 1:
             raise ValueError(
-                f"{path}: expected one `course_lib @ git+{COURSE_REPOSITORY}@...` line, found {len(found)}"
+                f"{path}: expected one `course_lib @ git+{COURSE_REPOSITORY}@...` line and at most one "
+                f"`course-tools @ git+...#subdirectory=tools` line, found {len(found)} and {len(found_tools)}"
             )
-        if found[0] != COLAB_INSTALL_SPEC:
+        pinned = _TOOLS_SPEC_RE.sub(TOOLS_INSTALL_SPEC, _SPEC_RE.sub(COLAB_INSTALL_SPEC, text))
+        if pinned != text:
             changed.append(path)
             if not check:
-                path.write_text(_SPEC_RE.sub(COLAB_INSTALL_SPEC, text), encoding="utf-8")
+                path.write_text(pinned, encoding="utf-8")
     return changed
 
 
@@ -245,10 +262,6 @@ def selftest(root: str | Path = ".", timeout: float = 600, workers: int = 2) -> 
     Returns the problems found (empty: every instructor notebook scores full marks, every
     student notebook zero with each check failing on the placeholder, none crashing).
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from course_lib.grading import FAIL, PASS, grade
-
     sources = instructor_notebooks(root)
     jobs = [p for src in sources for p in (src, student_path(src))]
     with ThreadPoolExecutor(max_workers=workers) as pool:  # each grade() is its own process
@@ -264,7 +277,7 @@ def selftest(root: str | Path = ".", timeout: float = 600, workers: int = 2) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m course_lib.assignments", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m tools.assignments", description=__doc__.split("\n")[0])
     p.add_argument("command", choices=["build", "selftest", "pin-colab"])
     p.add_argument("--root", default=".", help="repository root (default: the current folder)")
     p.add_argument("--check", action="store_true", help="change nothing; exit 1 if something is out of date")
@@ -281,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(instructor_notebooks(root))} assignment(s), {len(stale)} student notebook(s) {verb}")
         if args.check and stale:
             print(
-                "run `python -m course_lib.assignments build` (or `make assignments`) and commit the result"
+                "run `python -m tools.assignments build` (or `make student-notebooks`) and commit the result"
             )
         return 1 if args.check and stale else 0
     if args.command == "selftest":
@@ -301,7 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     changed = pin_colab(sorted(set(paths)), check=args.check)
     for c in changed:
         print(f"{'not pinned' if args.check else 'pinned'}: {c}")
-    print(f"{len(changed)} file(s) {'not pinned to' if args.check else 'pinned to'} {COLAB_INSTALL_SPEC!r}")
+    verb = "not pinned to" if args.check else "pinned to"
+    print(f"{len(changed)} file(s) {verb} {COLAB_INSTALL_SPEC!r} (assignments: and {TOOLS_INSTALL_SPEC!r})")
     return 1 if args.check and changed else 0
 
 
