@@ -1,220 +1,157 @@
 """Train the restoration chapter's networks and measure them against the classical baselines.
 
-Trains on FSDD's train split (takes 5-49) with synthetic damage, evaluates on the test split
-(takes 0-4, every ``--test-stride``-th file):
+Trains on FSDD's train split (takes 5-49) with synthetic damage, evaluates on every 10th file of
+the test split (takes 0-4):
 
-- ``restoration_l1.pt``: MaskNet, reconstruction (L1) loss, noises white/pink/brown at -5..15 dB;
-- ``restoration_gan.pt``: the same MaskNet trained as a SEGAN-style conditional GAN
-  (pair discriminator + L1);
-- ``restoration_declip.pt`` and ``restoration_gaps.pt``: the same machinery on clipping and
-  20 ms packet loss.
+- ``restoration_l1``: MaskNet, reconstruction loss, noises white/pink/brown at -5..15 dB;
+- ``restoration_gan``: the same MaskNet trained as a SEGAN-style conditional GAN
+  (pair discriminator + reconstruction loss);
+- ``restoration_declip`` and ``restoration_gaps``: the same machinery on clipping and 20 ms
+  packet loss (masks up to 4).
 
 Noise types "hum" and "babble" are never seen in training. Results: ``restoration_denoise.csv``
-(SI-SDR, PESQ per file-averaged condition), ``restoration_other.csv`` (declipping, gaps) and
-``restoration_results.md``.
+(SI-SDR and PESQ per noise, SNR and method) and ``restoration_other.csv`` (declipping, gaps).
 
 Recipe (chosen on a validation subset of the *training* speakers' files, takes 45-49, never on the
-test split): reconstruction loss = waveform L1 + 0.1 x STFT-magnitude L1 + SI-SDR loss
-(``train_restorer(sisdr_weight=1)``), Adam lr 2e-3 with cosine decay, batches of 16 one-second
-crops. Full run: about 14 CPU-minutes (scaled down: 3000 / 2000 / 400 steps).
+test split): :class:`course_lib.restoration.RestorerTrainConfig`'s defaults: reconstruction loss =
+waveform L1 + 0.1 x STFT-magnitude L1 - SI-SDR / 100, Adam lr 2e-3 with cosine decay, batches of
+16 one-second crops; 3000 (L1), 2000 (GAN) and 400 (declipping, gaps) steps. Full run: about
+14 CPU-minutes. The checkpoints are registered in ``course_lib/checkpoints.json``.
 
     nice -n 10 python benchmarks/restoration_train.py
 """
 
 from __future__ import annotations
 
-import argparse
-import csv
-import datetime
-import os
-import platform
-import sys
-import time
+import functools
+import tempfile
 from pathlib import Path
 
 import torch
+from _runner import Benchmark, save_checkpoint
+from codec_train import fsdd, speech_scores
 
+from course_lib import audio, checkpoints
 from course_lib import restoration as R
-from course_lib.data import load_fsdd
-from course_lib.metrics import si_sdr
+from course_lib.utils import Timer, seeded
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def pesq_or_nan(ref: torch.Tensor, est: torch.Tensor) -> float:
-    try:
-        from course_lib.metrics import pesq_nb
-
-        return pesq_nb(ref, est.clamp(-1, 1))
-    except Exception:  # missing package, or PESQ's "no utterance detected" on tiny inputs
-        return float("nan")
+SEEN = ("white", "pink", "brown")
 
 
-def mean(xs: list[float]) -> float:
-    xs = [x for x in xs if x == x]
-    return sum(xs) / len(xs) if xs else float("nan")
+def noise_damage(clean: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """Per item: a noise kind drawn from SEEN at an SNR drawn uniformly in [-5, 15] dB."""
+    out = torch.empty_like(clean)
+    for i in range(clean.shape[0]):
+        kind = SEEN[int(torch.randint(len(SEEN), (1,), generator=g))]
+        snr_db = -5.0 + 20.0 * float(torch.rand(1, generator=g))
+        noise = audio.make_noise(kind, clean.shape[-1], seed=g)
+        out[i] = 0.01 * noise if clean[i].abs().max() == 0 else audio.add_noise(clean[i], noise, snr_db)
+    return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
-    ap.add_argument("--checkpoints", default=str(ROOT / "benchmarks" / "checkpoints"))
-    ap.add_argument("--steps", type=int, default=3000)
-    ap.add_argument("--gan-steps", type=int, default=2000)
-    ap.add_argument("--other-steps", type=int, default=400)
-    ap.add_argument("--batch-size", type=int, default=16)
-    ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--sisdr-weight", type=float, default=1.0)
-    ap.add_argument("--spec-weight", type=float, default=0.1)
-    ap.add_argument("--test-stride", type=int, default=10)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--dry-run", action="store_true", help="tiny models, a few steps, 6 test files")
-    args = ap.parse_args()
-    torch.set_num_threads(1)  # the course machine's cores are shared: one thread per script
-    if args.dry_run:
-        args.steps, args.gan_steps, args.other_steps, args.test_stride = 3, 2, 2, 50
-        args.checkpoints = args.out
-    out, ck = Path(args.out), Path(args.checkpoints)
-    out.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(args.seed)
-    t_start = time.process_time()
+def clip_damage(clean: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """Clipping at a fraction of each item's peak drawn uniformly in [0.1, 0.5]."""
+    return R.clip(clean, threshold=0.1 + 0.4 * torch.rand(clean.shape[0], 1, generator=g))
 
-    train = [w for w, _, _ in load_fsdd("train", speakers=["jackson"] if args.dry_run else None)]
-    test_set = load_fsdd("test")
-    test = [test_set[i][0] for i in range(0, len(test_set), args.test_stride)]
-    cfg = R.MaskNetConfig.tiny() if args.dry_run else R.MaskNetConfig(channels=64, layers=5)
-    common = dict(
-        batch_size=args.batch_size,
-        crop=8000,
-        lr=args.lr,
-        sisdr_weight=args.sisdr_weight,
-        spec_weight=args.spec_weight,
-        cosine=True,
-        seed=args.seed,
-    )
-    hashes = {}
 
-    def fit(name: str, damage, steps: int, gan: bool = False, mask_max: float = 1.0) -> R.MaskNet:
-        c = R.MaskNetConfig(**{**cfg.__dict__, "mask_max": mask_max})
-        net = R.MaskNet(c)
-        disc = R.PairDiscriminator(channels=8 if args.dry_run else 16) if gan else None
-        t0 = time.process_time()
-        hist = R.train_restorer(net, train, damage, steps=steps, discriminator=disc, **common)
-        secs = time.process_time() - t0
-        hashes[name] = R.save_checkpoint(net, ck / name, steps=steps, cpu_seconds=round(secs, 1))
-        print(f"{name}: {steps} steps, {secs:.0f} CPU s, final L1 {hist[-1]['l1']:.4f}", flush=True)
-        return net
+def gap_damage(clean: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """20 ms packets lost with probability 0.2."""
+    return R.drop_packets(clean, packet_ms=20, loss_rate=0.2, seed=g)[0]
 
-    seen = ("white", "pink", "brown")
-    l1 = fit("restoration_l1.pt", R.noise_damage(seen), args.steps)
-    gan = fit("restoration_gan.pt", R.noise_damage(seen), args.gan_steps, gan=True)
-    declip_net = fit("restoration_declip.pt", R.clip_damage((0.1, 0.5)), args.other_steps, mask_max=4.0)
-    gaps_net = fit("restoration_gaps.pt", R.gap_damage(0.2), args.other_steps, mask_max=4.0)
 
-    methods = {
-        "noisy": lambda x: x,
-        "spectral_subtraction": R.spectral_subtraction,
-        "wiener": R.wiener_filter,
-        "masknet_l1": l1,
-        "masknet_gan": gan,
-    }
-    rows = []
-    with torch.no_grad():
-        for kind in ("white", "babble") if args.dry_run else ("white", "pink", "hum", "babble"):
-            for snr_db in (0,) if args.dry_run else (0, 5, 10):
-                noisy = [R.add_noise_at_snr(w, snr_db, kind=kind, seed=1000 + i) for i, w in enumerate(test)]
-                for name, fn in methods.items():
-                    est = [fn(n) for n in noisy]
-                    rows.append(
-                        {
-                            "noise": kind,
-                            "seen_in_training": kind in seen,
-                            "snr_db": snr_db,
-                            "method": name,
-                            "si_sdr_db": round(
-                                mean([si_sdr(w, e).item() for w, e in zip(test, est, strict=True)]), 3
-                            ),
-                            "pesq_nb": round(
-                                mean([pesq_or_nan(w, e) for w, e in zip(test, est, strict=True)]), 3
-                            ),
-                        }
-                    )
-                print(
-                    kind, snr_db, [(r["method"], r["si_sdr_db"]) for r in rows[-len(methods) :]], flush=True
-                )
+#: name -> (damage, steps, GAN?, mask_max)
+MODELS = {
+    "l1": (noise_damage, 3000, False, 1.0),
+    "gan": (noise_damage, 2000, True, 1.0),
+    "declip": (clip_damage, 400, False, 4.0),
+    "gaps": (gap_damage, 400, False, 4.0),
+}
 
-        other = []
-        clipped = [R.clip(w, threshold=0.2) for w in test]
-        for name, fn in (
-            ("clipped", lambda x: x),
-            ("spline_declip", R.declip),
-            ("masknet_declip", declip_net),
-        ):
-            est = [fn(c) for c in clipped]
-            other.append(
-                (
-                    "clipping at 0.2 x peak",
-                    name,
-                    mean([si_sdr(w, e).item() for w, e in zip(test, est, strict=True)]),
-                )
-            )
-        dropped = [R.drop_packets(w, packet_ms=20, loss_rate=0.2, seed=2000 + i) for i, w in enumerate(test)]
-        for name, fn in (
-            ("gaps (zeros)", lambda d, k: d),
-            ("linear", lambda d, k: R.interpolate_gaps(d, k, method="linear")),
-            ("pitch_repetition", lambda d, k: R.interpolate_gaps(d, k, method="pitch")),
-            ("masknet_gaps", lambda d, k: torch.where(k, d, gaps_net(d))),
-        ):
-            est = [fn(d, k) for d, k in dropped]
-            other.append(
-                (
-                    "20 ms packets, 20 % lost",
-                    name,
-                    mean([si_sdr(w, e).item() for w, e in zip(test, est, strict=True)]),
-                )
-            )
 
-    cpu = time.process_time() - t_start
-    fields = ["noise", "seen_in_training", "snr_db", "method", "si_sdr_db", "pesq_nb"]
-    with open(out / "restoration_denoise.csv", "w", newline="") as f:
-        wr = csv.DictWriter(f, fields)
-        wr.writeheader()
-        wr.writerows(rows)
-    with open(out / "restoration_other.csv", "w", newline="") as f:
-        wr = csv.writer(f)
-        wr.writerow(["damage", "method", "si_sdr_db"])
-        wr.writerows([(d, m, round(v, 3)) for d, m, v in other])
-    cmd = "python " + " ".join([os.path.relpath(__file__, ROOT), *sys.argv[1:]])
-    lines = [
-        "# Restoration benchmark",
-        "",
-        f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}",
-        f"- machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-        f"CPU time {cpu:.0f} s",
-        f"- command: `{cmd}`",
-        f"- test files: {len(test)} (FSDD test split, every {args.test_stride}th)",
-        f"- training: {args.steps} (L1), {args.gan_steps} (GAN), {args.other_steps} (declip, gaps) steps, "
-        f"batch {args.batch_size}, lr {args.lr} cosine, SI-SDR loss weight {args.sisdr_weight}, "
-        f"STFT-magnitude weight {args.spec_weight}",
-        "- checkpoints (SHA-256): " + ", ".join(f"`{k}` {v}" for k, v in hashes.items()),
-        "",
-        "| noise | seen | SNR dB | method | SI-SDR dB | PESQ-NB |",
-        "|---|---|---|---|---|---|",
-        *[
-            f"| {r['noise']} | {r['seen_in_training']} | {r['snr_db']} | {r['method']} | "
-            f"{r['si_sdr_db']:.2f} | {r['pesq_nb']:.2f} |"
-            for r in rows
-        ],
-        "",
-        "| damage | method | SI-SDR dB |",
-        "|---|---|---|",
-        *[f"| {d} | {m} | {v:.2f} |" for d, m, v in other],
+@functools.cache
+def trained(name: str, seed: int, dry_run: bool) -> R.MaskNet:
+    """Train (and save as ``restoration_<name>``) one of MODELS."""
+    damage, steps, gan, mask_max = MODELS[name]
+    steps = 2 if dry_run else steps
+    size = dict(n_fft=64, hop_length=16, channels=8, layers=2) if dry_run else dict(channels=64, layers=5)
+    with seeded(seed):
+        net = R.MaskNet(R.MaskNetConfig(**size, mask_max=mask_max))
+        model = (net, R.PairDiscriminator(channels=8 if dry_run else 16)) if gan else net
+    with Timer() as t:
+        R.train_restorer(model, fsdd(dry_run)[0], R.RestorerTrainConfig(damage, seed=seed, steps=steps))
+    out = Path(tempfile.mkdtemp()) if dry_run else checkpoints.CHECKPOINT_DIR
+    save_checkpoint(net, f"restoration_{name}", out, steps=steps, cpu_seconds=round(t.cpu_seconds, 1))
+    return net
+
+
+def identity(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
+@torch.no_grad()
+def measure_denoise(row: dict, seed: int, dry_run: bool) -> dict:
+    """One method on the test recordings with one noise at one SNR."""
+    test = fsdd(dry_run)[1]
+    noisy = [
+        R.add_noise_at_snr(w, row["snr_db"], kind=row["noise"], seed=1000 + i) for i, w in enumerate(test)
     ]
-    (out / "restoration_results.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines[:6]))
-    for k, v in hashes.items():
-        print(f'    "{k}": "{v}",')
+    methods = {"noisy": identity, "spectral_subtraction": R.spectral_subtraction, "wiener": R.wiener_filter}
+    fn = methods.get(row["method"]) or trained(row["method"].removeprefix("masknet_"), seed, dry_run)
+    est = [fn(n) for n in noisy]
+    keys = {k: row[k] for k in ("noise", "snr_db", "method")}
+    return (
+        keys | {"seen_in_training": row["noise"] in SEEN} | speech_scores(test, est, ("si_sdr_db", "pesq_nb"))
+    )
 
+
+@torch.no_grad()
+def measure_other(row: dict, seed: int, dry_run: bool) -> dict:
+    """Declipping (clipped at 0.2 x peak) or gap filling (20 % of 20 ms packets lost)."""
+    test = fsdd(dry_run)[1]
+    if row["damage"].startswith("clipping"):
+        damaged = [(R.clip(w, threshold=0.2), None) for w in test]
+    else:
+        damaged = [R.drop_packets(w, packet_ms=20, loss_rate=0.2, seed=2000 + i) for i, w in enumerate(test)]
+    repair = {
+        "clipped": lambda d, k: d,
+        "spline_declip": lambda d, k: R.declip(d),
+        "masknet_declip": lambda d, k: trained("declip", seed, dry_run)(d),
+        "gaps (zeros)": lambda d, k: d,
+        "linear": lambda d, k: R.interpolate_gaps(d, k, method="linear"),
+        "pitch_repetition": lambda d, k: R.interpolate_gaps(d, k, method="pitch"),
+        "masknet_gaps": lambda d, k: torch.where(k, d, trained("gaps", seed, dry_run)(d)),
+    }[row["method"]]
+    est = [repair(d, k) for d, k in damaged]
+    return {"damage": row["damage"], "method": row["method"]} | speech_scores(test, est, ("si_sdr_db",))
+
+
+DENOISE_ROWS = [  # the networks first, so that a dry run trains two of them
+    {"row": f"{kind} {snr} dB {method}", "noise": kind, "snr_db": snr, "method": method}
+    for kind in ("white", "pink", "hum", "babble")
+    for snr in (0, 5, 10)
+    for method in ("masknet_l1", "masknet_gan", "noisy", "spectral_subtraction", "wiener")
+]
+CLIPPING, GAPS = "clipping at 0.2 x peak", "20 ms packets, 20 % lost"
+OTHER_ROWS = [  # the networks first
+    {
+        "row": m,
+        "damage": CLIPPING if m in ("masknet_declip", "clipped", "spline_declip") else GAPS,
+        "method": m,
+    }
+    for m in (
+        "masknet_declip",
+        "masknet_gaps",
+        "clipped",
+        "spline_declip",
+        "gaps (zeros)",
+        "linear",
+        "pitch_repetition",
+    )
+]
+DENOISE = Benchmark(
+    "restoration_denoise", __doc__, DENOISE_ROWS, measure_denoise, ["si_sdr_db", "pesq_nb"], seeds=1
+)
+OTHER = Benchmark("restoration_other", __doc__, OTHER_ROWS, measure_other, ["si_sdr_db"], seeds=1)
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(DENOISE.main() or OTHER.main())

@@ -1,369 +1,287 @@
 """Train the WaveNet chapter's checkpoints and score them on FSDD's test split.
 
 Three models, each a few CPU-minutes on one core (scaled far down from the paper: tiny widths,
-one to a few thousand Adam steps, 8 kHz digits instead of hours of speech):
+one to a few thousand Adam steps, 8 kHz digits instead of hours of speech), trained with
+:func:`course_lib.wavenet.train_wavenet` / :func:`~course_lib.wavenet.train_denoiser` (Adam at
+3e-3, cosine decay to 1/20 of it, gradient clipping at 1):
 
-- ``digits``: a WaveNet over µ-law codes, globally conditioned on the digit, receptive field
-  2,047 samples. Scored by test NLL in bits/sample next to the uniform, unigram and LPC baselines
-  (and with a wrong digit), and by the course's FSDD classifier on generated samples
-  (``wavenet_conditioning.{csv,md}``). Training crops may start with up to ``LEAD`` samples of
-  silence before the utterance, the situation generation starts from.
-- ``vocoder``: a WaveNet locally conditioned on log-mel frames (a tiny vocoder); test NLL, and
+- ``wavenet_digits``: a WaveNet over µ-law codes, globally conditioned on the digit, receptive
+  field 2,047 samples, 2,500 steps on pairs of 4,000-sample crops that may start with up to 2,000
+  samples of silence (the situation generation starts from). Scored by test NLL in bits/sample
+  next to the uniform, unigram and linear-prediction baselines (defined here) and with a wrong
+  digit (``wavenet_digits.{csv,md}``), and by the course's spoken-digit classifier on 50 generated
+  samples at two temperatures (``wavenet_conditioning.{csv,md}``).
+- ``wavenet_vocoder``: a WaveNet locally conditioned on log-mel frames, 1,500 steps; test NLL, and
   log-spectral distance and SI-SDR of re-synthesised test utterances against Griffin-Lim.
-- ``denoiser``: the non-causal denoising WaveNet, trained on white noise at 0-10 dB SNR only;
-  SI-SDR on test utterances with white noise and with two noises never seen in training (pink,
-  babble), against spectral subtraction and a Wiener filter (``course_lib.restoration``).
+- ``wavenet_denoiser``: the non-causal denoising WaveNet trained on white noise at 0-10 dB SNR only,
+  1,000 steps then 400 more from LR / 3 with other batches (its loss was still falling); SI-SDR on
+  test utterances with white noise and with two noises never seen in training (pink, babble),
+  against spectral subtraction and a Wiener filter (``course_lib.restoration``).
 
-Checkpoints go to ``benchmarks/checkpoints/wavenet_<model>.pt`` (with ``--dry-run``: to --out);
-results to ``--out`` (default ``benchmarks/results``) as ``wavenet_<model>.csv`` and ``.md``.
+The committed digits and vocoder checkpoints are what this recipe gives; the committed denoiser was
+trained with the first edition's batch sampler (short clips at the start of a crop instead of at a
+random offset), so a re-run gives an equivalent, not an identical, model. Nothing is selected on
+the test split: it is only scored. Full run: about 25 CPU-minutes on a shared 2-core machine; the
+checkpoints are registered in ``course_lib/checkpoints.json``.
 
-    OMP_NUM_THREADS=1 nice -n 10 python benchmarks/wavenet_train.py --model denoiser
-    python benchmarks/wavenet_train.py --model digits --eval-only   # score the saved checkpoint
-    python benchmarks/wavenet_train.py --dry-run --out /tmp/x
-
-Adam at 3e-3 with cosine decay to 1/20 of it over ``STEPS`` steps, gradient clipping at 1.
-The shipped digits and vocoder checkpoints are exactly the defaults below (``--model NAME``
-with no ``--steps``: 461 and 275 CPU-s on a shared 2-core machine); the denoiser is the default
-1,000-step run (551 CPU-s) continued with ``--model denoiser --resume --steps 400`` (a fresh
-cosine schedule from LR / 3, other batches), because its training loss was still falling.
-A checkpoint is also saved every ``--save-every`` steps, but with the decaying rate an
-interrupted run is not the same as a shorter one. Nothing is selected on the test split: it is
-only scored.
-
-The script sets one compute thread (``--threads``) because the course machine is shared;
-library code never changes the thread count.
+    OMP_NUM_THREADS=1 nice -n 10 python benchmarks/wavenet_train.py
 """
 
 from __future__ import annotations
 
-import argparse
-import csv
-import datetime
-import os
-import platform
-import sys
-import time
+import dataclasses
+import functools
+import math
+import tempfile
 from pathlib import Path
 
+import numpy as np
 import torch
+from _runner import Benchmark, save_checkpoint
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from course_lib import audio, checkpoints
+from course_lib import restoration as R
+from course_lib import wavenet as wn
+from course_lib.data import load_fsdd
+from course_lib.evaluators import pretrained_spoken_digit_classifier
+from course_lib.metrics import log_spectral_distance, si_sdr
+from course_lib.utils import Timer, seeded
 
-from course_lib import wavenet as wn  # noqa: E402
-from course_lib.audio import mu_law_decode  # noqa: E402
-from course_lib.data import load_fsdd  # noqa: E402
-from course_lib.metrics import log_spectral_distance, si_sdr  # noqa: E402
-from course_lib.restoration import add_noise_at_snr, spectral_subtraction, wiener_filter  # noqa: E402
-from course_lib.utils import sha256_file  # noqa: E402
-
+WIDTH = dict(residual_channels=16, gate_channels=16, skip_channels=32)
 CONFIGS = {
-    "digits": wn.WaveNetConfig(
-        residual_channels=16, gate_channels=16, skip_channels=32, layers_per_stack=10, n_stacks=2, n_global=10
+    "digits": wn.WaveNetConfig(**WIDTH, layers_per_stack=10, n_stacks=2, n_global=10),
+    "vocoder": wn.WaveNetConfig(**WIDTH, layers_per_stack=8, n_stacks=2, n_local=40, cond_channels=32),
+    "denoiser": wn.StackConfig(
+        residual_channels=24, gate_channels=24, skip_channels=24, kernel_size=3, layers_per_stack=8
     ),
-    "vocoder": wn.WaveNetConfig(
-        residual_channels=16,
-        gate_channels=16,
-        skip_channels=32,
-        layers_per_stack=8,
-        n_stacks=2,
-        n_local=40,
-        local_hop=80,
-        cond_channels=32,
-    ),
-    "denoiser": wn.DenoiserConfig(residual_channels=24, gate_channels=24, skip_channels=24),
 }
-STEPS = {"digits": 2500, "vocoder": 1500, "denoiser": 1000}
-LR = 3e-3
-BATCH = {"digits": 2, "vocoder": 4, "denoiser": 8}
-SEGMENT = {"digits": 4000, "vocoder": 2000, "denoiser": 3000}
-LEAD = 2000  # digits: crops may start up to this many samples of silence before an utterance
+TrainConfig = wn.WaveNetTrainConfig
+#: training phases of each model, run one after the other on the same weights
+RECIPES = {
+    "digits": [TrainConfig(steps=2500, batch_size=2, segment=4000, lr=3e-3, lead=2000)],
+    "vocoder": [TrainConfig(steps=1500, batch_size=4, segment=2000, lr=3e-3)],
+    "denoiser": [
+        TrainConfig(steps=1000, batch_size=8, segment=3000, lr=3e-3),
+        TrainConfig(steps=400, batch_size=8, segment=3000, lr=1e-3, seed=1),
+    ],
+}
 
 
-def machine() -> str:
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}"
-
-
-def write(out: Path, name: str, rows: list[dict], command: str, notes: str) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / f"{name}.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    cols = list(rows[0])
-    lines = [
-        f"# {name}",
-        "",
-        f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
-        f"- machine: {machine()}",
-        f"- command: `{command}`",
-        f"- {notes}",
-        "",
-        "| " + " | ".join(cols) + " |",
-        "|" + "---|" * len(cols),
-    ]
-    for r in rows:
-        lines.append(
-            "| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in r.values()) + " |"
-        )
-    (out / f"{name}.md").write_text("\n".join(lines) + "\n")
-
-
-#: optimiser settings of the fit closures; ``--resume`` continues a saved checkpoint with a
-#: fresh cosine schedule from LR / 3 and other batches (seed 1)
-OPT = {"lr": LR, "seed": 0, "resume": False}
-
-
-def saver(model, ckpt, every, offset=0):
-    """Callback of the training loops: save the checkpoint every ``every`` steps."""
-    t0 = time.process_time()
-
-    def cb(step: int, loss: float) -> None:
-        print(f"step {offset + step} loss {loss:.4f} cpu {time.process_time() - t0:.0f} s", flush=True)
-        if step % every == 0:
-            wn.save_checkpoint(model, ckpt, {"steps": offset + step, "train_loss_last": loss})
-
-    return cb
-
-
-def train_or_load(name, model, ckpt, steps, every, eval_only, fit):
-    """Returns (model, total steps, last training loss, command that reproduces the checkpoint)."""
-    base = "python benchmarks/wavenet_train.py --model " + name
-    if eval_only or OPT["resume"]:
-        model, extra = wn.load_checkpoint(ckpt)
-        offset = extra["steps"]
-        command = extra.get("command", f"{base} --steps {offset}")
-        if eval_only:
-            return model, offset, extra.get("train_loss_last", float("nan")), command
-        command = f"{command}, then {base} --resume --steps {steps}"
-    else:
-        offset, command = 0, f"{base} --steps {steps}"
-    hist = fit(model, saver(model, ckpt, every, offset))
-    extra = {"steps": offset + steps, "train_loss_last": hist[-1], "command": command}
-    wn.save_checkpoint(model, ckpt, extra)
-    return model, offset + steps, hist[-1], command
-
-
-def run_digits(train, test, steps, ckpt, out, dry, every, eval_only):
-    codes = wn.encode_dataset(train.waveforms)
-    test_codes = wn.encode_dataset(test.waveforms[::5])
-    test_labels = test.digits[::5]
-
-    def fit(model, cb):
-        return wn.train_wavenet(
-            model,
-            codes,
-            steps=steps,
-            batch_size=BATCH["digits"],
-            segment=SEGMENT["digits"],
-            labels=train.digits,
-            lr=OPT["lr"],
-            lr_decay=True,
-            lead=LEAD,
-            seed=OPT["seed"],
-            callback=cb,
-        )
-
-    model, steps, last, command = train_or_load(
-        "digits", wn.WaveNet(CONFIGS["digits"]), ckpt, steps, every, eval_only, fit
-    )
-    digest = sha256_file(ckpt)
-    n_eval = 8 if dry else len(test_codes)
-    tc, tl = test_codes[:n_eval], test_labels[:n_eval]
-    uni = wn.unigram_fit(codes)
-    lpc = wn.fit_lpc(codes, order=16)
-    rows = [
-        {"model": "uniform (8 bits)", "test_bits_per_sample": 8.0},
-        {"model": "unigram histogram of µ-law codes", "test_bits_per_sample": wn.unigram_nll_bits(uni, tc)},
-        {"model": "LPC order 16 + Laplace residual", "test_bits_per_sample": wn.lpc_nll_bits(lpc, tc)},
-        {
-            "model": f"WaveNet (digit-conditioned, RF {model.receptive_field})",
-            "test_bits_per_sample": wn.nll_bits(model, tc, labels=tl),
-        },
-        {
-            "model": "same WaveNet, given a wrong digit (d + 5 mod 10)",
-            "test_bits_per_sample": wn.nll_bits(model, tc, labels=[(d + 5) % 10 for d in tl]),
-        },
-    ]
-    write(
-        out,
-        "wavenet_digits",
-        rows,
-        command,
-        f"{n_eval} test utterances (every 5th); {steps} training steps; checkpoint sha256 {digest}",
-    )
-    # conditioning: do generated samples say the digit they were asked for?
-    from course_lib.recognition import pretrained_digit_classifier
-
-    clf = pretrained_digit_classifier(device="cpu")
-    per_digit, n_samples = (1, 400) if dry else (5, 4000)
-    labels = torch.arange(10).repeat(per_digit)
-    crow = []
-    for tau in (1.0,) if dry else (1.0, 0.9):
-        gen = wn.generate_cached(model, n_samples, g=labels, temperature=tau, seed=123)
-        pred = clf.predict(list(mu_law_decode(gen)))
-        crow.append(
-            {
-                "temperature": tau,
-                "n_samples": len(labels),
-                "accuracy": (pred == labels).float().mean().item(),
-                "chance": 0.1,
-                "distinct_predictions": len(torch.unique(pred)),
-            }
-        )
-    write(
-        out,
-        "wavenet_conditioning",
-        crow,
-        "python benchmarks/wavenet_train.py --model digits --eval-only",
-        f"{per_digit} samples of {n_samples} codes per digit (seed 123), classified by "
-        "course_lib.recognition.pretrained_digit_classifier (trained on real FSDD recordings)",
-    )
-    return digest, rows + crow
-
-
-def run_vocoder(train, test, steps, ckpt, out, dry, every, eval_only):
-    codes = wn.encode_dataset(train.waveforms)
-    feats = [wn.mel_features(w) for w in train.waveforms]
-
-    def fit(model, cb):
-        return wn.train_wavenet(
-            model,
-            codes,
-            steps=steps,
-            batch_size=BATCH["vocoder"],
-            segment=SEGMENT["vocoder"],
-            feats=feats,
-            lr=OPT["lr"],
-            lr_decay=True,
-            seed=OPT["seed"],
-            callback=cb,
-        )
-
-    model, steps, last, command = train_or_load(
-        "vocoder", wn.WaveNet(CONFIGS["vocoder"]), ckpt, steps, every, eval_only, fit
-    )
-    digest = sha256_file(ckpt)
-    n_eval = 4 if dry else 60
-    tc = wn.encode_dataset(test.waveforms[::5][:n_eval])
-    tf = [wn.mel_features(w) for w in test.waveforms[::5][:n_eval]]
-    rows = [
-        {
-            "model": "WaveNet vocoder (log-mel conditioned)",
-            "test_bits_per_sample": wn.nll_bits(model, tc, feats=tf),
-            "lsd_db": "",
-            "si_sdr_db": "",
-        }
-    ]
-    # re-synthesis of test utterances from their mel, against Griffin-Lim on the same mel
-    n_syn = 1 if dry else 10
-    waves = [w[: 800 if dry else 4000] for w in test.waveforms[2::30][:n_syn]]  # 0.5 s at most, every speaker
-    fs = [wn.mel_features(w) for w in waves]
-    c = torch.zeros(len(waves), fs[0].shape[0], max(f.shape[1] for f in fs))
-    for b, f in enumerate(fs):
-        c[b, :, : f.shape[1]] = f
-    syn = mu_law_decode(wn.generate_cached(model, max(len(w) for w in waves), c=c, seed=0))
-    lsd_v, lsd_g, sdr_v, sdr_g = [], [], [], []
-    for b, w in enumerate(waves):
-        gl = wn.griffin_lim_from_mel(fs[b], len(w))
-        lsd_v.append(log_spectral_distance(w, syn[b, : len(w)]).item())
-        lsd_g.append(log_spectral_distance(w, gl).item())
-        sdr_v.append(si_sdr(w, syn[b, : len(w)]).item())
-        sdr_g.append(si_sdr(w, gl).item())
-    for name, lsd, sdr in (("WaveNet vocoder", lsd_v, sdr_v), ("Griffin-Lim (32 iterations)", lsd_g, sdr_g)):
-        rows.append(
-            {
-                "model": f"{name}: re-synthesis of {n_syn} test utterances",
-                "test_bits_per_sample": "",
-                "lsd_db": sum(lsd) / len(lsd),
-                "si_sdr_db": sum(sdr) / len(sdr),
-            }
-        )
-    write(
-        out,
-        "wavenet_vocoder",
-        rows,
-        command,
-        f"{n_eval} test utterances; {steps} steps; checkpoint sha256 {digest}",
-    )
-    return digest, rows
-
-
-def run_denoiser(train, test, steps, ckpt, out, dry, every, eval_only):
-    def fit(model, cb):
-        return wn.train_denoiser(
-            model,
-            train.waveforms,
-            steps=steps,
-            batch_size=BATCH["denoiser"],
-            segment=SEGMENT["denoiser"],
-            lr=OPT["lr"],
-            lr_decay=True,
-            seed=OPT["seed"],
-            callback=cb,
-        )
-
-    model, steps, last, command = train_or_load(
-        "denoiser", wn.DenoisingWaveNet(CONFIGS["denoiser"]), ckpt, steps, every, eval_only, fit
-    )
-    digest = sha256_file(ckpt)
-    clean = test.waveforms[5::10][: 3 if dry else None]  # 30 test utterances, every speaker
-    rows = []
-    for kind, snr_db in [("white", 0.0), ("white", 5.0), ("white", 10.0), ("pink", 0.0), ("babble", 5.0)]:
-        scores = {"noisy": [], "spectral subtraction": [], "Wiener": [], "denoising WaveNet": []}
-        for i, w in enumerate(clean):
-            noisy = add_noise_at_snr(w, snr_db, kind=kind, seed=1000 + i)
-            outs = {
-                "noisy": noisy,
-                "spectral subtraction": spectral_subtraction(noisy),
-                "Wiener": wiener_filter(noisy),
-                "denoising WaveNet": wn.denoise(model, noisy),
-            }
-            for k, v in outs.items():
-                scores[k].append(si_sdr(w, v).item())
-        row = {"noise": kind, "snr_db": snr_db, **{k: float(sum(v) / len(v)) for k, v in scores.items()}}
-        row["wavenet_minus_spectral_subtraction"] = row["denoising WaveNet"] - row["spectral subtraction"]
-        rows.append(row)
-    notes = (
-        f"mean SI-SDR (dB) over {len(clean)} test utterances (every 10th from the 6th); trained on white "
-        f"noise at 0-10 dB only (pink and babble are unseen); {steps} steps, last train L1 {last:.4f}; "
-        f"checkpoint sha256 {digest}"
-    )
-    write(out, "wavenet_denoiser", rows, command, notes)
-    return digest, rows
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", choices=["digits", "vocoder", "denoiser", "all"], default="all")
-    ap.add_argument("--steps", type=int, default=None, help="override the number of training steps")
-    ap.add_argument("--threads", type=int, default=1, help="torch compute threads (the machine is shared)")
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
-    ap.add_argument("--dry-run", action="store_true", help="a few steps on a few files, outputs under --out")
-    ap.add_argument("--save-every", type=int, default=50, help="checkpoint every this many steps")
-    ap.add_argument("--eval-only", action="store_true", help="score the saved checkpoint, no training")
-    ap.add_argument("--resume", action="store_true", help="train the saved checkpoint --steps more steps")
-    args = ap.parse_args()
-    if args.resume:
-        OPT.update(lr=LR / 3, seed=1, resume=True)
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+@functools.cache
+def fsdd(dry_run: bool) -> tuple[list[torch.Tensor], list[int], list[torch.Tensor], list[int]]:
+    """Training waveforms and digits (every 300th in a dry run), test waveforms and digits."""
     train, test = load_fsdd("train"), load_fsdd("test")
-    if args.dry_run:
-        train.waveforms, train.digits = train.waveforms[::300], train.digits[::300]
-    names = ["digits", "vocoder", "denoiser"] if args.model == "all" else [args.model]
-    for name in names:
-        steps = 2 if args.dry_run else (args.steps or STEPS[name])
-        ckpt_dir = args.out if args.dry_run else ROOT / "benchmarks" / "checkpoints"
-        ckpt = ckpt_dir / f"wavenet_{name}.pt"
-        fn = {"digits": run_digits, "vocoder": run_vocoder, "denoiser": run_denoiser}[name]
-        t0 = time.time()
-        digest, rows = fn(train, test, steps, ckpt, args.out, args.dry_run, args.save_every, args.eval_only)
-        size = ckpt.stat().st_size / 1e6
-        print(f"{name}: {ckpt} sha256 {digest} ({size:.2f} MB, {time.time() - t0:.0f} s wall)")
-        for r in rows:
-            print("   ", r)
+    step = 300 if dry_run else 1
+    return train.waveforms[::step], train.digits[::step], test.waveforms, test.digits
 
+
+@functools.cache
+def trained(name: str, seed: int, dry_run: bool) -> torch.nn.Module:
+    """Train (and save as ``wavenet_<name>``) one of the three models."""
+    waves, digits, _, _ = fsdd(dry_run)
+    with seeded(seed):
+        model = wn.DenoisingWaveNet(CONFIGS[name]) if name == "denoiser" else wn.WaveNet(CONFIGS[name])
+    if name == "denoiser":
+        train, data = wn.train_denoiser, waves
+    else:
+        train, data = wn.train_wavenet, wn.Utterances.encode(waves, digits, mel=name == "vocoder")
+    with Timer() as t, torch.enable_grad():  # measures may run under no_grad
+        for phase in RECIPES[name]:
+            phase = dataclasses.replace(phase, seed=phase.seed + seed, steps=2 if dry_run else phase.steps)
+            losses = next(iter(train(model, data, phase).losses.values()))
+    out = Path(tempfile.mkdtemp()) if dry_run else checkpoints.CHECKPOINT_DIR
+    steps = sum(2 if dry_run else p.steps for p in RECIPES[name])
+    last = float(np.mean(losses[-10:]))
+    save_checkpoint(
+        model, f"wavenet_{name}", out, steps=steps, train_loss_last=last, cpu_seconds=t.cpu_seconds
+    )
+    return model
+
+
+# ---- baselines of the likelihood table ----
+def unigram_nll_bits(train: list[torch.Tensor], test: list[torch.Tensor], alpha: float = 1.0) -> float:
+    """Bits per test target (every sample but the first) under the smoothed histogram of training codes."""
+    counts = sum(torch.bincount(c, minlength=256).double() for c in train)
+    logp = torch.log2((counts + alpha) / (counts.sum() + 256 * alpha))
+    return sum(-logp[c[1:]].sum().item() for c in test) / sum(len(c) - 1 for c in test)
+
+
+def _lags(c: torch.Tensor, order: int) -> tuple[np.ndarray, np.ndarray]:
+    """Decoded amplitudes x (T,) and rows t = [x_{t-1}, ..., x_{t-order}] (zeros before the start)."""
+    x = audio.mu_law_decode(c).double().numpy()
+    X = np.zeros((len(x), order))
+    for k in range(1, min(order, len(x) - 1) + 1):
+        X[k:, k - 1] = x[: len(x) - k]
+    return x, X
+
+
+def lpc_fit(train: list[torch.Tensor], order: int) -> tuple[np.ndarray, float]:
+    """Least-squares predictor x̂_t = Σ_k a_k x_{t-k} pooled over utterances (covariance method, zero
+    history), and the Laplace scale b = mean |residual| (its maximum-likelihood value)."""
+    pairs = [_lags(c, order) for c in train]
+    a = np.linalg.solve(sum(X.T @ X for _, X in pairs) + 1e-9 * np.eye(order), sum(X.T @ x for x, X in pairs))
+    return a, sum(np.abs(x - X @ a).sum() for x, X in pairs) / sum(len(x) for x, _ in pairs)
+
+
+def lpc_nll_bits(train: list[torch.Tensor], test: list[torch.Tensor], order: int = 16) -> float:
+    """Bits per test target under linear prediction with a Laplace residual discretised onto the
+    µ-law bins [e_c, e_{c+1}), mixed with ε = 1e-4 of uniform mass:
+    p(c | past) = (1 - ε) [L(e_{c+1} - x̂) - L(e_c - x̂)] + ε / 256, L the Laplace CDF."""
+    a, b = lpc_fit(train, order)
+    y = (np.arange(257) - 0.5) * 2 / 255 - 1  # companded edges of the 256 bins
+    edges = np.sign(y) * np.expm1(np.abs(y) * math.log1p(255)) / 255
+    edges[0], edges[-1] = -np.inf, np.inf
+
+    def cdf(z: np.ndarray) -> np.ndarray:
+        return np.where(z < 0, 0.5 * np.exp(np.minimum(z, 0) / b), 1 - 0.5 * np.exp(-np.maximum(z, 0) / b))
+
+    bits, n = 0.0, 0
+    for c in test:
+        pred, ci = _lags(c, order)[1] @ a, c.numpy()
+        p = (1 - 1e-4) * (cdf(edges[ci + 1] - pred) - cdf(edges[ci] - pred)) + 1e-4 / 256
+        bits, n = bits - np.log2(p[1:]).sum(), n + len(ci) - 1
+    return float(bits / n)
+
+
+# ---- the measurements ----
+def measure_digits(row: dict, seed: int, dry_run: bool) -> dict:
+    """Test NLL of one model on every 5th test utterance (8 in a dry run)."""
+    waves, _, test, test_digits = fsdd(dry_run)
+    n = 8 if dry_run else None
+    test_codes, labels = wn.Utterances.encode(test[::5][:n]).codes, test_digits[::5][:n]
+    if row["row"] == "uniform":
+        bits = 8.0
+    elif row["row"] in ("unigram", "lpc"):
+        baseline = unigram_nll_bits if row["row"] == "unigram" else lpc_nll_bits
+        bits = baseline(wn.Utterances.encode(waves).codes, test_codes)
+    else:
+        wrong = row["row"] == "wavenet_wrong_digit"
+        labels = [(d + 5) % 10 for d in labels] if wrong else labels
+        bits = wn.nll_bits(trained("digits", seed, dry_run), wn.Utterances(test_codes, labels))
+    return {"model": row["model"], "test_bits_per_sample": bits}
+
+
+@torch.no_grad()
+def measure_conditioning(row: dict, seed: int, dry_run: bool) -> dict:
+    """Does the digit model say the digit it is asked for? 5 samples of 4,000 codes per digit."""
+    per_digit, n_samples = (1, 400) if dry_run else (5, 4000)
+    labels = torch.arange(10).repeat(per_digit)
+    model, tau = trained("digits", seed, dry_run), row["temperature"]
+    codes = wn.generate(model, n_samples, g=labels, temperature=tau, seed=123)
+    pred = pretrained_spoken_digit_classifier("cpu").predict(list(audio.mu_law_decode(codes)))
+    accuracy = (pred == labels).float().mean().item()
+    return {"temperature": tau, "n_samples": len(labels), "accuracy": accuracy, "chance": 0.1} | {
+        "distinct_predictions": len(torch.unique(pred))
+    }
+
+
+@torch.no_grad()
+def measure_vocoder(row: dict, seed: int, dry_run: bool) -> dict:
+    """Test NLL, or re-synthesis from the mel of 10 test utterances (first 0.5 s) against Griffin-Lim."""
+    test = fsdd(dry_run)[2]
+    if row["row"] == "nll":
+        data = wn.Utterances.encode(test[::5][: 4 if dry_run else 60], mel=True)
+        return {
+            "model": row["model"],
+            "test_bits_per_sample": wn.nll_bits(trained("vocoder", seed, dry_run), data),
+        }
+    waves = [w[: 800 if dry_run else 4000] for w in test[2::30][: 1 if dry_run else 10]]
+    feats = [wn.mel_features(w) for w in waves]
+    if row["row"] == "griffin_lim":
+        outs = [wn.griffin_lim_from_mel(f, len(w), seed=seed) for f, w in zip(feats, waves, strict=True)]
+    else:
+        c = torch.nn.utils.rnn.pad_sequence([f.T for f in feats], batch_first=True).transpose(1, 2)
+        codes = wn.generate(trained("vocoder", seed, dry_run), max(len(w) for w in waves), c=c, seed=seed)
+        outs = [audio.mu_law_decode(x[: len(w)]) for x, w in zip(codes, waves, strict=True)]
+    lsd = [log_spectral_distance(w, o).item() for w, o in zip(waves, outs, strict=True)]
+    sdr = [si_sdr(w, o).item() for w, o in zip(waves, outs, strict=True)]
+    return {"model": row["model"], "lsd_db": float(np.mean(lsd)), "si_sdr_db": float(np.mean(sdr))}
+
+
+@torch.no_grad()
+def measure_denoiser(row: dict, seed: int, dry_run: bool) -> dict:
+    """Mean SI-SDR of each method on 30 test utterances (every 10th from the 6th) with one noise."""
+    model = trained("denoiser", seed, dry_run)
+    methods = {
+        "noisy": lambda x: x,
+        "spectral subtraction": R.spectral_subtraction,
+        "Wiener": R.wiener_filter,
+    }
+    methods["denoising WaveNet"] = model
+    scores: dict[str, list[float]] = {k: [] for k in methods}
+    for i, w in enumerate(fsdd(dry_run)[2][5::10][: 3 if dry_run else None]):
+        noisy = audio.add_noise(w, audio.make_noise(row["noise"], len(w), seed=1000 + i), row["snr_db"])
+        for k, fn in methods.items():
+            scores[k].append(si_sdr(w, fn(noisy)).item())
+    out = {"noise": row["noise"], "snr_db": row["snr_db"]} | {k: float(np.mean(v)) for k, v in scores.items()}
+    return out | {
+        "wavenet_minus_spectral_subtraction": out["denoising WaveNet"] - out["spectral subtraction"]
+    }
+
+
+NLL_NOTES = "Test bits per sample on every 5th test utterance; baselines fitted on the training split."
+BENCHMARKS = [
+    Benchmark(
+        name="wavenet_digits",
+        doc=__doc__,
+        rows=[  # the network first, so that a dry run trains it
+            {"row": "wavenet", "model": "WaveNet (digit-conditioned, RF 2047)"},
+            {"row": "wavenet_wrong_digit", "model": "same WaveNet, given a wrong digit (d + 5 mod 10)"},
+            {"row": "uniform", "model": "uniform (8 bits)"},
+            {"row": "unigram", "model": "unigram histogram of µ-law codes"},
+            {"row": "lpc", "model": "LPC order 16 + Laplace residual"},
+        ],
+        measure=measure_digits,
+        metrics=["test_bits_per_sample"],
+        seeds=1,
+        check_rows=["uniform", "unigram", "lpc"],
+        notes=NLL_NOTES,
+    ),
+    Benchmark(
+        name="wavenet_conditioning",
+        doc=__doc__,
+        rows=[{"row": f"temperature {t}", "temperature": t} for t in (1.0, 0.9)],
+        measure=measure_conditioning,
+        metrics=["accuracy", "distinct_predictions"],
+        seeds=1,
+        notes="Samples (seed 123) classified by the course's spoken-digit classifier (real recordings).",
+    ),
+    Benchmark(
+        name="wavenet_vocoder",
+        doc=__doc__,
+        rows=[
+            {"row": "nll", "model": "WaveNet vocoder (log-mel conditioned)"},
+            {"row": "wavenet", "model": "WaveNet vocoder: re-synthesis of 10 test utterances"},
+            {
+                "row": "griffin_lim",
+                "model": "Griffin-Lim (32 iterations): re-synthesis of 10 test utterances",
+            },
+        ],
+        measure=measure_vocoder,
+        metrics=["test_bits_per_sample", "lsd_db", "si_sdr_db"],
+        seeds=1,
+        check_rows=["griffin_lim"],
+        tolerance={"lsd_db": 0.05, "si_sdr_db": 0.05},
+    ),
+    Benchmark(
+        name="wavenet_denoiser",
+        doc=__doc__,
+        rows=[
+            {"row": f"{kind} {snr:g} dB", "noise": kind, "snr_db": snr}
+            for kind, snr in [("white", 0.0), ("white", 5.0), ("white", 10.0), ("pink", 0.0), ("babble", 5.0)]
+        ],
+        measure=measure_denoiser,
+        metrics=[
+            "noisy",
+            "spectral subtraction",
+            "Wiener",
+            "denoising WaveNet",
+            "wavenet_minus_spectral_subtraction",
+        ],
+        seeds=1,
+        notes="Mean SI-SDR (dB). Trained on white noise only: pink and babble are unseen.",
+    ),
+]
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(max(b.main() for b in BENCHMARKS))

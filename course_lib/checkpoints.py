@@ -20,16 +20,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
-import urllib.request
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from course_lib.utils import cache_dir, sha256_file
+from course_lib.utils import cache_dir, download, sha256_file
 
 __all__ = [
     "REGISTRY",
@@ -120,25 +117,13 @@ def _find_or_fetch(file: str, local_dir: Path, cached_dir: Path, url: str, sha25
     for path in (local_dir / file, cached_dir / file):
         if path.is_file():
             return path
-    cached = cached_dir / file
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=cached.parent, suffix=".part")
-    os.close(fd)
-    tmp = Path(tmp_name)
     try:
-        try:
-            urllib.request.urlretrieve(url + file, tmp)
-        except OSError as err:
-            raise FileNotFoundError(
-                f"{file} is neither in {local_dir} nor in {cached_dir}, and the download from {url + file} "
-                f"failed ({err}); clone the repository or run the benchmark script named in its chapter"
-            ) from err
-        if sha256 is not None and (digest := sha256_file(tmp)) != sha256:
-            raise ValueError(f"downloaded {file} has SHA-256 {digest}, expected {sha256}; nothing was kept")
-        tmp.replace(cached)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return cached
+        return download(url + file, cached_dir / file, sha256=sha256)
+    except OSError as err:
+        raise FileNotFoundError(
+            f"{file} is neither in {local_dir} nor in {cached_dir}, and the download from {url + file} "
+            f"failed ({err}); clone the repository or run the benchmark script named in its chapter"
+        ) from err
 
 
 def _entry(name: str) -> tuple[str, str]:

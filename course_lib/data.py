@@ -19,7 +19,6 @@ import os
 import shutil
 import tarfile
 import tempfile
-import urllib.request
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,7 @@ from sklearn.model_selection import train_test_split
 from torch.utils.data import Dataset
 
 from course_lib.audio import SAMPLE_RATE
-from course_lib.utils import Seed, cache_dir, make_generator, sha256_file
+from course_lib.utils import Seed, cache_dir, download, make_generator, sha256_file
 
 __all__ = [
     "FSDD_SPEAKERS",
@@ -188,24 +187,15 @@ def _extract(archive: Path, dest: Path, *, check_archive_hash: bool) -> Path:
 
 
 def _download(dest_dir: Path) -> Path:
-    """Download the release archive into ``dest_dir`` (atomically: temp file, then rename)."""
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    final = dest_dir / FSDD_ARCHIVE_NAME
-    fd, tmp_name = tempfile.mkstemp(prefix=".download-", suffix=".tar.gz", dir=dest_dir)
-    os.close(fd)
+    """Download the release archive into ``dest_dir`` (atomically; verified later by content)."""
+    print(f"Downloading FSDD v{FSDD_VERSION} from {FSDD_URL} ...")
     try:
-        print(f"Downloading FSDD v{FSDD_VERSION} from {FSDD_URL} ...")
-        urllib.request.urlretrieve(FSDD_URL, tmp_name)
-        os.replace(tmp_name, final)
-    except BaseException as err:
-        Path(tmp_name).unlink(missing_ok=True)
-        if isinstance(err, OSError):
-            raise FSDDError(
-                f"could not download {FSDD_URL} ({err}). Check the network, or download the "
-                "archive by hand and pass its folder as load_fsdd(root=...) or set COURSE_DATA."
-            ) from err
-        raise
-    return final
+        return download(FSDD_URL, dest_dir / FSDD_ARCHIVE_NAME)
+    except OSError as err:
+        raise FSDDError(
+            f"could not download {FSDD_URL} ({err}). Check the network, or download the "
+            "archive by hand and pass its folder as load_fsdd(root=...) or set COURSE_DATA."
+        ) from err
 
 
 def find_fsdd(root: str | Path | None = None, *, download: bool = True) -> Path:

@@ -16,7 +16,9 @@ import contextlib
 import hashlib
 import os
 import random
+import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +40,7 @@ __all__ = [
     "History",
     "cache_dir",
     "sha256_file",
+    "download",
 ]
 
 
@@ -275,3 +278,36 @@ def sha256_file(path: str | Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def download(url: str, dest: str | Path, *, sha256: str | None = None) -> Path:
+    """Download ``url`` to ``dest`` atomically: into a temporary file, renamed only when complete.
+
+    A failed download, or one whose SHA-256 differs from ``sha256``, leaves nothing behind and
+    never replaces an existing ``dest``.
+
+    Args:
+        url: what to fetch.
+        dest: the file to create (its folder is created).
+        sha256: expected hex digest (``None``: not checked).
+
+    Returns:
+        ``dest``.
+
+    Raises:
+        OSError: the download failed (network, missing file).
+        ValueError: the downloaded bytes have another SHA-256.
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=".download-", suffix=".part")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        urllib.request.urlretrieve(url, tmp)
+        if sha256 is not None and (digest := sha256_file(tmp)) != sha256:
+            raise ValueError(f"{url} has SHA-256 {digest}, expected {sha256}; nothing was kept")
+        tmp.replace(dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return dest

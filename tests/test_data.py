@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import urllib.request
 
 import pytest
 import torch
@@ -166,7 +167,7 @@ def test_download_failure_cleans_up_and_explains(isolated_cache, monkeypatch, tm
             f.write(b"partial")
         raise OSError("network unreachable")
 
-    monkeypatch.setattr(data.urllib.request, "urlretrieve", refuse)
+    monkeypatch.setattr(urllib.request, "urlretrieve", refuse)
     with pytest.raises(data.FSDDError, match="could not download"):
         data.find_fsdd()
     leftovers = list(isolated_cache.glob("*")) if isolated_cache.exists() else []
@@ -176,7 +177,7 @@ def test_download_failure_cleans_up_and_explains(isolated_cache, monkeypatch, tm
 def test_downloaded_archive_is_verified_by_content(isolated_cache, monkeypatch, tmp_path, fsdd_archive):
     """The download path: GitHub's archive (here the offline copy) is extracted and checked."""
     monkeypatch.setattr(data, "_shared_data_dir", lambda: tmp_path / "no-shared")
-    monkeypatch.setattr(data.urllib.request, "urlretrieve", lambda url, fn: shutil.copyfile(fsdd_archive, fn))
+    monkeypatch.setattr(urllib.request, "urlretrieve", lambda url, fn: shutil.copyfile(fsdd_archive, fn))
     rec = data.find_fsdd()
     assert data.fsdd_content_hash(rec) == data.FSDD_CONTENT_SHA256
     assert not list(isolated_cache.glob("*.tar.gz")), "downloaded archive should be removed after extraction"

@@ -1,15 +1,37 @@
-"""Tests of course_lib.gan: losses against hand computations, network shapes, training loop."""
+"""Tests of course_lib.gan: losses against hand computations, network shapes, the training loop,
+the committed DCGAN, and that no trainer or sampler touches the global random state."""
 
 from __future__ import annotations
 
 import math
+import random
 
+import numpy as np
 import pytest
 import torch
 
-from course_lib import gan
-from course_lib.data import ring_mixture
+from course_lib import checkpoints, gan
+from course_lib.data import load_digits_images, ring_mixture
 from course_lib.metrics import mode_coverage
+from course_lib.utils import make_generator
+
+
+def tiny_mlp(**kw) -> gan.MLPConfig:
+    return gan.MLPConfig(g_hidden=16, g_layers=1, d_hidden=16, d_layers=1, **kw)
+
+
+TINY_DCGAN = gan.DCGANConfig(latent_dim=4, channels=4)
+
+
+def assert_rng_untouched(fn, *args, **kwargs):
+    """Run ``fn`` and check that the torch, NumPy and Python global random states are unchanged."""
+    states = torch.get_rng_state(), np.random.get_state()[1].copy(), random.getstate()
+    out = fn(*args, **kwargs)
+    assert torch.equal(torch.get_rng_state(), states[0]), f"{fn.__name__} changed torch's global RNG"
+    assert np.array_equal(np.random.get_state()[1], states[1]), f"{fn.__name__} changed NumPy's global RNG"
+    assert random.getstate() == states[2], f"{fn.__name__} changed Python's global RNG"
+    return out
+
 
 # ---------------------------------------------------------------------------------- losses
 
@@ -19,15 +41,13 @@ def test_bce_losses_match_hand_computation():
     fake = torch.tensor([0.5, -3.0, 1.0])
     sig = torch.sigmoid
     want_d = -torch.log(sig(real)).mean() - torch.log(1 - sig(fake)).mean()
-    assert gan.d_loss_bce(real, fake).item() == pytest.approx(want_d.item(), rel=1e-6)
-    assert gan.g_loss_saturating(fake).item() == pytest.approx(
-        torch.log(1 - sig(fake)).mean().item(), rel=1e-6
-    )
-    assert gan.g_loss_nonsaturating(fake).item() == pytest.approx(
-        -torch.log(sig(fake)).mean().item(), rel=1e-6
-    )
+    assert gan.discriminator_loss(real, fake).item() == pytest.approx(want_d.item(), rel=1e-6)
+    want_sat = torch.log(1 - sig(fake)).mean()
+    assert gan.g_loss_saturating(fake).item() == pytest.approx(want_sat.item(), rel=1e-6)
+    want_ns = -torch.log(sig(fake)).mean()
+    assert gan.g_loss_nonsaturating(fake).item() == pytest.approx(want_ns.item(), rel=1e-6)
     # at D = 1/2 everywhere (logits 0) the discriminator loss is 2 log 2
-    assert gan.d_loss_bce(torch.zeros(4), torch.zeros(4)).item() == pytest.approx(2 * math.log(2))
+    assert gan.discriminator_loss(torch.zeros(4), torch.zeros(4)).item() == pytest.approx(2 * math.log(2))
 
 
 def test_one_sided_label_smoothing_changes_only_the_real_target():
@@ -35,9 +55,10 @@ def test_one_sided_label_smoothing_changes_only_the_real_target():
     s = 0.1
     p_real, p_fake = torch.sigmoid(real), torch.sigmoid(fake)
     want = -((1 - s) * torch.log(p_real) + s * torch.log(1 - p_real)) - torch.log(1 - p_fake)
-    assert gan.d_loss_bce(real, fake, label_smoothing=s).item() == pytest.approx(want.item(), rel=1e-6)
+    got = gan.discriminator_loss(real, fake, label_smoothing=s)
+    assert got.item() == pytest.approx(want.item(), rel=1e-6)
     with pytest.raises(ValueError, match="label_smoothing"):
-        gan.d_loss_bce(real, fake, label_smoothing=1.0)
+        gan.discriminator_loss(real, fake, label_smoothing=1.0)
 
 
 def test_saturating_gradient_vanishes_when_fakes_are_rejected():
@@ -55,40 +76,41 @@ def test_losses_reject_labels_and_empty_batches():
     with pytest.raises(TypeError, match="logits"):
         gan.g_loss_nonsaturating(torch.tensor([0, 1]))
     with pytest.raises(ValueError, match="empty"):
-        gan.d_loss_bce(torch.zeros(0), torch.zeros(3))
+        gan.discriminator_loss(torch.zeros(0), torch.zeros(3))
+    with pytest.raises(ValueError, match="empty"):
+        gan.wgan_critic_loss(torch.zeros(3), torch.zeros(0))
 
 
-def test_gradient_penalty_equals_hand_computation_on_linear_critic():
+def test_wasserstein_losses():
+    real, fake = torch.tensor([1.0, 3.0]), torch.tensor([-1.0, 0.0, 1.0])
+    assert gan.wgan_critic_loss(real, fake).item() == pytest.approx(0.0 - 2.0)
+    assert gan.wgan_generator_loss(fake).item() == pytest.approx(0.0)
+
+
+def test_gradient_penalty_equals_hand_computation():
     # f(x) = w.x + b has gradient w everywhere, so GP = (||w|| - 1)^2 whatever the interpolation.
     w = torch.tensor([3.0, 4.0])  # ||w|| = 5
-    critic = lambda x: x @ w + 1.0  # noqa: E731
     real, fake = torch.randn(6, 2), torch.randn(6, 2)
-    gp = gan.gradient_penalty(critic, real, fake, generator=torch.Generator().manual_seed(0))
-    assert gp.item() == pytest.approx((5.0 - 1.0) ** 2)
-    # a non-linear critic f(x) = ||x||^2 / 2 has gradient x_hat: check the interpolation too
-    eps = torch.tensor([0.0, 0.5, 1.0])
-    r, f = torch.tensor([[2.0, 0.0]] * 3), torch.tensor([[0.0, 0.0]] * 3)
-    gp = gan.gradient_penalty(lambda x: 0.5 * x.pow(2).sum(1), r, f, eps=eps)
-    # x_hat = eps * r + (1 - eps) * f -> norms 0, 1, 2 -> mean of (1, 0, 1)
-    assert gp.item() == pytest.approx(2 / 3)
+    assert gan.gradient_penalty(lambda x: x @ w + 1.0, real, fake).item() == pytest.approx(16.0)
+    # f(x) = ||x||^2 / 2 has gradient x_hat: check the interpolation with the same ε draw
+    r, f = torch.tensor([[2.0, 0.0]] * 3), torch.tensor([[0.0, 1.0]] * 3)
+    eps = torch.rand(3, generator=make_generator(7)).unsqueeze(1)
+    x_hat = eps * r + (1 - eps) * f
+    want = ((x_hat.norm(dim=1) - 1) ** 2).mean()
+    got = gan.gradient_penalty(lambda x: 0.5 * x.pow(2).sum(1), r, f, generator=7)
+    assert got.item() == pytest.approx(want.item(), rel=1e-6)
+    with pytest.raises(ValueError, match="same shape"):
+        gan.gradient_penalty(lambda x: x.sum(1), torch.zeros(3, 2), torch.zeros(4, 2))
 
 
 def test_gradient_penalty_backpropagates_into_critic_parameters():
     critic = torch.nn.Linear(2, 1)
-    gp = gan.gradient_penalty(lambda x: critic(x).squeeze(1), torch.randn(8, 2), torch.randn(8, 2))
-    gp.backward()
+    g = make_generator(0)
+    real, fake = torch.randn(8, 2, generator=g), torch.randn(8, 2, generator=g)
+    gan.gradient_penalty(lambda x: critic(x).squeeze(1), real, fake).backward()
     w = critic.weight.detach()
     # d/dw (||w|| - 1)^2 = 2 (||w|| - 1) w / ||w||
     torch.testing.assert_close(critic.weight.grad, 2 * (w.norm() - 1) * w / w.norm())
-
-
-def test_wgan_gp_losses_combine_their_terms():
-    w = torch.tensor([0.6, 0.8])  # ||w|| = 1: zero penalty
-    critic = lambda x: x @ w  # noqa: E731
-    real, fake = torch.ones(4, 2), torch.zeros(4, 2)
-    loss_c, loss_g = gan.wgan_gp_losses(critic, real, fake)
-    assert loss_c.item() == pytest.approx(0.0 - 1.4, abs=1e-6)
-    assert loss_g.item() == pytest.approx(0.0, abs=1e-6)
 
 
 def test_optimal_discriminator_on_tabulated_case():
@@ -109,15 +131,10 @@ def test_optimal_discriminator_on_tabulated_case():
     m = (pd + pg) / 2
     jsd = 0.5 * (torch.xlogy(pd, pd / m).nansum() + torch.xlogy(pg, pg / m).nansum())
     assert value(ds).item() == pytest.approx(-math.log(4) + 2 * jsd.item(), rel=1e-5)
-
-
-def test_feature_matching_is_zero_for_equal_means_and_detaches_real():
-    real = torch.randn(10, 3, requires_grad=True)
-    fake = real.detach().clone().requires_grad_(True)
-    loss = gan.feature_matching_loss(real, fake)
-    assert loss.item() == pytest.approx(0.0, abs=1e-10)
-    gan.feature_matching_loss(real, fake + 1).backward()
-    assert real.grad is None and fake.grad is not None
+    with pytest.raises(ValueError, match="same shape"):
+        gan.optimal_discriminator(p_data, p_g[:3])
+    with pytest.raises(ValueError, match="non-negative"):
+        gan.optimal_discriminator(-p_data, p_g)
 
 
 # -------------------------------------------------------------------------------- networks
@@ -126,7 +143,7 @@ def test_feature_matching_is_zero_for_equal_means_and_detaches_real():
 def test_pack_groups_consecutive_samples():
     x = torch.arange(12.0).view(6, 2)
     torch.testing.assert_close(gan.pack(x, 3)[1], torch.arange(6.0, 12.0))
-    with pytest.raises(ValueError, match="multiple of 4"):
+    with pytest.raises(ValueError, match="groups of 4"):
         gan.pack(x, 4)
 
 
@@ -134,57 +151,60 @@ def test_pack_groups_consecutive_samples():
     "opts", [{}, {"pack": 2}, {"spectral_norm": True}, {"minibatch_kernels": 4}, {"g_batchnorm": True}]
 )
 def test_mlp_shapes(opts):
-    cfg = gan.MLPConfig.tiny(**opts)
-    g, d = gan.MLPGenerator(cfg), gan.MLPDiscriminator(cfg)
+    cfg = tiny_mlp(**opts)
+    g, d = gan.build_gan(cfg)
     x = g(torch.randn(8, cfg.latent_dim))
     assert x.shape == (8, 2)
     assert d(x).shape == (8 // cfg.pack,)
+    assert d.features(x).shape == (8 // cfg.pack, cfg.d_hidden)
     with pytest.raises(ValueError, match=r"\(B, 2\)"):
         d(torch.zeros(8, 3))
+    with pytest.raises(ValueError, match="noise"):
+        g(torch.zeros(8, 5))
 
 
 def test_minibatch_discrimination_sees_identical_samples():
-    layer = gan.MinibatchDiscrimination(3, n_kernels=2, kernel_dim=2)
-    same = layer(torch.ones(5, 3))[:, 3:]  # every other sample at L1 distance 0: o = 4
+    _, d = gan.build_gan(tiny_mlp(minibatch_kernels=2))
+    d.head = torch.nn.Identity()  # expose [h, o]: o_b(i) = sum_{j != i} exp(-L1 distance)
+    with torch.no_grad():
+        same = d(torch.ones(5, 2))[:, -2:]  # every other sample at distance 0: o = 4
+        spread = d(10 * torch.randn(5, 2, generator=make_generator(0)))[:, -2:]
     torch.testing.assert_close(same, torch.full((5, 2), 4.0))
-    spread = layer(10 * torch.randn(5, 3, generator=torch.Generator().manual_seed(0)))[:, 3:]
     assert spread.max() < 4.0
 
 
 def test_dcgan_shapes_and_range():
-    cfg = gan.DCGANConfig.tiny()
-    g, d = gan.DCGANGenerator(cfg), gan.DCGANDiscriminator(cfg)
-    x = g(torch.randn(5, cfg.latent_dim))
+    g, d = gan.build_gan(TINY_DCGAN)
+    x = g(torch.randn(5, TINY_DCGAN.latent_dim))
     assert x.shape == (5, 1, 8, 8) and x.abs().max() <= 1
     assert d(x).shape == (5,)
     with pytest.raises(ValueError, match=r"\(B, 1, 8, 8\)"):
         d(torch.zeros(5, 64))
 
 
+def test_build_gan_is_seeded_and_checks_its_config():
+    a, b = gan.build_gan(TINY_DCGAN, seed=3), gan.build_gan(TINY_DCGAN, seed=3)
+    for x, y in zip(a, b, strict=True):
+        for p, q in zip(x.parameters(), y.parameters(), strict=True):
+            torch.testing.assert_close(p, q)
+    with pytest.raises(TypeError, match="MLPConfig or a DCGANConfig"):
+        gan.build_gan({"latent_dim": 4})
+
+
 def test_sample_restores_training_mode_and_is_seeded():
-    g = gan.DCGANGenerator(gan.DCGANConfig.tiny())
+    g, _ = gan.build_gan(TINY_DCGAN)
     g.train()
-    a, b = gan.sample(g, 7, seed=3), gan.sample(g, 7, seed=3)
+    a = assert_rng_untouched(gan.sample, g, 7, seed=3)
+    b = gan.sample(g, 7, seed=make_generator(3))
     assert g.training and a.shape == (7, 1, 8, 8)
     torch.testing.assert_close(a, b)
-
-
-def test_replay_buffer_mixes_old_fakes():
-    buf = gan.ReplayBuffer(8, torch.Generator().manual_seed(0))
-    first = buf.push_and_mix(torch.zeros(4, 2))
-    torch.testing.assert_close(first, torch.zeros(4, 2))  # empty buffer: nothing to mix yet
-    mixed = buf.push_and_mix(torch.ones(4, 2))
-    assert mixed.shape == (4, 2) and (mixed[:2] == 1).all() and (mixed[2:] == 0).any()
-    assert len(buf) == 8
 
 
 # -------------------------------------------------------------------------------- training
 
 
 def _ring_setup(**opts):
-    torch.manual_seed(0)
-    cfg = gan.MLPConfig(g_hidden=32, g_layers=2, d_hidden=32, d_layers=2, **opts)
-    return gan.MLPGenerator(cfg), gan.MLPDiscriminator(cfg)
+    return gan.build_gan(gan.MLPConfig(g_hidden=32, g_layers=2, d_hidden=32, d_layers=2, **opts), seed=0)
 
 
 @pytest.mark.parametrize(
@@ -193,7 +213,7 @@ def _ring_setup(**opts):
         ({}, {"saturating": True, "label_smoothing": 0.1, "instance_noise": 0.1}),
         ({"pack": 2}, {"loss": "wgan-gp", "d_steps": 2}),
         ({"spectral_norm": True, "minibatch_kernels": 4}, {"replay": 64}),
-        ({}, {"feature_matching": True}),
+        ({}, {"feature_matching": True, "lr_d": 3e-3}),
         ({"g_batchnorm": True}, {"d_steps": 2, "lr_decay": True}),
     ],
 )
@@ -202,8 +222,12 @@ def test_every_training_option_runs_and_is_deterministic(opts, train):
     params = []
     for _ in range(2):
         g, d = _ring_setup(**opts)
-        hist = gan.train_gan(g, d, data, gan.GANTrainConfig(steps=3, batch_size=16, **train))
-        assert len(hist.d_loss) == 3 and all(math.isfinite(v) for v in hist.d_loss + hist.g_loss)
+        hist = assert_rng_untouched(
+            gan.train_gan, (g, d), data, gan.GANTrainConfig(steps=3, batch_size=16, **train)
+        )
+        losses = hist.losses["d"] + hist.losses["g"]
+        assert len(hist.losses["d"]) == 3 and all(math.isfinite(v) for v in losses)
+        assert not g.training and not d.training
         params.append(torch.cat([p.detach().flatten() for p in g.parameters()]))
     torch.testing.assert_close(params[0], params[1])
 
@@ -224,16 +248,41 @@ def test_tiny_training_run_improves_mode_coverage():
         return {"modes": modes, "hq": hq}
 
     before = evaluate(g, 0)
-    hist = gan.train_gan(
-        g, d, data, gan.GANTrainConfig(steps=400, batch_size=64, lr_decay=True), evaluate=evaluate
-    )
-    after = hist.evals[-1]
+    config = gan.GANTrainConfig(steps=400, batch_size=64, lr_decay=True, eval_every=150, evaluate=evaluate)
+    hist = gan.train_gan((g, d), data, config)
+    assert [s for s, _ in hist.metrics["modes"]] == [150, 300, 400]
     assert before["modes"] <= 1 and before["hq"] < 0.05, before
     # measured 3 modes and 47 % HQ (seed 0); a trainer that does not learn stays at 0 and 0 %
-    assert after["modes"] >= 2 and after["hq"] > 0.2, after
+    assert hist.last("modes") >= 2 and hist.last("hq") > 0.2, hist.metrics
+    assert hist.wall_s > 0 and len(hist.losses["g"]) == 400
 
 
-def test_train_dcgan_digits_runs_and_returns_eval_generator():
-    g, hist = gan.train_dcgan_digits(steps=2, cfg=gan.DCGANConfig.tiny(), batch_size=8)
-    assert not g.training and len(hist.g_loss) == 2
+def test_dcgan_trains_on_digits_in_minus_one_one():
+    g, d = gan.build_gan(TINY_DCGAN, seed=0)
+    hist = gan.train_gan(
+        (g, d), load_digits_images().x_train * 2 - 1, gan.GANTrainConfig(steps=2, batch_size=8)
+    )
+    assert not g.training and hist.steps == 2
     assert gan.sample(g, 3).shape == (3, 1, 8, 8)
+
+
+# ------------------------------------------------------------------- the committed DCGAN
+
+
+def test_pretrained_dcgan_digits_loads_and_samples():
+    if not (checkpoints.CHECKPOINT_DIR / "vae_dcgan_digits.pt").is_file():
+        pytest.skip("checkpoint not in this checkout")
+    gen = assert_rng_untouched(gan.pretrained_dcgan_digits)
+    x = gan.sample(gen, 4, seed=0)
+    assert not gen.training and x.shape == (4, 1, 8, 8) and x.min() >= -1 and x.max() <= 1
+    assert checkpoints.load("vae_dcgan_digits")["meta"]["steps"] == 1500
+
+
+def test_pretrained_dcgan_digits_checks_the_file(tmp_path, monkeypatch, isolated_cache):
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_DIR", tmp_path)
+    monkeypatch.setattr(checkpoints, "PUBLISHED_URL", (tmp_path / "nowhere").as_uri() + "/")
+    with pytest.raises(FileNotFoundError, match="benchmark script"):
+        gan.pretrained_dcgan_digits()
+    (tmp_path / "vae_dcgan_digits.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="SHA-256"):
+        gan.pretrained_dcgan_digits()

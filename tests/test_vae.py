@@ -1,19 +1,20 @@
-"""Tests for course_lib.vae: KL, reparameterisation, likelihoods, ELBO/IWAE ordering, shapes, errors."""
+"""Tests for course_lib.vae: KL, reparameterisation, likelihoods, ELBO/IWAE order, training, RNG, errors."""
 
 from __future__ import annotations
 
 import math
 
+import matplotlib.pyplot as plt
 import pytest
 import torch
 
 from course_lib.vae import (
     LIKELIHOODS,
     VAE,
-    Autoencoder,
-    TrainConfig,
     VAEConfig,
+    VAETrainConfig,
     active_units,
+    bernoulli_log_prob,
     discretized_gaussian_log_prob,
     discretized_logistic_log_prob,
     elbo,
@@ -21,11 +22,17 @@ from course_lib.vae import (
     gaussian_kl,
     iwae_bound,
     kl_warmup,
-    log_likelihood,
     reparameterize,
+    show_images,
     train_autoencoder,
     train_vae,
 )
+from tests.conftest import assert_rng_untouched
+
+
+def tiny(**kw) -> VAEConfig:
+    """Smallest model that exercises every code path."""
+    return VAEConfig(**{"x_shape": (1, 4, 4), "z_dim": 2, "hidden": 16, "n_layers": 1, **kw})
 
 
 def _images(n: int, side: int = 4, levels: int = 17, seed: int = 0) -> torch.Tensor:
@@ -48,7 +55,7 @@ def test_gaussian_kl_matches_torch_distributions():
 def test_gaussian_kl_matches_monte_carlo_estimate():
     mu, logvar = torch.tensor([0.7, -1.2]), torch.tensor([-0.5, 0.8])
     g = torch.Generator().manual_seed(1)
-    z = reparameterize(mu.expand(1, 2), logvar.expand(1, 2), k=200_000, generator=g)[:, 0]  # (n, 2)
+    z = reparameterize(mu.expand(1, 2), logvar.expand(1, 2), k=200_000, seed=g)[:, 0]  # (n, 2)
     q = torch.distributions.Normal(mu, (0.5 * logvar).exp())
     p = torch.distributions.Normal(0.0, 1.0)
     log_ratio = q.log_prob(z) - p.log_prob(z)  # (n, 2): E_q[log q - log p] = KL
@@ -64,7 +71,7 @@ def test_gaussian_kl_is_zero_only_at_the_prior():
 
 def test_reparameterized_sample_has_the_right_mean_and_variance():
     mu, logvar = torch.tensor([[1.5, -2.0, 0.0]]), torch.tensor([[0.0, math.log(4.0), math.log(0.01)]])
-    z = reparameterize(mu, logvar, k=100_000, generator=torch.Generator().manual_seed(0))  # (k, 1, 3)
+    z = reparameterize(mu, logvar, k=100_000, seed=0)  # (k, 1, 3)
     assert z.shape == (100_000, 1, 3)
     torch.testing.assert_close(z.mean(0)[0], mu[0], atol=0.02, rtol=0)
     torch.testing.assert_close(z.var(0)[0], logvar.exp()[0], rtol=0.02, atol=0)
@@ -89,16 +96,14 @@ def test_discretized_likelihoods_sum_to_one_over_the_levels(fn):
 
 
 def test_bernoulli_likelihood_is_minus_bce():
-    x, logits = torch.tensor([[0.0, 1.0, 1.0]]), torch.tensor([[[-1.0, 2.0, 0.0]]])
-    expected = -torch.nn.functional.binary_cross_entropy_with_logits(logits[:, 0], x, reduction="sum")
-    torch.testing.assert_close(log_likelihood(x, logits, "bernoulli"), expected.reshape(1))
+    x, logits = torch.tensor([[0.0, 1.0, 1.0]]), torch.tensor([[-1.0, 2.0, 0.0]])
+    expected = -torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none")
+    torch.testing.assert_close(bernoulli_log_prob(x, logits), expected)
 
 
 @pytest.mark.parametrize("likelihood", LIKELIHOODS)
-@pytest.mark.parametrize("decoder", ["mlp", "made"])
-def test_shapes_for_every_likelihood_and_decoder(likelihood, decoder):
-    torch.manual_seed(0)
-    cfg = VAEConfig.tiny(likelihood=likelihood, decoder=decoder)
+def test_shapes_for_every_likelihood(likelihood):
+    cfg = tiny(likelihood=likelihood)
     model = VAE(cfg)
     x = _images(5)
     mu, logvar = model.encode(x)
@@ -106,33 +111,57 @@ def test_shapes_for_every_likelihood_and_decoder(likelihood, decoder):
     t = elbo(model, x)
     assert t.elbo.shape == t.rec.shape == t.kl.shape == (5,)
     assert t.kl_per_dim.shape == (5, cfg.z_dim) and t.loss.dim() == 0
+    assert model.log_px_z(x.flatten(1), torch.zeros(3, 5, cfg.z_dim)).shape == (3, 5)
     assert iwae_bound(model, x, 7, chunk=3).shape == (5,)
-    assert model.sample(3, generator=torch.Generator().manual_seed(0)).shape == (3, 1, 4, 4)
-    if decoder == "mlp":
-        assert model.reconstruct(x).shape == x.shape
-        assert model.decode_mean(torch.zeros(2, cfg.z_dim)).shape == (2, 1, 4, 4)
+    for mean in (False, True):
+        s = model.sample(3, seed=0, mean=mean)
+        assert s.shape == (3, 1, 4, 4) and s.min() >= 0 and s.max() <= 1
+    assert model.reconstruct(x).shape == x.shape
+    assert model.decode_mean(torch.zeros(2, cfg.z_dim)).shape == (2, 1, 4, 4)
 
 
-def test_made_decoder_is_autoregressive():
-    torch.manual_seed(0)
-    model = VAE(VAEConfig.tiny(decoder="made"))
-    z = torch.randn(1, 2)
-    x = _images(1).flatten(1).requires_grad_(True)  # (1, 16)
-    params = model.decode(z, x)  # (1, 2, 16)
-    for i in range(16):
-        (grad,) = torch.autograd.grad(params[0, :, i].sum(), x, retain_graph=True)
-        assert torch.all(grad[0, i:] == 0), f"output {i} depends on pixel >= {i}"
+def test_dlogistic_samples_lie_on_the_grey_levels_and_the_mean_is_their_average():
+    model = VAE(tiny())
+    levels = model.sample(200, seed=1) * 16
+    torch.testing.assert_close(levels, levels.round())
+    z = torch.zeros(1, 2)
+    params = model.decode(z)  # E[x|z] is the exact mean of the distribution over the 17 levels
+    grid = torch.linspace(0, 1, 17)
+    lp = discretized_logistic_log_prob(grid, params[0, 0, :, None], params[0, 1, :, None])  # (N, L)
+    torch.testing.assert_close(model.decode_mean(z).flatten(), (lp.exp() * grid).sum(-1))
+
+
+def test_vae_init_is_seeded_and_leaves_the_global_rng_alone():
+    a = assert_rng_untouched(VAE, tiny(), seed=3)
+    b, c = VAE(tiny(), seed=3), VAE(tiny(), seed=4)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    assert not torch.equal(a.encoder[0].weight, c.encoder[0].weight)
+
+
+def test_trainers_and_samplers_leave_the_global_rng_alone_and_are_reproducible():
+    x = _images(16, seed=2)
+    cfg = VAETrainConfig(epochs=2, batch_size=8, seed=5)
+    models = [VAE(tiny()), VAE(tiny())]
+    h1 = assert_rng_untouched(train_vae, models[0], x, cfg)
+    h2 = train_vae(models[1], x, cfg)
+    assert h1.losses == h2.losses  # same seed, same run
+    assert_rng_untouched(train_autoencoder, VAE(tiny()), x, cfg)
+    model = models[0]
+    assert torch.equal(assert_rng_untouched(model.sample, 4, seed=1), model.sample(4, seed=1))
+    assert_rng_untouched(model.sample, 4, seed=1, mean=True)
+    assert_rng_untouched(elbo, model, x, seed=2)
+    assert_rng_untouched(iwae_bound, model, x, 5, seed=2)
+    assert_rng_untouched(reparameterize, torch.zeros(2, 3), torch.zeros(2, 3), k=4, seed=0)
 
 
 def test_elbo_below_iwae_which_grows_with_k():
     """E[ELBO] <= E[IWAE_k] <= E[IWAE_k'] for k < k'. Estimated over 64 images x 40 repeats;
     the tolerance is 4 standard errors of the difference of the means."""
-    torch.manual_seed(0)
-    model = VAE(VAEConfig.tiny(likelihood="dlogistic"))
+    model = VAE(tiny(likelihood="dlogistic"))
     x = _images(64).repeat(40, 1, 1, 1)  # each image 40 times: independent samples per copy
     g = torch.Generator().manual_seed(0)
-    est = {k: iwae_bound(model, x, k, generator=g) for k in (1, 5, 50)}
-    est["elbo"] = elbo(model, x, generator=g).elbo.detach()
+    est = {k: iwae_bound(model, x, k, seed=g) for k in (1, 5, 50)}
+    est["elbo"] = elbo(model, x, seed=g).elbo.detach()
     order = ["elbo", 1, 5, 50]
     for lo, hi in zip(order[:-1], order[1:], strict=True):
         diff = est[hi] - est[lo]
@@ -147,14 +176,13 @@ def test_elbo_below_iwae_which_grows_with_k():
 def test_iwae_chunking_does_not_change_the_estimate():
     """Chunks of 4 (and a last chunk of 2) combined by a running logsumexp estimate the same
     IWAE_10 as one pass: equal means within 4 standard errors over 64 images x 30 repeats."""
-    torch.manual_seed(0)
-    model = VAE(VAEConfig.tiny())
+    model = VAE(tiny())
     x = _images(64).repeat(30, 1, 1, 1)
-    one_pass = iwae_bound(model, x, 10, chunk=10, generator=torch.Generator().manual_seed(5))
-    chunked = iwae_bound(model, x, 10, chunk=4, generator=torch.Generator().manual_seed(6))
+    one_pass = iwae_bound(model, x, 10, chunk=10, seed=5)
+    chunked = iwae_bound(model, x, 10, chunk=4, seed=6)
     diff = chunked - one_pass
     assert diff.mean().abs() < 4 * diff.std() / math.sqrt(len(diff))
-    again = iwae_bound(model, x, 10, chunk=4, generator=torch.Generator().manual_seed(6))
+    again = iwae_bound(model, x, 10, chunk=4, seed=6)
     torch.testing.assert_close(again, chunked)  # deterministic given the generator
 
 
@@ -179,22 +207,34 @@ def test_kl_warmup_is_linear_then_flat():
 
 
 def test_training_improves_the_elbo_and_autoencoder_loss():
-    torch.manual_seed(0)
     x = _images(64, seed=3)
-    model = VAE(VAEConfig.tiny(hidden=32))
-    before = elbo(model, x, generator=torch.Generator().manual_seed(0)).elbo.mean().item()
-    hist = train_vae(model, x, TrainConfig(epochs=30, batch_size=32, lr=3e-3), seed=0)
-    after = elbo(model, x, generator=torch.Generator().manual_seed(0)).elbo.mean().item()
+    model = VAE(tiny(hidden=32))
+    before = elbo(model, x).elbo.mean().item()
+    cfg = VAETrainConfig(epochs=30, batch_size=32, lr=3e-3)
+    hist = train_vae(model, x, cfg)
+    after = elbo(model, x).elbo.mean().item()
     assert after > before + 5, (before, after)
-    assert len(hist["elbo"]) == 30
-    ae = Autoencoder(VAEConfig.tiny(hidden=32))
-    h = train_autoencoder(ae, x, TrainConfig(epochs=30, batch_size=32, lr=3e-3), seed=0)
-    assert h["loss"][-1] < h["loss"][0] - 5
+    assert set(hist.losses) == {"loss", "elbo", "rec", "kl"} and hist.steps == 30 * 2  # 2 batches/epoch
+    assert hist.wall_s > 0 and not model.training
+    torch.testing.assert_close(hist.last("loss"), -hist.last("elbo"), atol=1e-4, rtol=0)  # beta = 1
+    ae = VAE(tiny(hidden=32))
+    h = train_autoencoder(ae, x, cfg)
+    assert list(h.losses) == ["loss"] and h.losses["loss"][-1] < h.losses["loss"][0] - 5
+
+
+def test_kl_warmup_and_free_bits_change_only_the_loss():
+    x = _images(32, seed=4)
+    h = train_vae(VAE(tiny()), x, VAETrainConfig(epochs=1, batch_size=32, beta=4.0, warmup_steps=10))
+    torch.testing.assert_close(
+        h.losses["loss"][0], -h.losses["rec"][0], atol=1e-4, rtol=0
+    )  # beta = 0 at step 0
+    h = train_vae(VAE(tiny()), x, VAETrainConfig(epochs=1, batch_size=32, free_bits=5.0))
+    assert h.losses["loss"][0] >= -h.losses["rec"][0] + 2 * 5.0 - 1e-4  # 2 dims, each floored at 5 nats
 
 
 def test_active_units_counts_dimensions_that_vary_with_x():
     torch.manual_seed(0)
-    model = VAE(VAEConfig.tiny(z_dim=3))
+    model = VAE(tiny(z_dim=3))
     last = model.encoder[-1]
     with torch.no_grad():  # mean of z_1 and z_2 ignore x: only z_0 is active
         last.weight[1:3].zero_()
@@ -205,7 +245,7 @@ def test_active_units_counts_dimensions_that_vary_with_x():
 
 
 def test_bad_inputs_raise_helpful_errors():
-    model = VAE(VAEConfig.tiny())
+    model = VAE(tiny())
     with pytest.raises(ValueError, match="shape"):
         model.encode(torch.rand(2, 1, 8, 8))
     with pytest.raises(ValueError, match="dtype"):
@@ -218,33 +258,20 @@ def test_bad_inputs_raise_helpful_errors():
         gaussian_kl(torch.zeros(2, 3), torch.zeros(2, 4))
     with pytest.raises(ValueError, match="likelihood"):
         VAEConfig(likelihood="poisson")
-    with pytest.raises(ValueError, match="decoder"):
-        VAEConfig(decoder="rnn")
     with pytest.raises(ValueError, match="beta"):
         elbo_terms(torch.zeros(2), torch.zeros(2, 3), beta=-1.0)
     with pytest.raises(ValueError, match="at least 2"):
         active_units(model, _images(1))
-    with pytest.raises(ValueError, match="MLP decoder"):
-        VAE(VAEConfig.tiny(decoder="made")).decode_mean(torch.zeros(1, 2))
+    with pytest.raises(ValueError, match="last dimension"):
+        model.decode(torch.zeros(1, 3))
+    with pytest.raises(ValueError, match="positive"):
+        VAETrainConfig(epochs=0)
+    with pytest.raises(ValueError, match="grey images"):
+        show_images(None, torch.zeros(2, 3, 4, 4), 2)
 
 
-def test_comparison_gan_checkpoint_is_verified(tmp_path):
-    from course_lib.vae import pretrained_comparison_gan
-
-    bad = tmp_path / "gan.pt"
-    bad.write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match="SHA-256"):
-        pretrained_comparison_gan(bad)
-    with pytest.raises(FileNotFoundError, match="vae_gan_checkpoint"):
-        pretrained_comparison_gan(tmp_path / "missing.pt", train_if_missing=False)
-
-
-def test_comparison_gan_checkpoint_loads_and_samples():
-    from course_lib.gan import sample
-    from course_lib.vae import _CHECKPOINT, pretrained_comparison_gan
-
-    if not _CHECKPOINT.exists():
-        pytest.skip("checkpoint not in this checkout")
-    gen, source = pretrained_comparison_gan(train_if_missing=False)
-    x = sample(gen, 4, seed=0)
-    assert source == "checkpoint" and x.shape == (4, 1, 8, 8) and x.min() >= -1 and x.max() <= 1
+def test_show_images_tiles_in_rows():
+    fig, ax = plt.subplots()
+    im = show_images(ax, torch.ones(5, 1, 4, 4), nrow=3, title="t")
+    assert im.get_array().shape == (2 * 5 + 1, 3 * 5 + 1)  # 2 rows of 3 tiles of 4 + separators
+    plt.close(fig)

@@ -49,14 +49,14 @@ import torch
 from IPython.display import Markdown, display
 
 from course_lib import codec as C
+from course_lib.audio import SAMPLE_RATE as RATE
+from course_lib.checkpoints import committed_result
 from course_lib.data import load_fsdd
 from course_lib.metrics import log_spectral_distance, si_sdr
-from course_lib.notebook import audio_player
-from course_lib.restoration import markdown_table, read_csv_rows
-from course_lib.utils import committed_result, set_seed
+from course_lib.notebook import audio_player, glue, markdown_table, read_csv_rows
+from course_lib.utils import set_seed
 
 set_seed(0)
-RATE = 8000
 test_set = load_fsdd("test")
 clips = [test_set[i][0] for i in range(0, len(test_set), 15)]  # 20 test recordings
 print(f"{len(clips)} test clips, {sum(len(c) for c in clips) / RATE:.1f} s of speech")
@@ -89,23 +89,30 @@ def scores(decoded):
     return s, lsd
 
 
-baselines = {}
+baselines = {}  # name -> (kbit/s, SI-SDR, LSD)
 for bits in (2, 4, 8):
-    baselines[f"mu-law {bits} bit"] = (8 * bits, *scores([C.mu_law_codec(c, bits)[0] for c in clips]))
-    baselines[f"linear PCM {bits} bit"] = (8 * bits, *scores([C.pcm_codec(c, bits)[0] for c in clips]))
+    for law, name in (("mu-law", "mu-law"), ("linear", "linear PCM")):
+        coded = [C.pcm_codec(c, bits, law=law) for c in clips]
+        baselines[f"{name} {bits} bit"] = (coded[0][1] / 1000, *scores([y for y, _ in coded]))
 for k in (2, 4):
-    down = [C.resample_codec(c, k)[0] for c in clips]
-    baselines[f"downsample /{k} + 8-bit mu-law"] = (64 / k, *scores(down))
+    coded = [C.pcm_codec(c, 8, downsample=k) for c in clips]
+    baselines[f"downsample /{k} + 8-bit mu-law"] = (coded[0][1] / 1000, *scores([y for y, _ in coded]))
 rows = [{"codec": k, "kbit/s": float(r), "SI-SDR dB": s, "LSD dB": lsd}
         for k, (r, s, lsd) in baselines.items()]
 display(Markdown(markdown_table(rows)))
+glue("compression_mu2_sisdr", baselines["mu-law 2 bit"][1])
+glue("compression_mu2_lsd", baselines["mu-law 2 bit"][2])
+glue("compression_down4_sisdr", baselines["downsample /4 + 8-bit mu-law"][1])
+glue("compression_down4_lsd", baselines["downsample /4 + 8-bit mu-law"][2])
 _, mu8_sisdr, mu8_lsd = baselines["mu-law 8 bit"]
 assert mu8_sisdr > 30 and mu8_lsd < 5, "8-bit mu-law should be near transparent"
 
 # %% [markdown]
 # At 16 kbit/s the two classical options fail in opposite ways: 2-bit µ-law keeps the full
-# band but buries it in quantisation noise; downsampling by 4 keeps a clean waveform below
-# 1 kHz and deletes the rest (a huge log-spectral distance).
+# band but buries it in quantisation noise (SI-SDR {glue:text}`compression_mu2_sisdr:.1f` dB,
+# LSD {glue:text}`compression_mu2_lsd:.1f` dB); downsampling by 4 keeps a clean waveform below
+# 1 kHz (SI-SDR {glue:text}`compression_down4_sisdr:.1f` dB) and deletes the rest (a
+# log-spectral distance of {glue:text}`compression_down4_lsd:.1f` dB).
 #
 # ## 2. A waveform autoencoder with a quantised bottleneck
 #
@@ -192,7 +199,7 @@ assert all(torch.equal(C.arithmetic_decode(s, tables), c[0]) for s, c in pairs)
 probs = tables.double() / tables.sum(-1, keepdim=True)
 rates = {
     "fixed-length": m.cfg.bitrate,
-    "empirical entropy": C.code_entropy_bits(hist) * m.cfg.frame_rate,
+    "empirical entropy": C.cross_entropy_bits(hist) * m.cfg.frame_rate,
     "cross-entropy under the training tables": C.cross_entropy_bits(hist, probs) * m.cfg.frame_rate,
     "arithmetic-coded bytes (incl. 4-byte headers)": 8 * sum(len(s) for s in streams) / seconds,
 }
@@ -200,11 +207,20 @@ for name, r in rates.items():
     print(f"{name:>46s}: {r / 1000:6.2f} kbit/s")
 overhead = (rates["arithmetic-coded bytes (incl. 4-byte headers)"]
             / rates["cross-entropy under the training tables"])
+glue("compression_coded_kbps", rates["arithmetic-coded bytes (incl. 4-byte headers)"] / 1000)
+glue("compression_entropy_kbps", rates["empirical entropy"] / 1000)
+glue("compression_overhead_pct", 100 * (overhead - 1))
 print(f"stream / cross-entropy = {overhead:.3f}; round trip lossless on all {len(clips)} clips")
 assert overhead < 1.05
 
 # %% [markdown]
 # ## 4. Rate–distortion
+#
+# On these clips the codes of the 16 kbit/s codec carry only
+# {glue:text}`compression_entropy_kbps:.2f` kbit/s of empirical entropy, and the real stream costs
+# {glue:text}`compression_coded_kbps:.2f` kbit/s, {glue:text}`compression_overhead_pct:.1f` % above
+# the cross-entropy under the training tables: entropy coding is worth doing, and the table fitted
+# on other recordings costs little.
 #
 # The full table (every baseline, the three learned codecs at their three measured rates, on
 # every 10th file of the FSDD test split, with PESQ) comes from the benchmark script above and
@@ -272,8 +288,8 @@ clip = clips[3][:2 * RATE]
 with torch.no_grad():
     versions = {
         "original (64 kbit/s 8-bit mu-law source)": clip,
-        "mu-law 2 bit (16 kbit/s)": C.mu_law_codec(clip, 2)[0],
-        "downsample /4 (16 kbit/s)": C.resample_codec(clip, 4)[0],
+        "mu-law 2 bit (16 kbit/s)": C.pcm_codec(clip, 2)[0],
+        "downsample /4 (16 kbit/s)": C.pcm_codec(clip, 8, downsample=4)[0],
         "learned (16 kbit/s)": codecs[16].decode(codecs[16].encode(clip), len(clip))[0].clamp(-1, 1),
     }
 for name, wave in versions.items():
@@ -326,7 +342,7 @@ print("fixed:", tuple(fixed_autoencoder(spec).shape))
 # :::
 
 # %%
-unquantised = 1000 * codecs[16].cfg.latent_dim * 32
+unquantised = codecs[16].cfg.frame_rate * codecs[16].cfg.latent_dim * 32
 print(f"float32 bottleneck: {unquantised / 1000:.0f} kbit/s; "
       f"quantised: {codecs[16].cfg.bitrate / 1000:.0f} kbit/s")
 assert unquantised > 64_000
@@ -335,7 +351,7 @@ assert unquantised > 64_000
 # ## Summary
 #
 # - A code is a codec only once it is quantised; its rate is then measurable, and entropy
-#   coding (here a 60-line arithmetic coder) turns the empirical entropy into real bytes.
+#   coding (here a short arithmetic coder) turns the empirical entropy into real bytes.
 # - Straight-through rounding and additive uniform noise both let gradients pass a quantiser;
 #   at test time the decoder sees exactly the transmitted values.
 # - Baselines set the bar: at 16 kbit/s, 2-bit µ-law is noisy and downsampling is muffled.
@@ -363,13 +379,14 @@ assert unquantised > 64_000
 # :label: ex-compression-entropy
 # A channel with 16 levels uses level 8 half of the time and the other 15 levels equally
 # often otherwise. How many bits per code does an ideal entropy coder need, compared with 4
-# for fixed-length coding? Check your answer with `course_lib.codec.code_entropy_bits`.
+# for fixed-length coding? Check your answer with `course_lib.codec.cross_entropy_bits`, which
+# without a second argument gives the empirical entropy of a histogram.
 # ```
 # ```{solution} ex-compression-entropy
 # :class: dropdown
 # $H = -\tfrac12 \log_2 \tfrac12 - 15 \cdot \tfrac1{30} \log_2 \tfrac1{30}
 #   = 0.5 + 0.5 \log_2 30 \approx 2.95$ bits. In code:
-# `C.code_entropy_bits(torch.tensor([[2] * 8 + [30] + [2] * 7]))` gives about 2.95.
+# `C.cross_entropy_bits(torch.tensor([[2] * 8 + [30] + [2] * 7]))` gives about 2.95.
 # ```
 #
 # The papers cited here are listed on the book's [references](../../references.md) page.

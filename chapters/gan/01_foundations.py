@@ -118,7 +118,7 @@ opt = torch.optim.Adam(disc.parameters(), lr=3e-3)
 for _ in range(400):
     real = p_data.sample((256, 1))
     fake = p_g.sample((256, 1))
-    loss = gan.d_loss_bce(disc(real), disc(fake))  # logits in, BCE out
+    loss = gan.discriminator_loss(disc(real), disc(fake))  # logits in, BCE out
     opt.zero_grad()
     loss.backward()
     opt.step()
@@ -207,7 +207,7 @@ assert grad_sat[i].abs() < 1e-3 < 0.99 < grad_ns[i].abs()
 # The discriminator network outputs a **logit** (no sigmoid layer), and every loss uses the
 # stable identities $\log\sigma(l) = -\mathrm{softplus}(-l)$ and
 # $\log(1 - \sigma(l)) = -\mathrm{softplus}(l)$, which is what
-# `F.binary_cross_entropy_with_logits` does inside `gan.d_loss_bce`. Putting a sigmoid in the
+# `F.binary_cross_entropy_with_logits` does inside `gan.discriminator_loss`. Putting a sigmoid in the
 # network and taking logs afterwards rounds to log(0) for confident outputs:
 
 # %%
@@ -250,7 +250,7 @@ for _ in range(800):
     # discriminator: maximise log D(x) + log(1 - D(G(z)))
     real = target.sample((256, 1))
     fake = G(torch.randn(256, 1)).detach()  # (256, 1); no gradient into G
-    loss_d = gan.d_loss_bce(D(real), D(fake))
+    loss_d = gan.discriminator_loss(D(real), D(fake))
     opt_d.zero_grad()
     loss_d.backward()
     opt_d.step()
@@ -269,18 +269,17 @@ print(f"generated: mean {samples.mean():.3f}, std {samples.std():.3f}  (target 2
 assert abs(samples.mean() - 2.0) < 0.2 and 0.1 < samples.std() < 0.8
 
 # %% [markdown]
-# The same loop lives in the library as `course_lib.gan.train_gan`, with the stabilisers of
-# the next notebook as options (`GANTrainConfig`). Later chapters call it instead of
-# re-typing the loop:
+# The same loop lives in the library as `course_lib.gan.train_gan((G, D), data, config)`, with
+# the stabilisers of the next notebook as options of its `GANTrainConfig`; `gan.build_gan`
+# makes the pair of networks of a config. Later chapters call it instead of re-typing the loop:
 
 # %%
 cfg = gan.MLPConfig(data_dim=1, latent_dim=1, g_hidden=32, g_layers=2, d_hidden=32, d_layers=2)
-torch.manual_seed(0)
-G2, D2 = gan.MLPGenerator(cfg), gan.MLPDiscriminator(cfg)
+G2, D2 = gan.build_gan(cfg, seed=0)
 data = target.sample((20_000, 1))
-hist = gan.train_gan(G2, D2, data, gan.GANTrainConfig(steps=800, batch_size=256))
+hist = gan.train_gan((G2, D2), data, gan.GANTrainConfig(steps=800, batch_size=256))
 s2 = gan.sample(G2, 20_000, seed=1).squeeze(1)
-print(f"train_gan: mean {s2.mean():.3f}, std {s2.std():.3f} in {hist.seconds:.1f} s wall")
+print(f"train_gan: mean {s2.mean():.3f}, std {s2.std():.3f} in {hist.wall_s:.1f} s wall")
 assert abs(s2.mean() - 2.0) < 0.2 and 0.1 < s2.std() < 0.8
 
 fig, ax = plt.subplots(figsize=(6, 3))
@@ -348,7 +347,7 @@ assert (g_wrong.abs() < g_right.abs()).all() and loss_wrong > 0.3
 # :class: warning
 # It does **not** "maximise the probability of generated samples": it pushes D(G(z)) *down*
 # (fakes labelled 0) and D(x) up. Only the generator wants D(G(z)) high. In the first loop
-# above, `d_loss_bce(D(real), D(fake))` is exactly −V for the batch.
+# above, `discriminator_loss(D(real), D(fake))` is exactly −V for the batch.
 # :::
 #
 # :::{admonition} A generator is not an encoder plus a decoder, and does not minimise MSE to real samples
@@ -420,8 +419,7 @@ except (TypeError, RuntimeError) as e:
     print("loss of a model object:", type(e).__name__)
 
 # one optimizer over both networks: the generator's step moves D towards calling fakes real
-torch.manual_seed(0)
-G3, D3 = gan.MLPGenerator(cfg), gan.MLPDiscriminator(cfg)
+G3, D3 = gan.build_gan(cfg, seed=0)
 both = torch.optim.SGD(list(G3.parameters()) + list(D3.parameters()), lr=0.1)
 z = torch.randn(512, 1)
 with torch.no_grad():
@@ -466,7 +464,7 @@ assert after > before  # the generator's loss taught D to accept fakes
 # ```{exercise} The value at equilibrium
 # :label: ex-gan-equilibrium
 # Set p_g = p_data in the D\* check above and retrain the discriminator. What D and what
-# value of `d_loss_bce` do you expect, and what do you measure?
+# value of `discriminator_loss` do you expect, and what do you measure?
 # ```
 #
 # ```{solution} ex-gan-equilibrium

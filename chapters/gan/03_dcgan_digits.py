@@ -47,7 +47,9 @@ import torch
 
 from course_lib import gan
 from course_lib.data import load_digits_images
-from course_lib.metrics import frechet_distance, precision_recall, train_digit_classifier
+from course_lib.evaluators import digit_image_classifier
+from course_lib.metrics import frechet_distance, precision_recall
+from course_lib.notebook import plot_history
 from course_lib.utils import count_parameters, set_seed
 
 set_seed(0)
@@ -63,29 +65,28 @@ print(f"train {tuple(digits.x_train.shape)}, test {tuple(digits.x_test.shape)}, 
 
 # %%
 cfg = gan.DCGANConfig(latent_dim=32, channels=32)
-print(gan.DCGANGenerator(cfg))
-print(gan.DCGANDiscriminator(cfg))
-n_g, n_d = count_parameters(gan.DCGANGenerator(cfg)), count_parameters(gan.DCGANDiscriminator(cfg))
-print(f"parameters: G {n_g:,}, D {n_d:,}")
+G, D = gan.build_gan(cfg, seed=0)  # the pair of networks, initialised from the seed
+print(G)
+print(D)
+print(f"parameters: G {count_parameters(G):,}, D {count_parameters(D):,}")
 
 # %% [markdown]
 # ## Training
 #
-# `gan.train_dcgan_digits` maps the images to [−1, 1] and calls `gan.train_gan` (the loop of
-# the first notebook) with the non-saturating loss, batch 64 and the DCGAN optimiser settings.
+# The images are mapped from [0, 1] to [−1, 1], the range of the generator's tanh, and
+# `gan.train_gan` (the loop of the first notebook) trains the pair with the non-saturating
+# loss, batch 64 and the DCGAN optimiser settings.
 
 # %%
-G, hist = gan.train_dcgan_digits(steps=800, seed=0, cfg=cfg)
-print(f"800 steps in {hist.seconds:.0f} s wall")
+config = gan.GANTrainConfig(steps=800, batch_size=64, lr=2e-4, betas=(0.5, 0.999), seed=0)
+hist = gan.train_gan((G, D), digits.x_train * 2 - 1, config)
+print(f"{hist.steps} steps in {hist.wall_s:.0f} s wall")
 
-fig, ax = plt.subplots(figsize=(6, 2.8))
-k = 25
-smooth = lambda v: torch.tensor(v).unfold(0, k, 1).mean(1)  # noqa: E731
-ax.plot(smooth(hist.d_loss), label="discriminator loss")
-ax.plot(smooth(hist.g_loss), label="generator loss")
-ax.axhline(2 * torch.log(torch.tensor(2.0)), color="k", ls=":", label="2 log 2 (D = 1/2)")
-ax.set(xlabel="generator step", ylabel="loss (nats, 25-step mean)", title="DCGAN losses")
-ax.legend()
+fig = plot_history(hist, ["d", "g"], smooth=25)  # 25-step moving means, nats
+for ax, title in zip(fig.axes, ["discriminator loss", "generator loss"], strict=True):
+    ax.axhline(2 * torch.log(torch.tensor(2.0)), color="k", ls=":", label="2 log 2 (D = 1/2)")
+    ax.set(title=title, xlabel="generator step")
+fig.axes[0].legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
@@ -175,7 +176,7 @@ display(widgets.VBox([sa, sb, out]))
 # %% [markdown]
 # ## Evaluation
 #
-# **The feature space.** `course_lib.metrics.DigitClassifier` is a small CNN trained on the
+# **The feature space.** `course_lib.evaluators.DigitImageClassifier` is a small CNN trained on the
 # training split of the same digits. We use its 64-unit penultimate layer as the feature
 # space. The Fréchet distance {cite}`heusel2017gans` between Gaussians fitted to two feature
 # sets,
@@ -200,7 +201,7 @@ display(widgets.VBox([sa, sb, out]))
 # training pixels, samples clipped to [0, 1].
 
 # %%
-clf = train_digit_classifier(seed=0, epochs=15)
+clf = digit_image_classifier(seed=0, epochs=15)
 with torch.no_grad():
     acc = (clf(digits.x_test).argmax(1) == digits.y_test).float().mean().item()
 print(f"digit classifier test accuracy: {100 * acc:.1f} %")
@@ -330,7 +331,8 @@ for m in (50, 100, 360):
 #
 # ```{solution} ex-gan-dcgan-steps
 # :class: dropdown
-# Call `gan.train_dcgan_digits(steps=s, seed=k)` and the evaluation cell for each. FD falls
+# For each, build the pair with `gan.build_gan(cfg, seed=k)`, train it with
+# `GANTrainConfig(steps=s, batch_size=64, lr=2e-4, seed=k)` and run the evaluation cell. FD falls
 # quickly and then flattens; recall typically rises later than precision. With 360 samples
 # the k-NN precision/recall move by several points between seeds, so differences smaller
 # than that are not evidence.

@@ -43,17 +43,17 @@ if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywi
     )
 
 # %%
-import csv
-from pathlib import Path
+import statistics
 
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
+from IPython.display import Markdown, display
 
-from course_lib import gan_sequences as gs
-from course_lib.utils import Timer, set_seed
-
-RESULTS = Path("../../benchmarks/results") if Path("../../benchmarks").is_dir() else Path("benchmarks/results")
+from course_lib import gan_beyond as gb
+from course_lib.checkpoints import committed_result
+from course_lib.notebook import glue, markdown_table, plot_history, read_csv_rows
+from course_lib.utils import set_seed
 
 set_seed(0)
 
@@ -102,7 +102,7 @@ assert not token_argmax.requires_grad and not token_sample.requires_grad
 # %%
 n = 20000
 p = F.softmax(logits.detach()[0], -1)
-y = gs.gumbel_softmax(logits.detach().expand(n, -1), tau=0.5, generator=torch.Generator().manual_seed(0))
+y = gb.gumbel_softmax(logits.detach().expand(n, -1), tau=0.5, seed=0)
 freq = torch.bincount(y.argmax(-1), minlength=4) / n
 print("softmax p:          ", p.numpy().round(3))
 print("Gumbel-max frequency:", freq.numpy().round(3))
@@ -119,9 +119,9 @@ assert (freq - p).abs().max() < 0.02
 
 # %%
 LENGTH = 8
-language = gs.dyck_strings(LENGTH)
-data = gs.dyck_dataset(5000, LENGTH, seed=100)
-print(len(language), "balanced strings of length", LENGTH, "| examples:", gs.decode(data[:5]))
+language = gb.dyck_strings(LENGTH)
+data = gb.dyck_dataset(5000, LENGTH, seed=100)
+print(len(language), "balanced strings of length", LENGTH, "| examples:", gb.decode(data[:5]))
 print("valid share of uniformly random strings:", len(language) / 4**LENGTH)
 
 # %% [markdown]
@@ -140,25 +140,28 @@ print("valid share of uniformly random strings:", len(language) / 4**LENGTH)
 # way to see how much of a difference between two methods is seed noise.
 
 # %%
-results, models = {}, {}
+results, models, histories = {}, {}, {}
 for method in ["mle", "gumbel", "st", "reinforce"]:
-    cfg = gs.TokenGANConfig(length=LENGTH, steps=300, seed=0)
-    torch.manual_seed(0)
-    gen = gs.TokenGenerator(cfg)
-    with Timer() as t:
-        if method == "mle":
-            gs.train_mle(gen, data, cfg)
-        else:
-            gs.train_token_gan(gen, gs.token_discriminator(cfg), data, method, cfg)
-    samples = gs.sample_strings(gen, 1000, seed=1)
-    results[method] = gs.validity_and_diversity(samples)
+    cfg = gb.TokenGANConfig(length=LENGTH, steps=300, seed=0, estimator="gumbel" if method == "mle" else method)
+    gen, disc = gb.build_token_models(cfg, seed=0)
+    if method == "mle":
+        histories[method] = gb.train_mle(gen, data, cfg)
+    else:
+        histories[method] = gb.train_token_gan((gen, disc), data, cfg)
+    samples = gb.sample_strings(gen, 1000, seed=1)
+    results[method] = gb.validity_and_diversity(samples)
     models[method] = gen
     r = results[method]
     print(f"{method:9s} valid {r['valid']:.3f}  diversity {r['diversity']:.3f}  coverage {r['coverage']:.3f}"
-          f"  | {t.seconds:.1f} s | e.g. {samples[:3]}")
+          f"  | {histories[method].wall_s:.1f} s | e.g. {samples[:3]}")
+    for figure in ("valid", "diversity", "coverage"):
+        glue(f"gb01_live_{method}_{figure}", r[figure])
 random_valid = len(language) / 4**LENGTH
 assert results["mle"]["valid"] > 0.7
 assert all(r["valid"] > 20 * random_valid for r in results.values())
+assert results["gumbel"]["diversity"] < 0.5 * min(results[m]["diversity"] for m in ("mle", "st"))
+assert results["st"]["valid"] < results["mle"]["valid"] and results["reinforce"]["coverage"] < results["mle"]["coverage"]
+assert all(results["mle"][c] >= results[m][c] for m in ("gumbel", "st", "reinforce") for c in ("valid", "diversity"))
 
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 3))
@@ -174,47 +177,67 @@ plt.tight_layout()
 
 # %% [markdown]
 # What to read from it: the teacher-forced MLE model, trained with no adversary at all, is the
-# one to beat: it produces valid strings *and* covers the language. On this small problem no GAN
-# variant beats it. Gumbel-softmax collapses onto a few strings (tiny diversity), and its
-# discriminator also has an easy cue (see the pitfalls). ST keeps the diversity but makes more
-# invalid strings; REINFORCE, the unbiased estimator, comes close to MLE in validity but covers
-# a smaller part of the language. This matches the experience that text GANs need MLE
-# pre-training (SeqGAN) and careful tuning to compete with MLE. One seed and 300 steps: use the
-# benchmark script above before trusting small differences.
+# one to beat: it produces valid strings *and* covers the language (coverage
+# {glue:text}`gb01_live_mle_coverage:.2f`). On this small problem no GAN variant beats it.
+# Gumbel-softmax collapses onto a few strings (diversity {glue:text}`gb01_live_gumbel_diversity:.3f`,
+# against {glue:text}`gb01_live_mle_diversity:.3f` for MLE), and its discriminator also has an
+# easy cue (see the pitfalls). ST keeps the diversity but makes more invalid strings (valid share
+# {glue:text}`gb01_live_st_valid:.2f`); REINFORCE, the unbiased estimator, comes close to MLE in
+# validity ({glue:text}`gb01_live_reinforce_valid:.2f` against {glue:text}`gb01_live_mle_valid:.2f`)
+# but covers a smaller part of the language ({glue:text}`gb01_live_reinforce_coverage:.2f`). This
+# matches the experience that text GANs need MLE pre-training (SeqGAN) and careful tuning to
+# compete with MLE. One seed and 300 steps: use the benchmark script above before trusting small
+# differences.
 #
-# The benchmark's committed results do exactly that: three seeds at the notebook's 300 steps,
-# and three seeds at five times as many steps (commands in each table's header;
-# `python benchmarks/gan_beyond_discrete.py --seeds 3` and
-# `python benchmarks/gan_beyond_discrete.py --seeds 3 --steps 1500 --tag _1500`).
+# The training curves say less than the samples: the MLE loss falls steadily, while the GANs'
+# discriminator and generator losses move against each other without a target to reach.
 
 # %%
-from IPython.display import Markdown, display
+plot_history(histories["mle"], ["nll"])
+for method in ("gumbel", "st", "reinforce"):
+    plot_history(histories[method], ["d", "g"], smooth=10).suptitle(method, y=1.02)
 
-bench = {}
-for tag in ("", "_1500"):
-    path = RESULTS / f"gan_beyond_discrete{tag}.csv"
-    if not path.is_file():
-        print(f"no committed results at {path}; run the commands above")
-        continue
-    display(Markdown((RESULTS / f"gan_beyond_discrete{tag}.md").read_text()))
-    with open(path) as f:
-        rows = list(csv.DictReader(f))
-    bench[tag] = {
-        m: {c: sum(float(r[c]) for r in rows if r["method"] == m) / sum(r["method"] == m for r in rows)
-            for c in ("valid", "diversity", "coverage")}
-        for m in ("mle", "gumbel", "st", "reinforce")
-    }
-    best_gan = max(("gumbel", "st", "reinforce"), key=lambda m: bench[tag][m]["coverage"])
-    print(f"steps {rows[0]['steps']}: MLE coverage {bench[tag]['mle']['coverage']:.3f}; best GAN ({best_gan}) "
-          f"{bench[tag][best_gan]['coverage']:.3f}; Gumbel-softmax diversity {bench[tag]['gumbel']['diversity']:.3f}")
-for b in bench.values():  # the conclusion above must hold on every seed-averaged table
-    assert all(b["mle"]["coverage"] > b[m]["coverage"] for m in ("gumbel", "st", "reinforce"))
+# %% [markdown]
+# The benchmark's committed results do exactly that: three seeds at the notebook's 300 steps, and
+# three seeds at five times as many steps (`python benchmarks/gan_beyond_discrete.py --seeds 3`
+# runs both). Mean ± standard deviation over the seeds:
+
+# %%
+rows = read_csv_rows(committed_result("gan_beyond_discrete.csv"))
+if not any(r["steps"] == 1500 for r in rows):  # the 1,500-step runs in their own file
+    rows += read_csv_rows(committed_result("gan_beyond_discrete_1500.csv"))
+FIGURES = ("valid", "diversity", "coverage")
+bench = {}  # (steps, method) -> {figure: (mean, std)}
+for steps in (300, 1500):
+    for m in ("mle", "gumbel", "st", "reinforce"):
+        sel = [r for r in rows if r["steps"] == steps and r["method"] == m]
+        bench[steps, m] = {c: (statistics.fmean(r[c] for r in sel), statistics.stdev(r[c] for r in sel))
+                           for c in FIGURES}
+        for c in FIGURES:
+            glue(f"gb01_bench_{m}_{steps}_{c}", bench[steps, m][c][0])
+            glue(f"gb01_bench_{m}_{steps}_{c}_sd", bench[steps, m][c][1])
+table = [{"steps": s, "method": m, "seeds": len([r for r in rows if r["steps"] == s and r["method"] == m]),
+          **{c: f"{v[c][0]:.3f} ± {v[c][1]:.3f}" for c in FIGURES}} for (s, m), v in bench.items()]
+display(Markdown(markdown_table(table)))
+for steps in (300, 1500):  # the conclusion above must hold on every seed-averaged table
+    b = {m: bench[steps, m] for m in ("mle", "gumbel", "st", "reinforce")}
+    assert all(b["mle"]["coverage"][0] > b[m]["coverage"][0] for m in ("gumbel", "st", "reinforce"))
+    assert b["gumbel"]["diversity"][0] < 0.1 * b["mle"]["diversity"][0]
+assert all(bench[1500, m]["valid"][0] > bench[300, m]["valid"][0] for m in ("mle", "gumbel", "st", "reinforce"))
+assert abs(bench[1500, "reinforce"]["valid"][0] - bench[1500, "mle"]["valid"][0]) < 0.01
+assert bench[1500, "reinforce"]["coverage"][1] > 5 * bench[1500, "mle"]["coverage"][1]
 
 # %% [markdown]
 # Longer training helps every model's validity, and REINFORCE then produces valid strings as
-# often as MLE; but the ranking by coverage does not change, Gumbel-softmax still collapses onto
-# a handful of strings, and REINFORCE's coverage varies strongly from seed to seed (the spread
-# in its row): on this task maximum likelihood remains the better way to fit a sequence model.
+# often as MLE ({glue:text}`gb01_bench_reinforce_1500_valid:.3f` against
+# {glue:text}`gb01_bench_mle_1500_valid:.3f`); but the ranking by coverage does not change (MLE
+# {glue:text}`gb01_bench_mle_1500_coverage:.2f`, REINFORCE
+# {glue:text}`gb01_bench_reinforce_1500_coverage:.2f`, ST {glue:text}`gb01_bench_st_1500_coverage:.2f`),
+# Gumbel-softmax still collapses onto a handful of strings (diversity
+# {glue:text}`gb01_bench_gumbel_1500_diversity:.3f`), and REINFORCE's coverage varies strongly from
+# seed to seed (standard deviation {glue:text}`gb01_bench_reinforce_1500_coverage_sd:.2f`, against
+# {glue:text}`gb01_bench_mle_1500_coverage_sd:.3f` for MLE): on this task maximum likelihood remains
+# the better way to fit a sequence model.
 #
 # ## Common pitfalls
 #
@@ -236,7 +259,9 @@ logit = torch.tensor([0.3, 0.0, -0.2], requires_grad=True)
 probs = F.softmax(logit, -1)
 (exact,) = torch.autograd.grad((probs * w**2).sum(), logit)  # E_p f(h) = sum_i p_i w_i^2
 n = 20000
-h = gs.straight_through_sample(logit.expand(n, -1), generator=torch.Generator().manual_seed(1))
+probs_n = F.softmax(logit, -1).expand(n, -1)
+index = torch.multinomial(probs_n.detach(), 1, generator=torch.Generator().manual_seed(1)).squeeze(1)
+h = gb.straight_through(probs_n, index)  # one-hot samples, gradient of the probabilities
 (st,) = torch.autograd.grad(f(h).mean(), logit)
 idx = h.detach().argmax(-1)
 logp = F.log_softmax(logit, -1)[idx]
@@ -260,7 +285,7 @@ assert (reinforce - exact).abs().max() < 0.1 < (st - exact).abs().max()
 cfg = models["gumbel"].cfg
 with torch.no_grad():
     _, soft, _ = models["gumbel"].generate(torch.randn(500, cfg.latent_dim), "gumbel", tau=cfg.tau_end)
-max_entry = soft.max(-1).values.mean()
+max_entry = glue("gb01_relaxed_max_entry", float(soft.max(-1).values.mean()))
 print(f"mean largest entry of relaxed tokens at tau={cfg.tau_end}: {max_entry:.3f} (real data: 1.000)")
 assert max_entry < 0.99
 
@@ -293,8 +318,9 @@ assert max_entry < 0.99
 # ```
 # ```{solution} ex-gan-beyond-temperature
 # :class: dropdown
-# Use `gs.TokenGANConfig(length=8, steps=300, tau_start=t, tau_end=t)` and
-# `gs.validity_and_diversity(gs.sample_strings(gen, 1000))`. At a high temperature the relaxed
+# Use `cfg = gb.TokenGANConfig(length=8, steps=300, tau_start=t, tau_end=t)`,
+# `gen, disc = gb.build_token_models(cfg)`, `gb.train_token_gan((gen, disc), data, cfg)` and
+# `gb.validity_and_diversity(gb.sample_strings(gen, 1000))`. At a high temperature the relaxed
 # vectors are far from one-hot, so the discriminator separates real from fake by "softness"
 # alone and its gradient says little about bracket structure: validity stays low. At a low
 # temperature the relaxed samples are nearly one-hot, but the gradient's variance grows; the

@@ -41,17 +41,19 @@ if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywi
     )
 
 # %%
-import csv
+import statistics
 
 import matplotlib.pyplot as plt
 import torch
 from IPython.display import Markdown, display
 
-from course_lib import gan_sequences as gs
+from course_lib import gan_beyond as gb
+from course_lib.checkpoints import committed_result
 from course_lib.data import ring_mixture
-from course_lib.gan import GANTrainConfig, MLPConfig, MLPDiscriminator, MLPGenerator, sample, train_gan
+from course_lib.gan import GANTrainConfig, MLPConfig, build_gan, sample, train_gan
 from course_lib.metrics import mode_coverage
-from course_lib.utils import Timer, committed_result, set_seed
+from course_lib.notebook import glue, read_csv_rows
+from course_lib.utils import set_seed
 
 set_seed(0)
 
@@ -67,7 +69,7 @@ set_seed(0)
 # If the measurement is such that $p_y$ determines $p_x$ (true for additive Gaussian noise and
 # for random coordinate dropout), the optimum has $G(z) \sim p_x$: the generator learns the
 # clean distribution without ever seeing a clean sample. In code this is one wrapper,
-# `gs.MeasuredGenerator(G, f)`, passed to the GAN chapter's `train_gan`; afterwards we sample
+# `gb.MeasuredGenerator(G, f)`, passed to the GAN chapter's `train_gan`; afterwards we sample
 # the inner, clean `G`.
 #
 # Data: 8 Gaussians on the unit circle with standard deviation 0.02; two corruptions: additive
@@ -80,19 +82,19 @@ set_seed(0)
 # %%
 STD, NOISE, DROP = 0.02, 0.05, 0.3
 clean, centers = ring_mixture(4000, std=STD, seed=0)
-noisy = gs.AdditiveNoise(NOISE, seed=1)(clean)
-dropped = gs.CoordinateDropout(DROP, seed=2)(clean)
+noisy = gb.Measurement("noise", NOISE, seed=1)(clean)
+dropped = gb.Measurement("dropout", DROP, seed=2)(clean)
 cases = {
     "clean data, GAN": (clean, None),
     "noisy data, GAN": (noisy, None),
-    "noisy data, AmbientGAN": (noisy, gs.AdditiveNoise(NOISE, seed=3)),
+    "noisy data, AmbientGAN": (noisy, gb.Measurement("noise", NOISE, seed=3)),
     "dropout data, GAN": (dropped, None),
-    "dropout data, AmbientGAN": (dropped, gs.CoordinateDropout(DROP, seed=4)),
+    "dropout data, AmbientGAN": (dropped, gb.Measurement("dropout", DROP, seed=4)),
 }
 # The GAN chapter's recipe for the mixtures: a discriminator that learns faster than the
 # generator (lr 1e-3 vs 2e-4, two discriminator steps per generator step), learning rates
 # decayed to 0.
-TRAIN = GANTrainConfig(steps=3000, batch_size=128, lr_g=2e-4, lr_d=1e-3, d_steps=2, lr_decay=True, seed=0)
+TRAIN = GANTrainConfig(steps=3000, batch_size=128, lr=2e-4, lr_d=1e-3, d_steps=2, lr_decay=True, seed=0)
 
 
 def spread(x: torch.Tensor) -> float:
@@ -100,20 +102,24 @@ def spread(x: torch.Tensor) -> float:
     return float(torch.cdist(x, centers).min(dim=1).values.pow(2).mean().sqrt())
 
 
+for name, data in [("clean", clean), ("noisy", noisy), ("dropout", dropped)]:
+    glue(f"gb02_{name}_data_spread", spread(data))
+    glue(f"gb02_{name}_data_hq", mode_coverage(data, centers, STD)[1])
 print(f"reference: clean data spread {spread(clean):.3f}, HQ {mode_coverage(clean, centers, STD)[1]:.3f}; "
       f"noisy data spread {spread(noisy):.3f}, HQ {mode_coverage(noisy, centers, STD)[1]:.3f}")
 scores, fakes = {}, {}
 for name, (data, measurement) in cases.items():
-    torch.manual_seed(0)
-    mcfg = MLPConfig(g_hidden=128, d_hidden=128)
-    G, D = MLPGenerator(mcfg), MLPDiscriminator(mcfg)
-    trained = G if measurement is None else gs.MeasuredGenerator(G, measurement)
-    with Timer() as t:
-        train_gan(trained, D, data, TRAIN)
+    G, D = build_gan(MLPConfig(g_hidden=128, d_hidden=128), seed=0)
+    trained = G if measurement is None else gb.MeasuredGenerator(G, measurement)
+    history = train_gan((trained, D), data, TRAIN)
     fakes[name] = sample(G, 2500, seed=5)  # the clean generator in every case
     modes, hq = mode_coverage(fakes[name], centers, STD)
     scores[name] = (modes, hq, spread(fakes[name]))
-    print(f"{name:26s} modes {modes}/8  high-quality {hq:.3f}  spread {scores[name][2]:.3f}  ({t.seconds:.1f} s)")
+    key = name.replace(" data, ", "_").replace("AmbientGAN", "ambient").replace("GAN", "gan")
+    glue(f"gb02_{key}_modes", modes)
+    glue(f"gb02_{key}_hq", hq)
+    glue(f"gb02_{key}_spread", scores[name][2])
+    print(f"{name:26s} modes {modes}/8  high-quality {hq:.3f}  spread {scores[name][2]:.3f}  ({history.wall_s:.1f} s)")
 
 # %%
 fig, axes = plt.subplots(1, 5, figsize=(14, 3), sharex=True, sharey=True)
@@ -135,38 +141,56 @@ assert scores["dropout data, AmbientGAN"][2] < scores["dropout data, GAN"][2]
 # %% [markdown]
 # How to read it. With clean data the GAN finds all eight modes. With **additive noise**, the
 # plain GAN learns what it is shown: its samples spread around the centres more widely than the
-# clean data do, and fewer of them are high-quality. AmbientGAN, trained on exactly the same
-# noisy points, puts more of its samples within 3 standard deviations of the clean centres,
-# without ever seeing a clean one; its spread barely changes, because the spread of every
-# generator here is dominated by the few samples it leaves between modes. With **coordinate dropout**, every mode is still
+# clean data do, and fewer of them are high-quality (a share of {glue:text}`gb02_noisy_gan_hq:.2f`).
+# AmbientGAN, trained on exactly the same noisy points, puts more of its samples within 3 standard
+# deviations of the clean centres ({glue:text}`gb02_noisy_ambient_hq:.2f`), without ever seeing a
+# clean one; its spread barely changes ({glue:text}`gb02_noisy_ambient_spread:.3f` against
+# {glue:text}`gb02_noisy_gan_spread:.3f`), because the spread of every generator here is dominated
+# by the few samples it leaves between modes. With **coordinate dropout**, every mode is still
 # present in the data (most points keep both coordinates), so both generators cover the modes;
 # but the plain GAN also reproduces the points on the axes that lie far from every clean centre,
-# while AmbientGAN puts far fewer samples there (smaller spread, more high-quality samples).
-# The asserts above check each of these comparisons.
+# while AmbientGAN puts far fewer samples there (spread {glue:text}`gb02_dropout_ambient_spread:.3f`
+# against {glue:text}`gb02_dropout_gan_spread:.3f`, high-quality share
+# {glue:text}`gb02_dropout_ambient_hq:.2f` against {glue:text}`gb02_dropout_gan_hq:.2f`). The
+# asserts above check each of these comparisons.
 #
-# Neither generator is perfect: the reference line shows what a perfect fit would give (the
-# clean data's spread and high-quality share for AmbientGAN, the noisy data's for the plain GAN),
-# and one seed is a rough figure: GAN runs on mixtures vary between seeds (exercise 1).
+# Neither generator is perfect: the reference line shows what a perfect fit would give (for
+# AmbientGAN the clean data's spread {glue:text}`gb02_clean_data_spread:.3f` and high-quality share
+# {glue:text}`gb02_clean_data_hq:.2f`; for the plain GAN the noisy data's,
+# {glue:text}`gb02_noisy_data_spread:.3f` and {glue:text}`gb02_noisy_data_hq:.2f`), and one seed is a
+# rough figure: GAN runs on mixtures vary between seeds (exercise 1).
 #
 # ## GAN samples as data augmentation
 #
-# Setting: the 8x8 digit images, but only 10 % of the training labels (about 14 images per
-# class). We compare four classifiers (the course's small CNN, same number of updates each):
-# no augmentation; classic augmentation (random shifts by up to one pixel); extra samples from a
-# class-conditional GAN {cite}`mirza2014cgan` trained on the same 10 % only; and both. Each seed
-# draws its own labelled subset and trains its own GAN. The experiment is too long for this
-# page; the table is the committed result of
-# `nice -n 10 python benchmarks/gan_beyond_augmentation.py --seeds 3 --gan-steps 1000 --clf-steps 300`.
+# Setting: the 8x8 digit images, but only 10 % of the training labels (about
+# {glue:text}`gb02_labelled_per_class:.0f` images per class). We compare four classifiers (the
+# course's small CNN, same number of updates each): no augmentation; classic augmentation (random
+# shifts by up to one pixel); extra samples from a class-conditional GAN {cite}`mirza2014cgan`
+# trained on the same 10 % only; and both. Each seed draws its own labelled subset and trains its
+# own GAN. The experiment is too long for this page; the table is the committed result of
+# `benchmarks/gan_beyond_augmentation.py` (command and settings in its header).
 
 # %%
 display(Markdown(committed_result("gan_beyond_augmentation.md").read_text()))
-with open(committed_result("gan_beyond_augmentation.csv")) as f:
-    rows = list(csv.DictReader(f))
+rows = read_csv_rows(committed_result("gan_beyond_augmentation.csv"))
+label = "row" if "row" in rows[0] else "condition"  # the column's name in earlier tables
 conditions = ["none", "classic", "gan", "gan+classic"]
-acc = {c: [float(r["test_acc"]) for r in rows if r["condition"] == c] for c in conditions}
-mean = {c: sum(v) / len(v) for c, v in acc.items()}
+acc = {c: [r["test_acc"] for r in rows if r[label] == c] for c in conditions}
+mean = {c: statistics.fmean(v) for c, v in acc.items()}
+sd = {c: statistics.stdev(v) for c, v in acc.items()}
+for c in conditions:
+    glue(f"gb02_acc_{c.replace('+', '_')}", mean[c])
+    glue(f"gb02_acc_{c.replace('+', '_')}_sd", sd[c])
+glue("gb02_gan_minus_none", mean["none"] - mean["gan"])
+glue("gb02_ganclassic_minus_classic", mean["classic"] - mean["gan+classic"])
+labelled = glue("gb02_labelled", rows[0]["labelled"])
+glue("gb02_labelled_per_class", labelled / 10)
+glue("gb02_gan_samples", next(r["gan_samples"] for r in rows if r[label] == "gan"))
 print({c: round(m, 3) for c, m in mean.items()}, "| seeds:", len(acc["none"]))
 assert len(acc["none"]) >= 3
+assert max(mean, key=mean.get) == "classic"
+assert mean["gan"] < mean["none"] and mean["gan+classic"] < mean["classic"]
+assert mean["classic"] - mean["gan+classic"] > 2 * max(sd["classic"], sd["gan+classic"])
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 3))
@@ -180,9 +204,12 @@ plt.tight_layout()
 
 # %% [markdown]
 # Read the table for what it says, not for what one hopes. In our runs, classic shift
-# augmentation gives the best accuracy, and the conditional-GAN samples do **not** help: adding
-# them lowers the mean accuracy, alone and on top of the shifts, by more than the seed spread
-# (printed means and per-seed dots above). A conditional GAN trained on 14 images per class can
+# augmentation gives the best accuracy ({glue:text}`gb02_acc_classic:.3f`, against
+# {glue:text}`gb02_acc_none:.3f` without augmentation), and the conditional-GAN samples do **not**
+# help: adding them lowers the mean accuracy, alone by {glue:text}`gb02_gan_minus_none:.3f` (about
+# the seed spread, {glue:text}`gb02_acc_gan_sd:.3f`) and on top of the shifts by
+# {glue:text}`gb02_ganclassic_minus_classic:.3f`, far more than the spread (printed means and
+# per-seed dots above). A conditional GAN trained on 14 images per class can
 # at best re-draw those images with small variations, and its mistakes (blurry strokes, an
 # image that looks like another class) become training labels; a shift of one pixel, by
 # contrast, encodes real prior knowledge (a digit stays the same digit when moved). GAN
@@ -202,7 +229,8 @@ plt.tight_layout()
 #
 # :::{admonition} Pitfall: comparing augmentation runs with different amounts of training
 # :class: warning
-# Adding 500 GAN images to 144 real ones and training "for 40 epochs" gives the augmented
+# Adding {glue:text}`gb02_gan_samples:.0f` GAN images to {glue:text}`gb02_labelled:.0f` real ones
+# and training "for 40 epochs" gives the augmented
 # classifier several times more updates. The benchmark fixes the number of updates instead, so a
 # gain (or loss) comes from the data, not from longer training. Likewise, a single seed proves
 # nothing here: the subsets differ by seed, and so does the accuracy.
@@ -239,9 +267,9 @@ plt.tight_layout()
 #
 # ```{exercise} More GAN samples
 # :label: ex-gan-beyond-more-samples
-# Run the augmentation benchmark with `--per-class 10` and `--per-class 200`
-# (e.g. `--seeds 3 --gan-steps 1000 --clf-steps 300`). Does the effect of GAN samples grow with
-# their number?
+# Run the augmentation benchmark's rows with 10, 50 and 200 GAN samples per class
+# (`python benchmarks/gan_beyond_augmentation.py --seeds 3 --only none gan_10 gan gan_200`). Does
+# the effect of GAN samples grow with their number?
 # ```
 # ```{solution} ex-gan-beyond-more-samples
 # :class: dropdown

@@ -43,21 +43,20 @@ if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywi
     )
 
 # %%
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import torch
 from IPython.display import Markdown, display
 
-from course_lib import gan_sequences as gs
+from course_lib import gan_beyond as gb
+from course_lib.audio import SAMPLE_RATE as RATE
 from course_lib.audio import log_mel
-from course_lib.data import FSDD_SAMPLE_RATE, load_fsdd
-from course_lib.notebook import audio_player, plot_spectrogram
-from course_lib.recognition import pretrained_digit_classifier
+from course_lib.checkpoints import committed_result, load
+from course_lib.data import load_fsdd
+from course_lib.evaluators import pretrained_spoken_digit_classifier
+from course_lib.notebook import audio_player, glue, plot_spectrogram
 from course_lib.utils import count_parameters, set_seed
 
 set_seed(0)
-RATE = FSDD_SAMPLE_RATE
 
 # %% [markdown]
 # ## Architecture
@@ -66,8 +65,8 @@ RATE = FSDD_SAMPLE_RATE
 # transposed 1-D convolutions (kernel 25, stride 4), each upsampling time by 4 and halving the
 # channels → $16 \cdot 4^4 = 4096$ samples (0.51 s at 8 kHz) through tanh. Discriminator: the
 # mirror image, strided 1-D convolutions with LeakyReLU, and phase shuffle after each layer but
-# the last; trained with the Wasserstein loss and gradient penalty of the GAN chapter
-# (`wgan_gp_losses`). The paper's model is 64 times wider, makes 16,384 samples at 16 kHz and
+# the last; trained by the GAN chapter's `train_gan` with the Wasserstein loss and gradient
+# penalty (`loss="wgan-gp"` in `gb.WAVEGAN_TRAIN`). The paper's model is 64 times wider, makes 16,384 samples at 16 kHz and
 # trains for days on a GPU; ours is sized for a few CPU minutes.
 #
 # **Phase shuffle.** Transposed convolutions with stride 4 leave periodic artefacts: a pattern
@@ -80,7 +79,7 @@ RATE = FSDD_SAMPLE_RATE
 # %%
 t = torch.arange(40, dtype=torch.float32)
 h = torch.sin(2 * torch.pi * t / 8).view(1, 1, -1).repeat(3, 1, 1)  # (3, 1, 40)
-shuffled = gs.phase_shuffle(h, 2, shifts=torch.tensor([-2, 0, 2]))
+shuffled = gb.phase_shuffle(h, 2, shifts=torch.tensor([-2, 0, 2]))
 fig, ax = plt.subplots(figsize=(7, 2.5))
 for k, y in zip([-2, 0, 2], shuffled[:, 0], strict=True):
     ax.plot(t, y, marker=".", label=f"k = {k}")
@@ -93,16 +92,16 @@ assert shuffled.shape == h.shape and torch.equal(shuffled[0, 0, :-2], h[0, 0, 2:
 # ## The trained generator
 #
 # Training ran in `benchmarks/gan_beyond_wavegan.py` (command and settings below); its generator
-# is committed as a small checkpoint, hash-checked on load.
+# is committed as a small checkpoint, hash-checked on load, which also records the training run.
 
 # %%
-results = Path("../../benchmarks/results")
-if (results / "gan_beyond_wavegan.md").is_file():  # in a clone of the repository
-    display(Markdown((results / "gan_beyond_wavegan.md").read_text()))
-else:
-    print("training settings: see benchmarks/results/gan_beyond_wavegan.md in the repository")
-gen = gs.pretrained_wavegan()  # hash-checked; downloaded into the user cache when not in a clone
+display(Markdown(committed_result("gan_beyond_wavegan.md").read_text()))
+gen = gb.pretrained_wavegan()  # hash-checked; downloaded into the user cache when not in a clone
+meta = load("gan_beyond_wavegan")["meta"]
+glue("gb03_steps", meta["generator_steps"])
+glue("gb03_cpu_s", meta["train_cpu_s"])
 print("generator parameters:", count_parameters(gen), "| samples per clip:", gen.cfg.length)
+print(f"training: {meta['generator_steps']} generator steps, {meta['train_cpu_s']:.0f} CPU seconds")
 with torch.no_grad():
     fake = gen(torch.randn(200, gen.cfg.latent_dim, generator=torch.Generator().manual_seed(0)))
 
@@ -112,7 +111,7 @@ with torch.no_grad():
 
 # %%
 test = load_fsdd("test")
-real = gs.prepare_fsdd_clips([test[i][0] for i in range(0, len(test), 3)][:100], gen.cfg.length)
+real = gb.prepare_fsdd_clips([test[i][0] for i in range(0, len(test), 3)][:100], gen.cfg.length)
 noise = torch.randn(100, gen.cfg.length, generator=torch.Generator().manual_seed(1))
 noise = 0.9 * noise / noise.abs().amax(1, keepdim=True)
 fig, axes = plt.subplots(1, 2, figsize=(10, 3))
@@ -127,7 +126,7 @@ display(audio_player(fake[0].clamp(-1, 1), RATE))
 # %% [markdown]
 # ## Scoring generated audio with a digit classifier
 #
-# The FSDD digit classifier of the recognition chapter (`pretrained_digit_classifier()`) gives
+# The FSDD digit classifier of the recognition chapter (`pretrained_spoken_digit_classifier()`) gives
 # $p(y \mid x)$ for each clip. Three figures, each with a name that says what it is:
 # - **confident share**: fraction of clips with $\max_y p(y \mid x) > 0.9$ (does the clip
 #   sound like *some* digit?);
@@ -140,10 +139,12 @@ display(audio_player(fake[0].clamp(-1, 1), RATE))
 # Real audio and noise calibrate the scale.
 
 # %%
-clf = pretrained_digit_classifier()
+clf = pretrained_spoken_digit_classifier()
 table = {}
 for name, waves in [("real test audio", real), ("WaveGAN samples", fake), ("white noise", noise)]:
-    table[name] = gs.confidence_and_entropy(clf.predict_proba(list(waves)))
+    table[name] = gb.confidence_and_entropy(clf.predict_proba(list(waves)))
+    for figure, value in table[name].items():
+        glue(f"gb03_{name.split()[0].lower()}_{figure}", value)
 print(f"{'':18s} confident>0.9  class entropy (bits)  IS-like")
 for name, s in table.items():
     print(f"{name:18s} {s['confident']:13.2f}  {s['class_entropy']:20.2f}  {s['inception_score']:7.2f}")
@@ -155,19 +156,25 @@ assert ws["class_entropy"] > 1.0 and ws["confident"] < table["real test audio"][
 
 # %% [markdown]
 # How to read the table. Real audio sets the ceiling: nearly every clip is classified
-# confidently and all ten digits appear (entropy close to 3.32 bits). The surprise is the
-# noise row: the classifier is *confident* on white noise too, and calls every noise clip the
-# same digit. A classifier trained only on speech has never seen noise and extrapolates with
-# high confidence, so **the confident share alone says nothing about quality**; only together
-# with the class histogram (entropy) and the inception-score-like figure does it separate real
-# speech from noise. Our CPU-trained WaveGAN (settings above, with its CPU time) lands in
-# between: few of its clips are classified confidently, its predictions spread over several
-# digits but far from all ten equally (class entropy well below 3.32 bits), and its
-# inception-score-like figure is above the noise's but far below real speech's. It makes
-# speech-like sounds, rarely a word the classifier is sure of: the honest result of this budget.
+# confidently (a share of {glue:text}`gb03_real_confident:.2f`) and all ten digits appear (class
+# entropy {glue:text}`gb03_real_class_entropy:.2f` of at most 3.32 bits). The surprise is the
+# noise row: the classifier is *confident* on white noise too (a share of
+# {glue:text}`gb03_white_confident:.2f`), and calls every noise clip the same digit (class
+# entropy {glue:text}`gb03_white_class_entropy:.2f`). A classifier trained only on speech has never
+# seen noise and extrapolates with high confidence, so **the confident share alone says nothing
+# about quality**; only together with the class histogram (entropy) and the inception-score-like
+# figure does it separate real speech from noise. Our CPU-trained WaveGAN (settings above, with its
+# CPU time) lands in between: few of its clips are classified confidently
+# ({glue:text}`gb03_wavegan_confident:.2f`), its predictions spread over several digits but far from
+# all ten equally (class entropy {glue:text}`gb03_wavegan_class_entropy:.2f`), and its
+# inception-score-like figure ({glue:text}`gb03_wavegan_inception_score:.2f`) is above the noise's
+# ({glue:text}`gb03_white_inception_score:.2f`) but far below real speech's
+# ({glue:text}`gb03_real_inception_score:.2f`). It makes speech-like sounds, rarely a word the
+# classifier is sure of: the honest result of this budget.
 #
 # **What a GPU run would change.** The paper trains a model about 64 times wider for on the
-# order of 100,000 generator steps (days on one GPU); ours had the number of steps printed in the settings above. On a GPU,
+# order of 100,000 generator steps (days on one GPU); ours had {glue:text}`gb03_steps:.0f`
+# generator steps on the CPU. On a GPU,
 # one would (i) use the full-width model and 16,384-sample clips, (ii) train for hours, and
 # (iii) monitor the figures above during training, not only at the end. The evaluation code
 # stays the same.
@@ -213,9 +220,11 @@ print(f"16 clips x {out.shape[1]} samples in one call: {1e3 * (time.perf_counter
 #
 # ```{exercise} Phase shuffle off
 # :label: ex-gan-beyond-phase-shuffle
-# Train two tiny WaveGANs (`gs.WaveGANConfig.tiny()`, 200 steps) with `phase_shuffle=2` and
-# `phase_shuffle=0` and compare the average magnitude spectra of their samples. Where do you
-# expect differences?
+# Train two tiny WaveGANs with `phase_shuffle=2` and `phase_shuffle=0`
+# (`cfg = gb.WaveGANConfig.tiny(phase_shuffle=k)`, the networks `gb.WaveGANGenerator(cfg)` and
+# `gb.WaveGANDiscriminator(cfg)`, clips from `gb.prepare_fsdd_clips(waves, cfg.length)`, and
+# `train_gan((G, D), clips, dataclasses.replace(gb.WAVEGAN_TRAIN, steps=200))` from `course_lib.gan`)
+# and compare the average magnitude spectra of their samples. Where do you expect differences?
 # ```
 # ```{solution} ex-gan-beyond-phase-shuffle
 # :class: dropdown

@@ -42,45 +42,34 @@ if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywi
     )
 
 # %%
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from IPython.display import Markdown, display
 
-import course_lib
+from course_lib.checkpoints import committed_result
 from course_lib.data import load_digits_images
-from course_lib.utils import Timer, get_device, set_seed
-from course_lib.vae import (
-    VAE,
-    TrainConfig,
-    VAEConfig,
-    active_units,
-    elbo,
-    show_images,
-    train_vae,
-)
-
-set_seed(0)
-device = get_device()
-data = load_digits_images()
-x_train, x_test = data.x_train.to(device), data.x_test.to(device)
+from course_lib.notebook import glue, markdown_table, read_csv_rows
+from course_lib.utils import Timer, get_device
+from course_lib.vae import VAE, VAEConfig, VAETrainConfig, active_units, elbo, show_images, train_vae
 
 
-def evaluate(model: VAE) -> dict:
-    """Test rate, distortion, ELBO (nats/image), active units and KL per dimension."""
-    g = torch.Generator(device=device).manual_seed(0)
+def evaluate(model: VAE, x: torch.Tensor) -> dict:
+    """Rate, distortion, ELBO (nats/image), active units and KL per dimension on the images x."""
     with torch.no_grad():
-        t = elbo(model, x_test, generator=g)
-    out = {
+        t = elbo(model, x, seed=0)
+    return {
         "rate": t.kl.mean().item(),
         "distortion": -t.rec.mean().item(),
         "elbo": t.elbo.mean().item(),
-        "active": active_units(model, x_test)[0],
+        "active": active_units(model, x)[0],
         "kl_per_dim": t.kl_per_dim.mean(0).cpu().numpy(),
     }
-    return out
+
+
+device = get_device()
+data = load_digits_images()
+x_train, x_test = data.x_train.to(device), data.x_test.to(device)
 
 
 # %% [markdown]
@@ -101,15 +90,14 @@ def evaluate(model: VAE) -> dict:
 
 # %%
 betas = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0]
-sweep_cfg = dict(epochs=30, batch_size=64, lr=2e-3)
+sweep_cfg = dict(epochs=30, batch_size=64, lr=2e-3, seed=0)
 cfg = VAEConfig(z_dim=8, hidden=128)
 sweep, models = {}, {}
 with Timer() as t_sweep:
     for beta in betas:
-        set_seed(0)
-        models[beta] = VAE(cfg).to(device)
-        train_vae(models[beta], x_train, TrainConfig(beta=beta, **sweep_cfg), seed=0)
-        sweep[beta] = evaluate(models[beta])
+        models[beta] = VAE(cfg, seed=0).to(device)
+        train_vae(models[beta], x_train, VAETrainConfig(beta=beta, **sweep_cfg))
+        sweep[beta] = evaluate(models[beta], x_test)
 print(f"6 models trained in {t_sweep}")
 print(" beta   rate  distortion    ELBO  active units")
 for beta, r in sweep.items():
@@ -147,12 +135,12 @@ plt.show()
 # decoder cannot correlate pixels except through $z$.
 
 # %%
-g = torch.Generator(device=device).manual_seed(0)
+g = torch.Generator().manual_seed(0)
 shown = [0.5, 1.0, 4.0, 8.0]
 fig, ax = plt.subplots(2, len(shown), figsize=(12, 5.2))
 for j, beta in enumerate(shown):
     show_images(ax[0, j], models[beta].reconstruct(x_test[:16]).cpu(), 4, f"β={beta:g}: reconstructions")
-    means = models[beta].sample(16, generator=g, mean=True).cpu()
+    means = models[beta].sample(16, seed=g, mean=True).cpu()
     show_images(ax[1, j], means, 4, f"β={beta:g}: E[x|z], z~p(z)")
 plt.tight_layout()
 plt.show()
@@ -165,7 +153,7 @@ plt.show()
 # dimension $u$ is active if $\operatorname{Cov}_x\big(\mathbb E_{q(z \mid x)}[z_u]\big) > 0.01$.
 #
 # Two things cause it. A decoder strong enough to model $x$ without $z$ (an autoregressive one,
-# such as `VAEConfig(decoder="made")`, a MADE {cite}`germain2015made` conditioned on $z$) makes
+# such as a MADE {cite}`germain2015made` conditioned on $z$) makes
 # ignoring the code the cheapest way to reduce the KL {cite}`bowman2016generating`. And a large
 # β collapses the code by design, as the sweep shows: the KL per dimension of the β = 4 and
 # β = 8 models tells which dimensions are dead.
@@ -197,18 +185,17 @@ assert sweep[4.0]["active"] < sweep[1.0]["active"]
 steps = sweep_cfg["epochs"] * -(-len(x_train) // sweep_cfg["batch_size"])
 remedies = {
     "β=4, plain": None,
-    "β=4 + KL warm-up": TrainConfig(beta=4.0, warmup_steps=steps // 2, **sweep_cfg),
-    "β=4 + free bits 0.5": TrainConfig(beta=4.0, free_bits=0.5, **sweep_cfg),
+    "β=4 + KL warm-up": VAETrainConfig(beta=4.0, warmup_steps=steps // 2, **sweep_cfg),
+    "β=4 + free bits 0.5": VAETrainConfig(beta=4.0, free_bits=0.5, **sweep_cfg),
 }
 results, hists = {"β=4, plain": sweep[4.0]}, {}
 with Timer() as t_rem:
     for name, tcfg in remedies.items():
         if tcfg is None:
             continue
-        set_seed(0)
-        model = VAE(cfg).to(device)
-        hists[name] = train_vae(model, x_train, tcfg, seed=0)
-        results[name] = evaluate(model)
+        model = VAE(cfg, seed=0).to(device)
+        hists[name] = train_vae(model, x_train, tcfg)
+        results[name] = evaluate(model, x_test)
 print(f"2 models trained in {t_rem}")
 print(f"{'':22s}  ELBO   rate  active  KL per dimension (nats)")
 for name, r in results.items():
@@ -236,13 +223,14 @@ assert free["active"] == 8 and used["β=4 + free bits 0.5"] == 8 and free["elbo"
 # :class: warning
 # With β ≠ 1 or free bits the loss is not $-\mathrm{ELBO}$, so it is not a bound on
 # $-\log p(x)$. Report the ELBO (β = 1, no floor) or an IWAE bound of the trained model. The cell
-# prints both numbers for the free-bits model of the last section.
+# prints both numbers, averaged over the last epoch, for the free-bits model of the last section.
 # :::
 
 # %%
-h = hists["β=4 + free bits 0.5"]
-print(f"last epoch: training loss {h['loss'][-1]:.2f} nats/image, -ELBO {-h['elbo'][-1]:.2f} nats/image")
-assert h["loss"][-1] > -h["elbo"][-1] + 1  # beta = 4 on the KL: the loss overstates -ELBO
+h, per_epoch = hists["β=4 + free bits 0.5"], steps // sweep_cfg["epochs"]
+loss, neg_elbo = np.mean(h.losses["loss"][-per_epoch:]), -np.mean(h.losses["elbo"][-per_epoch:])
+print(f"last epoch: training loss {loss:.2f} nats/image, -ELBO {neg_elbo:.2f} nats/image")
+assert loss > neg_elbo + 1  # beta = 4 on the KL: the loss overstates -ELBO
 
 # %% [markdown]
 # :::{admonition} Pitfall: judging collapse from samples, or "the KL went to zero, so the model learned nothing"
@@ -256,15 +244,21 @@ assert h["loss"][-1] > -h["elbo"][-1] + 1  # beta = 4 on the KL: the loss overst
 # ## Over several seeds
 #
 # The tables above come from one seed. `benchmarks/vae_collapse.py` repeats the β sweep and the
-# two remedies over three seeds (same settings); its committed results are read here. Regenerate
-# them with `python benchmarks/vae_collapse.py` (about 2 CPU-minutes with one thread).
+# two remedies over three seeds (same settings); its committed results (test set, mean ± standard
+# deviation over seeds) are read here. Regenerate them with `python benchmarks/vae_collapse.py`
+# (about {glue:text}`vae_collapse_cpu_min:.0f` CPU-minutes with one thread).
 
 # %%
-results_md = Path(course_lib.__file__).resolve().parents[1] / "benchmarks" / "results" / "vae_collapse.md"
-try:
-    display(Markdown(results_md.read_text().split("\n", 1)[1]))  # drop the file's title line
-except FileNotFoundError:
-    print("benchmarks/results/vae_collapse.md is not here (e.g. on Colab): see the course repository")
+runs = read_csv_rows(committed_result("vae_collapse.csv"))
+variant = lambda r: r.get("row", r.get("variant"))  # the column is "row" in tables of new runs
+summary = []
+for name in dict.fromkeys(map(variant, runs)):
+    group = [r for r in runs if variant(r) == name]
+    cells = {m: f"{np.mean([r[m] for r in group]):.2f} ± {np.std([r[m] for r in group], ddof=1):.2f}"
+             for m in ("rate", "distortion", "elbo", "active_units")}
+    summary.append({"variant": name, "seeds": len(group), **cells})
+glue("vae_collapse_cpu_min", sum(r["cpu_s"] for r in runs) / 60)
+display(Markdown(markdown_table(summary)))
 
 # %% [markdown]
 # ## Summary

@@ -40,59 +40,44 @@ if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywi
     )
 
 # %%
-import json
-import time
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import torch
 from IPython.display import Markdown, display
 
-import course_lib
+from course_lib import checkpoints
 from course_lib.data import load_digits_images
-from course_lib.gan import sample
-from course_lib.metrics import frechet_distance, precision_recall, train_digit_classifier
-from course_lib.utils import Timer, get_device, set_seed
-from course_lib.vae import (
-    VAE,
-    Autoencoder,
-    TrainConfig,
-    VAEConfig,
-    elbo,
-    iwae_bound,
-    pretrained_comparison_gan,
-    show_images,
-    train_autoencoder,
-    train_vae,
-)
-
-set_seed(0)
-device = get_device()
-data = load_digits_images()
-x_train, x_test = data.x_train.to(device), data.x_test.to(device)
-n_eval = len(x_test)  # 360 samples per model, compared with the 360 test images
+from course_lib.evaluators import digit_image_classifier
+from course_lib.gan import pretrained_dcgan_digits, sample
+from course_lib.metrics import frechet_distance, precision_recall
+from course_lib.notebook import markdown_table, plot_history
+from course_lib.utils import Timer, get_device
+from course_lib.vae import VAE, VAEConfig, VAETrainConfig, elbo, show_images, train_autoencoder, train_vae
 
 # %% [markdown]
 # ## The shared yardstick
 #
 # Sample-based metrics need a feature space. As in the GAN chapter, we use the penultimate layer
-# of `DigitClassifier`, a small CNN trained on the training split (`train_digit_classifier`).
+# of `DigitImageClassifier`, a small CNN trained on the training split (`digit_image_classifier`).
 # Two reference points calibrate the numbers: the training images themselves (what a perfect
 # sampler would score, up to sampling noise) and the classifier's test accuracy.
 
 # %%
 with Timer() as t_clf:
-    clf = train_digit_classifier(seed=0, device=device)
+    clf = digit_image_classifier(seed=0)  # on the CPU
+device = get_device()
+data = load_digits_images()
+x_train, x_test = data.x_train.to(device), data.x_test.to(device)
+n_eval = len(x_test)  # 360 samples per model, compared with the 360 test images
 
 
 @torch.no_grad()
 def feats(x: torch.Tensor) -> torch.Tensor:
     """Classifier features (B, 64) of images (B, 1, 8, 8) in [0, 1]."""
-    return clf.features(x.to(device)).cpu()
+    return clf.features(x.cpu())
 
 
 with torch.no_grad():
-    acc = (clf(x_test).argmax(1) == data.y_test.to(device)).float().mean().item()
+    acc = (clf(data.x_test).argmax(1) == data.y_test).float().mean().item()
     f_test = feats(x_test)
     f_ref = feats(x_train[torch.randperm(len(x_train), generator=torch.Generator().manual_seed(0))[:n_eval]])
 fd_ref = frechet_distance(f_ref, f_test)
@@ -105,58 +90,48 @@ assert acc > 0.9
 # ## Three models, one data set
 #
 # - **AE**: the VAE's encoder and decoder networks, trained on the reconstruction term alone
-#   (the same discretised-logistic likelihood), no prior, no noise. It has no sampler of its
-#   own; to draw images we fit a Gaussian to its training codes and decode draws from it, a
-#   common post-hoc fix that we label as such.
+#   (the same discretised-logistic likelihood) at the code $z = \mu(x)$: no prior, no noise
+#   (`train_autoencoder`). It has no sampler of its own; to draw images we fit a Gaussian to its
+#   training codes and decode draws from it, a common post-hoc fix that we label as such.
 # - **VAE**: exactly the model of the first notebook of this chapter (8 latent dimensions).
 # - **GAN**: `DCGANGenerator` and `DCGANDiscriminator` from `course_lib.gan`, trained with
 #   `train_gan` (non-saturating loss) on the same images rescaled to [−1, 1]. Its training costs
 #   more CPU time than this notebook's budget, so `benchmarks/vae_gan_checkpoint.py` trains it
-#   once and `pretrained_comparison_gan()` loads the generator (after checking the file's
-#   sha256; without the repository's checkpoint, e.g. on Colab, it trains the same GAN).
+#   once and `pretrained_dcgan_digits()` loads the generator from its checkpoint (hash-checked;
+#   outside the repository, e.g. on Colab, the checkpoint is downloaded), with its training record.
 #
 # Training times below are **CPU seconds** with one thread: wall-clock time on a shared machine
 # says more about the neighbours than about the model.
 
 # %%
 cfg = VAEConfig(z_dim=8, hidden=128)
-vae_train = TrainConfig(epochs=80, batch_size=128, lr=2e-3)
-set_seed(0)
-ae = Autoencoder(cfg).to(device)
-c0 = time.process_time()
-hist_ae = train_autoencoder(ae, x_train, vae_train, seed=0)
-cpu_ae = time.process_time() - c0
-set_seed(0)
-vae = VAE(cfg).to(device)
-c0 = time.process_time()
-hist_vae = train_vae(vae, x_train, vae_train, seed=0)
-cpu_vae = time.process_time() - c0
-c0 = time.process_time()
-gen, source = pretrained_comparison_gan()
-gen = gen.to(device)
-results_dir = Path(course_lib.__file__).resolve().parents[1] / "benchmarks" / "results"
-record_path = results_dir / "vae_gan_checkpoint.json"
-if source == "checkpoint":
-    gan_record = json.loads(record_path.read_text())
-    cpu_gan = gan_record["train_cpu_s"]
-    print(f"GAN loaded from the checkpoint; training record (benchmarks/results): {gan_record}")
-else:
-    cpu_gan = time.process_time() - c0
-print(f"training CPU time: AE {cpu_ae:.1f} s, VAE {cpu_vae:.1f} s, GAN {cpu_gan:.1f} s ({source})")
-assert hist_vae["elbo"][-1] > -95 and hist_ae["loss"][-1] < hist_ae["loss"][0] - 50
+vae_train = VAETrainConfig(epochs=80, batch_size=128, lr=2e-3, seed=0)
+ae = VAE(cfg, seed=0).to(device)  # the same networks, trained as a plain autoencoder
+hist_ae = train_autoencoder(ae, x_train, vae_train)
+vae = VAE(cfg, seed=0).to(device)
+hist_vae = train_vae(vae, x_train, vae_train)
+gen = pretrained_dcgan_digits().to(device)
+gan_record = checkpoints.load("vae_dcgan_digits")["meta"]  # written by benchmarks/vae_gan_checkpoint.py
+print(f"GAN training record: {gan_record}")
+cpu = {"AE": hist_ae.cpu_s, "VAE": hist_vae.cpu_s, "GAN": gan_record["train_cpu_s"]}
+print("training CPU time:", ", ".join(f"{name} {s:.1f} s" for name, s in cpu.items()))
+with torch.no_grad():
+    elbo_vae = elbo(vae, x_test, seed=0).elbo.mean().item()
+assert elbo_vae > -95 and hist_ae.losses["loss"][-1] < hist_ae.losses["loss"][0] - 50
 
 # %% [markdown]
 # ## Samples side by side
 
 # %%
-g = torch.Generator(device=device).manual_seed(1)
+g = torch.Generator().manual_seed(1)
 with torch.no_grad():
-    codes = ae.encode(x_train)  # (n, 8)
-    code_dist = torch.distributions.MultivariateNormal(codes.mean(0), torch.cov(codes.T))
+    codes = ae.encode(x_train)[0]  # (n, 8): the AE's code is the encoder mean
+    chol = torch.linalg.cholesky(torch.cov(codes.T))  # a Gaussian fitted to the codes: mean + L eps
+    ae_codes = codes.mean(0) + torch.randn(n_eval, cfg.z_dim, generator=g).to(device) @ chol.T
     samples = {
-        "AE (Gaussian fitted to codes)": ae.decode_mean(code_dist.sample((n_eval,))).cpu(),
-        "VAE, E[x|z]": vae.sample(n_eval, generator=g, mean=True).cpu(),
-        "VAE, x ~ p(x|z)": vae.sample(n_eval, generator=g).cpu(),
+        "AE (Gaussian fitted to codes)": ae.decode_mean(ae_codes).cpu(),
+        "VAE, E[x|z]": vae.sample(n_eval, seed=g, mean=True).cpu(),
+        "VAE, x ~ p(x|z)": vae.sample(n_eval, seed=g).cpu(),
         "GAN": ((sample(gen, n_eval, seed=1) + 1) / 2).clamp(0, 1),
     }
 fig, ax = plt.subplots(1, 5, figsize=(15, 3.6))
@@ -178,33 +153,30 @@ plt.show()
 #   recall how much of the real data the samples cover.
 
 # %%
+from course_lib.vae import iwae_bound
+
 with torch.no_grad():
     mse_ae = (ae.reconstruct(x_test) - x_test).pow(2).mean().item()
     mse_vae = (vae.reconstruct(x_test) - x_test).pow(2).mean().item()
-    elbo_vae = elbo(vae, x_test, generator=torch.Generator(device=device).manual_seed(0)).elbo.mean().item()
-g_iwae = torch.Generator(device=device).manual_seed(1)
-nll_vae = -iwae_bound(vae, x_test, 1000, generator=g_iwae).mean().item()
-nan = float("nan")
-times = {"AE": cpu_ae, "VAE": cpu_vae, "GAN": cpu_gan}
-recon = {"AE": mse_ae, "VAE": mse_vae, "GAN": nan}
-nll = {"AE": nan, "VAE": nll_vae, "GAN": nan}
+nll_vae = -iwae_bound(vae, x_test, 1000, seed=1).mean().item()
+recon = {"AE": mse_ae, "VAE": mse_vae, "GAN": None}  # None: not defined for that model
+nll = {"AE": None, "VAE": nll_vae, "GAN": None}
 table = {}
 for name, s in samples.items():
     f = feats(s)
     p, r = precision_recall(f_test, f)
     family = name.split(" ")[0].rstrip(",")
     table[name] = dict(fd=frechet_distance(f, f_test), precision=p, recall=r, mse=recon[family],
-                       nll=nll[family], seconds=times[family])
-table["360 training images (reference)"] = dict(fd=fd_ref, precision=p_ref, recall=r_ref, mse=nan,
-                                                 nll=nan, seconds=nan)
-fmt = lambda v, spec: "n/a" if v != v else format(v, spec)  # noqa: E731  (NaN -> n/a)
-lines = ["| model | FD ↓ | precision ↑ | recall ↑ | recon. MSE / pixel ↓ | test NLL, nats/image ↓ "
-         "| training CPU (s) |", "|---|---|---|---|---|---|---|"]
-for name, r in table.items():
-    lines.append(f"| {name} | {r['fd']:.2f} | {r['precision']:.2f} | {r['recall']:.2f} "
-                 f"| {fmt(r['mse'], '.4f')} | {fmt(r['nll'], '.2f')} | {fmt(r['seconds'], '.1f')} |")
+                       nll=nll[family], cpu_s=cpu[family])
+table["360 training images (reference)"] = dict(fd=fd_ref, precision=p_ref, recall=r_ref, mse=None,
+                                                 nll=None, cpu_s=None)
+columns = {"FD ↓": ("fd", ".2f"), "precision ↑": ("precision", ".2f"), "recall ↑": ("recall", ".2f"),
+           "recon. MSE / pixel ↓": ("mse", ".4f"), "test NLL, nats/image ↓": ("nll", ".2f"),
+           "training CPU (s)": ("cpu_s", ".1f")}
+rows = [{"model": name} | {col: "n/a" if r[key] is None else format(r[key], spec)
+                           for col, (key, spec) in columns.items()} for name, r in table.items()]
 print(f"VAE test ELBO {elbo_vae:.2f} nats/image; NLL <= {nll_vae:.2f} (IWAE-1000)")
-display(Markdown("\n".join(lines)))
+display(Markdown(markdown_table(rows)))
 
 # %%
 fd = {name: r["fd"] for name, r in table.items()}
@@ -217,7 +189,8 @@ assert nll_vae < -elbo_vae  # the IWAE bound on the NLL is tighter than -ELBO
 
 # %% [markdown]
 # Reading the table: the GAN's samples are closest to the test set in the classifier's feature
-# space (lowest FD) and the AE with a fitted Gaussian is furthest; the AE reconstructs best; only
+# space (lowest FD) and, of the three samplers, the AE with a fitted Gaussian is furthest (the VAE's
+# decoder means aside); the AE reconstructs best; only
 # the VAE has a likelihood. The VAE's decoder *means* are smooth prototypes: the classifier finds
 # them realistic (precision) but they cover much less of the data's variety (recall), and their
 # feature statistics differ from real digits (FD), so "VAE samples" shown as means flatter the
@@ -231,12 +204,11 @@ assert nll_vae < -elbo_vae  # the IWAE bound on the NLL is tighter than -ELBO
 # rates). Here, the AE's and VAE's training curves:
 
 # %%
-fig, ax = plt.subplots(figsize=(5.5, 3))
-ax.plot(hist_vae["elbo"], label="VAE: train ELBO")
-ax.plot([-v for v in hist_ae["loss"]], label="AE: train log p(x | f(x))")
-ax.set(xlabel="epoch", ylabel="nats / image", title="one objective each", ylim=(-150, -40))
-ax.legend()
-plt.tight_layout()
+fig, ax = plt.subplots(1, 2, figsize=(8, 3), sharey=True)
+plot_history(hist_vae, ["loss"], smooth=10, axes=[ax[0]])
+plot_history(hist_ae, ["loss"], smooth=10, axes=[ax[1]])
+ax[0].set(title="VAE: -ELBO", ylabel="training loss (nats / image)", ylim=(40, 150))
+ax[1].set(title="AE: -log p(x | z = f(x))")
 plt.show()
 
 # %% [markdown]

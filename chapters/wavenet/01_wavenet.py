@@ -54,9 +54,10 @@ import torch
 from IPython.display import Markdown, display
 
 from course_lib import wavenet as wn
-from course_lib.audio import mu_law_decode
-from course_lib.data import FSDD_SAMPLE_RATE, load_fsdd
-from course_lib.notebook import audio_player
+from course_lib.audio import SAMPLE_RATE, mu_law_decode
+from course_lib.checkpoints import committed_result
+from course_lib.data import load_fsdd
+from course_lib.notebook import audio_player, glue, markdown_table, plot_history, read_csv_rows
 from course_lib.utils import count_parameters, set_seed
 
 set_seed(0)
@@ -148,8 +149,7 @@ cfg = wn.WaveNetConfig(residual_channels=16, gate_channels=16, skip_channels=32,
                        layers_per_stack=10, n_stacks=2)
 model = wn.WaveNet(cfg)
 print("dilations:", cfg.dilations)
-rf_ms = 1000 * model.receptive_field / FSDD_SAMPLE_RATE
-print(f"receptive field: {model.receptive_field} samples = {rf_ms:.0f} ms")
+print(f"receptive field: {cfg.receptive_field} samples = {1000 * cfg.receptive_field / SAMPLE_RATE:.0f} ms")
 print("parameters:", count_parameters(model))
 print(model.layers[0])
 
@@ -163,13 +163,14 @@ print(model.layers[0])
 # `wn.input_gradient_support` returns the positions with a non-zero gradient.
 
 # %%
-h = torch.randn(1, cfg.residual_channels, model.receptive_field + 300)
-t = model.receptive_field + 100
+rf = cfg.receptive_field
+h = torch.randn(1, cfg.residual_channels, rf + 300)
+t = rf + 100
 support = wn.input_gradient_support(model.forward_embedded, h, t)
 print(f"output t = {t}: gradient non-zero for t' in [{support.min().item()}, {support.max().item()}],",
       f"{len(support)} positions")
-assert support.tolist() == list(range(t - model.receptive_field + 1, t + 1)), "RF or causality broken"
-print("no gradient from the future, and the support has exactly RF =", model.receptive_field, "samples")
+assert support.tolist() == list(range(t - rf + 1, t + 1)), "RF or causality broken"
+print("no gradient from the future, and the support has exactly RF =", rf, "samples")
 
 # %% [markdown]
 # ## µ-law codes and a 256-way softmax
@@ -189,9 +190,9 @@ print("no gradient from the future, and the support has exactly RF =", model.rec
 
 # %%
 train, test = load_fsdd("train"), load_fsdd("test")
-codes = wn.encode_dataset(train.waveforms)
-test_codes = wn.encode_dataset(test.waveforms[::10])  # 30 test utterances: every speaker and digit
-x = codes[0][None]  # (1, T) int64 µ-law codes
+train_set = wn.Utterances.encode(train.waveforms, train.digits)  # µ-law codes and digit labels
+test_set = wn.Utterances.encode(test.waveforms[::5], test.digits[::5])  # 60: every speaker and digit
+x = train_set.codes[0][None]  # (1, T) int64 µ-law codes
 logits = model(x[:, :-1])  # (1, 256, T - 1)
 print("codes", tuple(x.shape), "-> logits", tuple(logits.shape),
       "| codes in", (x.min().item(), x.max().item()))
@@ -204,10 +205,10 @@ print(f"untrained model: {bits:.2f} bits/sample (uniform would be 8.00)")
 
 # %%
 w = test.waveforms[0]
-w_mu = mu_law_decode(wn.encode_dataset([w])[0])
-print(f"digit {test.digits[0]}, {len(w) / FSDD_SAMPLE_RATE:.2f} s;",
+w_mu = mu_law_decode(test_set.codes[0])
+print(f"digit {test.digits[0]}, {len(w) / SAMPLE_RATE:.2f} s;",
       f"max |µ-law error| {(w - w_mu).abs().max():.4f}")
-display(audio_player(w_mu, FSDD_SAMPLE_RATE))
+display(audio_player(w_mu, SAMPLE_RATE))
 
 # %% [markdown]
 # ## Training on spoken digits, and the baselines it must beat
@@ -222,46 +223,51 @@ display(audio_player(w_mu, FSDD_SAMPLE_RATE))
 #
 # A short live run, to see the loss fall (a smaller stack, one block of dilations 1 … 128,
 # RF 256 samples, with a digit label; 40 Adam steps on pairs of 500-sample crops; a real run
-# takes thousands of steps):
+# takes thousands of steps). Every 10 steps the training loop calls an `evaluate` function,
+# here the NLL of 10 test utterances:
 
 # %%
 live = wn.WaveNet(wn.WaveNetConfig(**{**cfg.__dict__, "n_global": 10, "layers_per_stack": 8, "n_stacks": 1}))
-c0 = time.process_time()
-hist = wn.train_wavenet(live, codes, steps=40, batch_size=2, segment=500, lr=1e-2, labels=train.digits,
-                        log_every=5, lr_decay=False)
-print(f"{time.process_time() - c0:.0f} CPU-s; loss every 5 steps (bits/sample):", np.round(hist, 2))
-fig, ax = plt.subplots(figsize=(5, 2.5))
-ax.plot(np.arange(1, len(hist) + 1) * 5, hist, marker="o")
-ax.set_xlabel("training step")
-ax.set_ylabel("training NLL (bits/sample)")
-plt.tight_layout()
+probe_set = wn.Utterances(test_set.codes[:10], test_set.labels[:10])
+config = wn.WaveNetTrainConfig(steps=40, batch_size=2, segment=500, lr=1e-2, lr_decay=False, eval_every=10,
+                               evaluate=lambda m, step: {"test_nll_bits": wn.nll_bits(m, probe_set)})
+hist = wn.train_wavenet(live, train_set, config)
+print(f"{hist.cpu_s:.0f} CPU-s; test NLL every 10 steps:", [round(v, 2) for _, v in hist.metrics["test_nll_bits"]])
+plot_history(hist, ["nll_bits", "test_nll_bits"], smooth=5)
 plt.show()
-drop = hist[0] - np.mean(hist[-3:])  # minibatch means are noisy: average the last three records
+losses = hist.losses["nll_bits"]  # one per step; minibatch losses are noisy: compare averages
+drop = glue("wn01_train_drop", np.mean(losses[:5]) - np.mean(losses[-15:]))
 print(f"training NLL fell by {drop:.2f} bits/sample")
 assert drop > 0.25, "the training NLL should fall by more than a quarter bit per sample in 40 steps"
 
 # %% [markdown]
-# The bar this model must clear, on 30 test utterances (baselines fitted on the training set):
+# Averaged over five steps, the training NLL falls by {glue:text}`wn01_train_drop:.2f` bits per
+# sample in these 40 steps. The bar this model must clear: the baselines of
+# `benchmarks/wavenet_train.py`, fitted on the whole training split and scored on the 60 test
+# utterances used here (every fifth, so every speaker and digit), next to the live model:
 
 # %%
-test_labels = test.digits[::10]
-lpc = wn.fit_lpc(codes[::3], order=16)  # every third training file is plenty for 16 coefficients
+committed = {r["model"]: r["test_bits_per_sample"] for r in read_csv_rows(committed_result("wavenet_digits.csv"))}
 bar = [
-    {"model": "uniform", "test bits/sample": 8.0},
-    {"model": "unigram of µ-law codes",
-     "test bits/sample": wn.unigram_nll_bits(wn.unigram_fit(codes), test_codes)},
-    {"model": "LPC (order 16, Laplace residual)", "test bits/sample": wn.lpc_nll_bits(lpc, test_codes)},
-    {"model": "WaveNet after 40 steps",
-     "test bits/sample": wn.nll_bits(live, test_codes, labels=test_labels)},
+    {"model": "uniform", "test bits/sample": committed["uniform (8 bits)"]},
+    {"model": "unigram of µ-law codes", "test bits/sample": committed["unigram histogram of µ-law codes"]},
+    {"model": "LPC (order 16, Laplace residual)", "test bits/sample": committed["LPC order 16 + Laplace residual"]},
+    {"model": "WaveNet after 40 steps", "test bits/sample": wn.nll_bits(live, test_set)},
 ]
-display(Markdown(wn.markdown_table(bar)))
+display(Markdown(markdown_table(bar, digits=3)))
 nll = [r["test bits/sample"] for r in bar]
+glue("wn01_unigram_bits", nll[1])
+glue("wn01_lpc_bits", nll[2])
+glue("wn01_live_bits", nll[3])
 print("after 40 steps the WaveNet", "beats" if nll[3] < nll[2] else "does not beat", "linear prediction")
 assert nll[2] < nll[1] < 8.0, "LPC < unigram < uniform"
 
 # %% [markdown]
-# The trained checkpoint of the chapter (2,047-sample field, hundreds of steps) and its
-# comparison with these baselines are in the next notebook.
+# Context alone is worth a lot: the unigram histogram costs {glue:text}`wn01_unigram_bits:.2f`
+# bits per sample, linear prediction from the last 16 samples {glue:text}`wn01_lpc_bits:.2f`.
+# After 40 steps the WaveNet needs {glue:text}`wn01_live_bits:.2f` bits per sample. The trained
+# checkpoint of the chapter (2,047-sample field, 2,500 steps) and its comparison with these
+# baselines are in the next notebook.
 #
 # ## Generation: naive and cached
 #
@@ -285,19 +291,19 @@ rows, out = [], {}
 for layers in (4, 7, 10):
     m = wn.WaveNet(wn.WaveNetConfig(residual_channels=16, gate_channels=16, skip_channels=32,
                                     layers_per_stack=layers, n_stacks=1))
-    for name, fn, n in (("naive", wn.generate_naive, 6), ("cached", wn.generate_cached, 300)):
+    for name, n in (("naive", 6), ("cached", 300)):
         w0, c0 = time.perf_counter(), time.process_time()
-        out[name] = fn(m, n, seed=0, return_logits=True)
-        rows.append({"RF": m.receptive_field, "method": name,
+        out[name] = wn.generate(m, n, cached=name == "cached", seed=0, return_logits=True)
+        rows.append({"RF": m.cfg.receptive_field, "method": name,
                      "CPU ms/sample": 1e3 * (time.process_time() - c0) / n,
                      "wall ms/sample": 1e3 * (time.perf_counter() - w0) / n})
     (a, la), (b, lb) = out["naive"], out["cached"]
     diff = (la - lb[:, :6]).abs().max().item()
-    print(f"RF {m.receptive_field}: identical codes {torch.equal(a, b[:, :6])},",
+    print(f"RF {m.cfg.receptive_field}: identical codes {torch.equal(a, b[:, :6])},",
           f"max |logit difference| {diff:.1e}")
     assert torch.equal(a, b[:, :6]) and diff < 1e-5
 print("load average:", os.getloadavg())
-display(Markdown(wn.markdown_table(rows)))
+display(Markdown(markdown_table(rows, digits=3)))
 fig, ax = plt.subplots(figsize=(5, 3))
 for name in ("naive", "cached"):
     pts = [(r["RF"], r["CPU ms/sample"]) for r in rows if r["method"] == name]
@@ -310,8 +316,14 @@ ax.legend()
 plt.tight_layout()
 plt.show()
 big = {r["method"]: r["CPU ms/sample"] for r in rows if r["RF"] == max(q["RF"] for q in rows)}
-print(f"RF {max(q['RF'] for q in rows)}: cached is {big['naive'] / big['cached']:.0f}x faster (CPU time)")
+speedup = glue("wn01_speedup", big["naive"] / big["cached"])
+print(f"RF {max(q['RF'] for q in rows)}: cached is {speedup:.0f}x faster (CPU time)")
 assert big["naive"] > 5 * big["cached"], "cached generation should be far faster at RF 1,024"
+
+# %% [markdown]
+# At RF 1,024 the cached generator is {glue:text}`wn01_speedup:.0f` times faster in CPU time
+# here, and the gap grows with the field; the next notebook shows the committed measurements up
+# to RF 2,047 and batch 16.
 
 # %% [markdown]
 # ## Common pitfalls
@@ -357,15 +369,15 @@ assert rf_plain == [1 + 2 * n for n in (2, 4, 6, 8, 10)] and rf_wavenet == [2**n
 # :::
 
 # %%
-x = torch.cat(codes[:3])[None, :3000]  # three utterances back to back, 3,000 samples
+x = torch.cat(train_set.codes[:3])[None, :3000]  # three utterances back to back, 3,000 samples
 y0 = live(x, g=torch.tensor([train.digits[0]]))
 x2 = x.clone()
 x2[0, :100] = (x[0, :100] + 128) % 256  # change every one of the first 100 codes
 y2 = live(x2, g=torch.tensor([train.digits[0]]))
 changed = (y0 - y2).abs().amax(dim=1)[0] > 0
 print("last output position affected:", changed.nonzero().max().item(),
-      "| bound 99 + RF - 1 =", 99 + live.receptive_field - 1)
-assert changed.any() and changed.nonzero().max().item() <= 99 + live.receptive_field - 1
+      "| bound 99 + RF - 1 =", 99 + live.cfg.receptive_field - 1)
+assert changed.any() and changed.nonzero().max().item() <= 99 + live.cfg.receptive_field - 1
 
 # %% [markdown]
 # :::{admonition} What the WaveNet paper claimed, and what more hardware buys
@@ -390,8 +402,8 @@ assert changed.any() and changed.nonzero().max().item() <= 99 + live.receptive_f
 #   probe confirms it, and shows that a constant-dilation stack grows only linearly.
 # - Gated units, residual and skip paths and 1×1 convolutions make up each layer; the output
 #   is a 256-way softmax over µ-law codes.
-# - Its test NLL must beat the uniform, unigram and LPC baselines computed above; a short run
-#   does not, the trained checkpoint of the next notebook is compared with them.
+# - Its test NLL must beat the uniform, unigram and LPC baselines above; the trained checkpoint
+#   of the next notebook is compared with them.
 # - Cached generation gives the same samples as naive generation at a cost per sample that does
 #   not grow with the receptive field.
 #
@@ -428,8 +440,9 @@ assert changed.any() and changed.nonzero().max().item() <= 99 + live.receptive_f
 # ```{exercise} Temperature and likelihood
 # :label: ex-wavenet-temperature
 # Generate 4,000 samples of one digit at $\tau \in \{0.6, 0.8, 1.0, 1.2\}$ and score each clip
-# with the same model's teacher-forced NLL (`wn.nll_bits`). Which temperature gives the lowest
-# NLL, and why is a low NLL of a generated clip not a sign of a good sample?
+# with the same model's teacher-forced NLL (`wn.nll_bits` of `wn.Utterances(codes, labels)`).
+# Which temperature gives the lowest NLL, and why is a low NLL of a generated clip not a sign of
+# a good sample?
 # ```
 #
 # ```{solution} ex-wavenet-temperature

@@ -1,0 +1,254 @@
+"""Tests for course_lib.gan_beyond (GANs beyond clean images)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import replace
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_lib import checkpoints, gan
+from course_lib import gan_beyond as gb
+from tests.conftest import assert_rng_untouched
+
+TINY = gb.TokenGANConfig(length=4, hidden=16, embed=8, d_hidden=16, steps=5, batch_size=16)
+
+# ---- toy language -------------------------------------------------------------------
+
+
+def test_validity_checker_on_hand_cases() -> None:
+    for s in ["()", "[]", "([])", "()[]", "[()()]", "(([]))"]:
+        assert gb.is_dyck(s), s
+    for s in ["(", ")(", "([)]", "(]", "[[", "(()", "ab", "([]])"]:
+        assert not gb.is_dyck(s), s
+
+
+def test_dyck_enumeration_matches_brute_force() -> None:
+    brute = sorted("".join(p) for p in itertools.product(gb.DYCK_VOCAB, repeat=6) if gb.is_dyck("".join(p)))
+    assert gb.dyck_strings(6) == brute
+    assert len(brute) == 5 * 2**3  # Catalan(3) * 2^3
+    assert len(gb.dyck_strings(8)) == 14 * 2**4
+    with pytest.raises(ValueError, match="even"):
+        gb.dyck_strings(7)
+
+
+def test_dataset_is_valid_uniform_over_the_language_and_reproducible() -> None:
+    data = assert_rng_untouched(gb.dyck_dataset, 3000, 4, seed=3)
+    strings = gb.decode(data)
+    assert all(gb.is_dyck(s) for s in strings)
+    assert set(strings) == set(gb.dyck_strings(4))  # 8 strings, each drawn ~375 times
+    assert torch.equal(data, gb.dyck_dataset(3000, 4, seed=3))
+    assert data.dtype == torch.long and data.shape == (3000, 4)
+
+
+def test_validity_and_diversity_counts() -> None:
+    out = gb.validity_and_diversity(["()", "()", "[]", "(]"])
+    assert out["valid"] == pytest.approx(0.75)
+    assert out["diversity"] == pytest.approx(0.5)  # 2 distinct valid / 4 samples
+    assert out["distinct_valid"] == 2
+    assert out["coverage"] == pytest.approx(1.0)  # both balanced strings of length 2
+    with pytest.raises(ValueError):
+        gb.validity_and_diversity([])
+
+
+# ---- gradient estimators --------------------------------------------------------------
+
+
+def test_sampling_breaks_the_graph() -> None:
+    logits = torch.randn(5, 4, requires_grad=True)
+    assert not logits.argmax(-1).requires_grad
+    assert not torch.multinomial(F.softmax(logits, -1), 1).requires_grad
+
+
+def test_gumbel_softmax_class_frequencies_match_softmax() -> None:
+    logits = torch.tensor([1.0, 0.0, -1.0, 0.5])
+    p = F.softmax(logits, -1)
+    n = 20000
+    y = assert_rng_untouched(gb.gumbel_softmax, logits.expand(n, -1), tau=0.5, seed=0)
+    counts = torch.bincount(y.argmax(-1), minlength=4).double()
+    chi2 = float(((counts - n * p) ** 2 / (n * p)).sum())
+    assert chi2 < 16.27, f"chi-square {chi2:.2f} above the 0.1 % critical value for 3 dof"
+    assert torch.allclose(y.sum(-1), torch.ones(n), atol=1e-5)
+
+
+def test_gumbel_softmax_approaches_one_hot_at_low_temperature() -> None:
+    logits = torch.randn(1000, 4, generator=torch.Generator().manual_seed(1))
+    hot = gb.gumbel_softmax(logits, tau=0.01, seed=2)
+    warm = gb.gumbel_softmax(logits, tau=5.0, seed=2)
+    assert hot.max(-1).values.mean() > 0.99 > warm.max(-1).values.mean()
+    with pytest.raises(ValueError, match="tau"):
+        gb.gumbel_softmax(logits, tau=0.0)
+
+
+def test_straight_through_forward_is_one_hot_backward_is_soft_gradient() -> None:
+    logits = torch.randn(200, 5, generator=torch.Generator().manual_seed(0), requires_grad=True)
+    w = torch.randn(200, 5, generator=torch.Generator().manual_seed(1))
+    probs = F.softmax(logits, -1)
+    (g_soft,) = torch.autograd.grad((w * probs).sum(), logits, retain_graph=True)
+    sample = torch.multinomial(probs.detach(), 1, generator=torch.Generator().manual_seed(2)).squeeze(1)
+    for index, forward in [(None, logits.argmax(-1)), (sample, sample)]:
+        y = gb.straight_through(probs, index)
+        assert torch.equal(y.detach(), F.one_hot(forward, 5).float())
+        (g_st,) = torch.autograd.grad((w * y).sum(), logits, retain_graph=True)
+        assert torch.allclose(g_st, g_soft, atol=1e-6)
+
+
+# ---- sequence models --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("estimator", ["gumbel", "st", "reinforce"])
+def test_token_gan_updates_the_generator_and_leaves_the_global_rng(estimator: str) -> None:
+    gen, disc = assert_rng_untouched(gb.build_token_models, TINY, seed=0)
+    before = [p.detach().clone() for p in gen.parameters()]
+    config = replace(TINY, estimator=estimator)
+    hist = assert_rng_untouched(gb.train_token_gan, (gen, disc), gb.dyck_dataset(32, TINY.length), config)
+    assert hist.steps == TINY.steps and all(math.isfinite(v) for v in hist.losses["g"] + hist.losses["d"])
+    assert any(not torch.equal(a, b) for a, b in zip(before, gen.parameters(), strict=True))
+    assert len(assert_rng_untouched(gb.sample_strings, gen, 7, seed=1)) == 7
+
+
+def test_token_gan_is_reproducible() -> None:
+    runs = []
+    for _ in range(2):
+        gen, disc = gb.build_token_models(TINY, seed=4)
+        gb.train_token_gan((gen, disc), gb.dyck_dataset(32, TINY.length), replace(TINY, estimator="st"))
+        runs.append(gb.sample_strings(gen, 20, seed=0))
+    assert runs[0] == runs[1]
+
+
+def test_generator_modes_shapes_and_log_prob() -> None:
+    gen, _ = gb.build_token_models(TINY)
+    z = torch.randn(6, TINY.latent_dim)
+    for mode in ["sample", "gumbel", "st"]:
+        tokens, vectors, logp = assert_rng_untouched(gen.generate, z, mode, tau=0.5, seed=1)
+        assert tokens.shape == (6, TINY.length) and vectors.shape == (6, TINY.length, TINY.vocab)
+        assert torch.equal(vectors.argmax(-1), tokens) and (logp <= 0).all()
+    given = gb.dyck_dataset(6, TINY.length)
+    tokens, _, logp = gen.generate(z, tokens=given)  # teacher forcing: the given tokens' log-likelihood
+    assert torch.equal(tokens, given) and (logp <= 0).all()
+    with pytest.raises(ValueError, match="mode"):
+        gen.generate(z, "argmax")
+
+
+def test_mle_learns_the_toy_language() -> None:
+    config = replace(TINY, steps=150, hidden=32, lr=1e-2)
+    gen, _ = gb.build_token_models(config)
+    hist = assert_rng_untouched(gb.train_mle, gen, gb.dyck_dataset(500, 4), config)
+    scores = gb.validity_and_diversity(gb.sample_strings(gen, 300))
+    assert hist.losses["nll"][-1] < hist.losses["nll"][0]
+    assert scores["valid"] > 0.5  # random strings: 8/256 = 3 %
+
+
+def test_bad_token_input_is_named() -> None:
+    gen, disc = gb.build_token_models(TINY)
+    with pytest.raises(ValueError, match="dyck_dataset"):
+        gb.train_mle(gen, gb.dyck_dataset(8, 6), TINY)  # strings of another length
+    with pytest.raises(ValueError, match="int64"):
+        gb.train_token_gan((gen, disc), gb.dyck_dataset(8, 4).float(), TINY)
+    with pytest.raises(ValueError, match="estimator"):
+        replace(TINY, estimator="argmax")
+
+
+# ---- noisy data ----------------------------------------------------------------------------
+
+
+def test_measurements_and_measured_generator() -> None:
+    x = torch.ones(4000, 2)
+    assert torch.equal(gb.Measurement("noise", 0.0)(x), x)
+    assert assert_rng_untouched(gb.Measurement("noise", 0.5, seed=1), x).std() == pytest.approx(0.5, rel=0.05)
+    dropped = gb.Measurement("dropout", 0.3, seed=0)(x)
+    assert (dropped == 0).float().mean() == pytest.approx(0.3, abs=0.02)
+    for kind, p in [("blur", 0.1), ("noise", -1.0), ("dropout", 1.0)]:
+        with pytest.raises(ValueError, match="kind"):
+            gb.Measurement(kind, p)
+    g, _ = gan.build_gan(gan.MLPConfig(g_hidden=8, d_hidden=8))
+    mg = gb.MeasuredGenerator(g, gb.Measurement("dropout", 0.5))
+    assert mg.cfg.latent_dim == g.cfg.latent_dim
+    assert assert_rng_untouched(mg, torch.randn(8, g.cfg.latent_dim)).shape == (8, 2)
+
+
+# ---- raw audio ----------------------------------------------------------------------------
+
+
+def test_phase_shuffle_preserves_length_and_content_up_to_shift() -> None:
+    x = torch.randn(4, 3, 50, generator=torch.Generator().manual_seed(0))
+    shifts = torch.tensor([-2, -1, 0, 2])
+    y = gb.phase_shuffle(x, 2, shifts=shifts)
+    assert y.shape == x.shape
+    for b, k in enumerate(shifts.tolist()):
+        # y[t] = x[t - k] wherever t - k is inside the signal
+        assert torch.equal(y[b, :, max(k, 0) : 50 + min(k, 0)], x[b, :, max(-k, 0) : 50 - max(k, 0)])
+    assert torch.equal(y[2], x[2])
+    assert torch.equal(gb.phase_shuffle(x, 0), x)
+    assert torch.equal(assert_rng_untouched(gb.phase_shuffle, x, 2, seed=5), gb.phase_shuffle(x, 2, seed=5))
+    with pytest.raises(ValueError, match="shifts"):
+        gb.phase_shuffle(x, 1, shifts=shifts)
+    with pytest.raises(ValueError, match="channels"):
+        gb.phase_shuffle(x[0], 2)
+
+
+def test_wavegan_shapes_training_and_shuffle_only_when_training() -> None:
+    cfg = gb.WaveGANConfig.tiny()
+    gen, disc = gb.WaveGANGenerator(cfg), gb.WaveGANDiscriminator(cfg, seed=1)
+    z = torch.randn(3, cfg.latent_dim)
+    wave = gen(z)
+    assert wave.shape == (3, cfg.length) and wave.abs().max() < 1
+    disc.eval()
+    assert disc(wave).shape == (3,) and torch.equal(disc(wave), disc(wave))  # no shuffle in eval mode
+    with pytest.raises(ValueError, match="prepare_fsdd_clips"):
+        disc(torch.randn(3, cfg.length + 1))
+    config = replace(gb.WAVEGAN_TRAIN, steps=2, batch_size=3, d_steps=1)
+    hist = assert_rng_untouched(gan.train_gan, (gen, disc), torch.randn(6, cfg.length) * 0.1, config)
+    assert len(hist.losses["g"]) == 2 and all(math.isfinite(v) for v in hist.losses["d"])
+
+
+def test_wavegan_checkpoint_round_trip_and_bad_checkpoints(tmp_path) -> None:
+    cfg = gb.WaveGANConfig.tiny()
+    gen = gb.WaveGANGenerator(cfg).eval()
+    checkpoints.save(gen, tmp_path / "g.pt")
+    loaded = assert_rng_untouched(gb.pretrained_wavegan, tmp_path / "g.pt")
+    z = torch.randn(2, cfg.latent_dim)
+    assert torch.equal(loaded(z), gen(z)) and not loaded.training
+    checkpoints.save(torch.nn.Linear(2, 2), tmp_path / "other.pt", config={"width": 3})
+    with pytest.raises(ValueError, match="not a WaveGAN"):
+        gb.pretrained_wavegan(tmp_path / "other.pt")
+    with pytest.raises(KeyError, match="registered"):
+        gb.pretrained_wavegan("no_such_checkpoint")
+    with pytest.raises(FileNotFoundError):
+        gb.pretrained_wavegan(tmp_path / "missing.pt")
+
+
+def test_committed_wavegan_loads() -> None:
+    gen = gb.pretrained_wavegan()
+    assert gen.cfg.length == 4096
+    assert checkpoints.load("gan_beyond_wavegan")["meta"]["generator_steps"] > 0
+    with torch.no_grad():
+        wave = gen(torch.randn(2, gen.cfg.latent_dim, generator=torch.Generator().manual_seed(0)))
+    assert wave.shape == (2, 4096) and torch.isfinite(wave).all()
+
+
+def test_prepare_fsdd_clips_length_peak_and_errors() -> None:
+    t = torch.arange(3000) / 8000.0
+    tone = torch.where((t > 0.1) & (t < 0.2), 0.3 * torch.sin(2 * math.pi * 440 * t), torch.zeros(()))
+    clips = gb.prepare_fsdd_clips([tone, tone[750:1300]], 1024)  # longer and shorter than 1024
+    assert clips.shape == (2, 1024)
+    assert torch.allclose(clips.abs().amax(1), torch.full((2,), 0.9))
+    with pytest.raises(ValueError, match="no recordings"):
+        gb.prepare_fsdd_clips([], 1024)
+    with pytest.raises(ValueError, match="stereo"):
+        gb.prepare_fsdd_clips([torch.zeros(3000, 2)], 1024)
+
+
+def test_confidence_and_entropy_extremes() -> None:
+    one_hot = torch.eye(10).repeat(3, 1)
+    out = gb.confidence_and_entropy(one_hot)
+    assert out["confident"] == 1.0
+    assert out["class_entropy"] == pytest.approx(math.log2(10))
+    assert out["inception_score"] == pytest.approx(10, rel=1e-6)
+    flat = gb.confidence_and_entropy(torch.full((5, 10), 0.1))
+    assert flat["confident"] == 0.0 and flat["inception_score"] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="classes"):
+        gb.confidence_and_entropy(torch.ones(10))
