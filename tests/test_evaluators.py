@@ -209,3 +209,25 @@ def test_committed_spoken_digit_classifier_loads_and_predicts():
     assert model.arch == "cnn" and not model.training
     pred = model.predict([torch.zeros(100), _tone(300, 0.5)])
     assert pred.shape == (2,) and ((pred >= 0) & (pred < 10)).all()
+
+
+# ---------------------------------------------------------------------------------------
+# Digit-image judge
+# ---------------------------------------------------------------------------------------
+
+
+def test_digit_image_classifier_is_accurate_gives_features_and_leaves_the_rng_alone():
+    from course_lib.data import load_digits_images
+
+    torch.manual_seed(3)
+    before = torch.get_rng_state()
+    model = E.digit_image_classifier(seed=0, epochs=15)
+    assert torch.equal(torch.get_rng_state(), before)
+    d = load_digits_images()
+    with torch.no_grad():
+        acc = (model(d.x_test).argmax(1) == d.y_test).float().mean().item()
+        feats = model.features(d.x_test[:5])
+    assert acc > 0.95, acc
+    assert feats.shape == (5, 64)
+    with pytest.raises(ValueError, match=r"\(B, 1, 8, 8\)"):
+        model.features(torch.zeros(5, 64))

@@ -85,20 +85,6 @@ def test_precision_recall_detects_quality_and_coverage():
     assert p == 0.0 and r == 0.0
 
 
-def test_digit_classifier_is_accurate_and_gives_features():
-    from course_lib.data import load_digits_images
-
-    model = metrics.train_digit_classifier(seed=0, epochs=15)
-    d = load_digits_images()
-    with torch.no_grad():
-        acc = (model(d.x_test).argmax(1) == d.y_test).float().mean().item()
-        feats = model.features(d.x_test[:5])
-    assert acc > 0.95, acc
-    assert feats.shape == (5, 64)
-    with pytest.raises(ValueError, match=r"\(B, 1, 8, 8\)"):
-        model.features(torch.zeros(5, 64))
-
-
 def test_frechet_distance_matches_scipy_sqrtm_on_small_case():
     import numpy as np
     from scipy import linalg

@@ -51,14 +51,14 @@ import numpy as np
 import torch
 from scipy.signal import resample_poly
 
-from course_lib.audio import log_mel, mel_filterbank, melspectrogram, mfcc, mu_law_decode, mu_law_encode, stft
-from course_lib.data import FSDD_SAMPLE_RATE, load_fsdd
+from course_lib.audio import SAMPLE_RATE, log_mel, mel_filterbank, melspectrogram, mfcc, mu_law_decode, mu_law_encode, stft
+from course_lib.data import load_fsdd
 from course_lib.metrics import snr
-from course_lib.notebook import audio_player, plot_spectrogram
+from course_lib.notebook import audio_player, glue, plot_spectrogram
 from course_lib.utils import set_seed
 
 set_seed(0)
-SR = FSDD_SAMPLE_RATE  # 8000 Hz
+SR = SAMPLE_RATE  # 8000 Hz, the rate of every recording in the course
 test = load_fsdd("test")
 wave, digit, speaker = test[3]
 print(f"'{digit}' by {speaker}: {len(wave)} samples = {len(wave) / SR:.2f} s at {SR} Hz")
@@ -210,14 +210,19 @@ ax.set(xlabel="peak level (dB below full scale)", ylabel="SNR (dB)", title="Comp
 ax.legend()
 plt.show()
 spread = {k: max(v) - min(v) for k, v in curves.items()}
+glue("fund_uniform_spread_db", spread["8-bit uniform"])
+glue("fund_mulaw_spread_db", spread["8-bit µ-law"])
+glue("fund_alaw_spread_db", spread["8-bit A-law"])
 print("SNR range over 30 dB of levels:", {k: f"{v:.1f} dB" for k, v in spread.items()})
 gap = curves["8-bit µ-law"][0] - curves["8-bit uniform"][0]
 print(f"at -30 dB, µ-law is {gap:.1f} dB better than uniform PCM = {gap / 6.02:.1f} bits' worth")
 assert spread["8-bit µ-law"] < 12 and spread["8-bit A-law"] < 15 and spread["8-bit uniform"] > 25
 
 # %% [markdown]
-# Uniform 8-bit PCM loses about 6 dB of SNR per 6 dB of level; the companded codes lose far
-# less over the same 30 dB (ranges printed above), so a quiet talker keeps a usable SNR. At
+# Uniform 8-bit PCM loses about 6 dB of SNR per 6 dB of level: its SNR varies by
+# {glue:text}`fund_uniform_spread_db:.1f` dB over the 30 dB of levels. The companded codes lose far
+# less over the same 30 dB (µ-law {glue:text}`fund_mulaw_spread_db:.1f` dB, A-law
+# {glue:text}`fund_alaw_spread_db:.1f` dB), so a quiet talker keeps a usable SNR. At
 # even lower levels the companded SNR falls too: the law is logarithmic only above
 # $|x| \approx 1/\mu$ (or $1/A$), and linear below.
 #

@@ -17,7 +17,8 @@
 # # Spoken-digit recognition that generalises to new speakers
 #
 # Recognising ten spoken digits sounds easy, and on the usual split of the Free Spoken Digit
-# Dataset it is: almost any model is right more than 97 % of the time. The honest question
+# Dataset it is: every model below is right at least {glue:text}`rec_official_min_acc:.1f` % of
+# the time. The honest question
 # is different: does the model recognise digits spoken by **someone it has never heard**?
 # This chapter builds classical and neural classifiers, evaluates them both ways, and uses
 # the harder protocol to settle a few practical questions with measurements.
@@ -27,9 +28,9 @@
 #   the difference in the numbers;
 # - build a strong classical baseline (segment statistics of log-mel/MFCC features with
 #   logistic regression or an RBF SVM);
-# - train a log-mel CNN, a GRU over frames and a small transformer encoder from
-#   `course_lib.recognition`, and read accuracy, macro precision/recall/F1 and a confusion
-#   matrix;
+# - train a log-mel CNN, a GRU over frames and a small transformer encoder
+#   (`course_lib.evaluators` builds them, `course_lib.recognition` trains them), and read
+#   accuracy, macro precision/recall/F1 and a confusion matrix;
 # - say what weight decay, dropout, early stopping, noise, time shift and SpecAugment add;
 # - choose a loss, an optimiser and a remedy for class imbalance on evidence.
 
@@ -45,9 +46,6 @@ if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywi
     )
 
 # %%
-import csv
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -55,11 +53,13 @@ from IPython.display import Markdown, display
 from torch.utils.data import Subset
 
 from course_lib import recognition as R
+from course_lib.checkpoints import committed_result
 from course_lib.data import load_fsdd
+from course_lib.evaluators import ARCHS, build_classifier, pretrained_spoken_digit_classifier
+from course_lib.notebook import glue, markdown_table, plot_history, read_csv_rows
 from course_lib.utils import Timer, count_parameters, set_seed
 
 set_seed(0)
-RESULTS = Path("../../benchmarks/results") if Path("../../benchmarks").is_dir() else Path("benchmarks/results")
 data = load_fsdd("all")
 official_train = [i for i, t in enumerate(data.takes) if t >= 5]
 official_test = [i for i, t in enumerate(data.takes) if t < 5]
@@ -78,17 +78,6 @@ def show_confusion(conf: np.ndarray, title: str, ax=None):
                         color="white" if conf[i, j] > conf.max() / 2 else "black")
     ax.set(xticks=range(10), yticks=range(10), xlabel="predicted digit", ylabel="true digit", title=title)
     return im
-
-
-def read_rows(path: Path) -> list[dict]:
-    with open(path) as f:
-        return list(csv.DictReader(f))
-
-
-def md_table(header: list[str], rows: list[list]) -> str:
-    cell = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
-    return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-                     + ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows])
 
 
 # %% [markdown]
@@ -151,7 +140,7 @@ with Timer() as t:
         classical_scores[SVM, "loso", spk] = R.classification_scores(labels[te], pipe.predict(x_mfcc[te]))
 svm_loso = [classical_scores[SVM, "loso", spk].accuracy for spk in speakers]
 print(f"LOSO, {SVM}: mean accuracy {np.mean(svm_loso):.3f}, worst speaker {min(svm_loso):.3f}; 6 fits in {t}")
-display(Markdown(md_table(["model"] + speakers + ["mean"], [[SVM] + svm_loso + [float(np.mean(svm_loso))]])))
+display(Markdown(markdown_table([{"model": SVM, **dict(zip(speakers, svm_loso, strict=True)), "mean": float(np.mean(svm_loso))}], digits=3)))
 assert 0.5 < np.mean(svm_loso) < np.mean([classical_scores[SVM, "official", "all"].accuracy])
 #
 # ## Three neural classifiers
@@ -178,13 +167,13 @@ assert 0.5 < np.mean(svm_loso) < np.mean([classical_scores[SVM, "official", "all
 # any list of 8 kHz clips of any length.
 
 # %%
-for arch in R.ARCHS:
-    m = R.build_classifier(arch)
+for arch in ARCHS:
+    m = build_classifier(arch)
     x = torch.zeros(2, m.feature_cfg.clip_samples)
     print(f"{arch:12s} {count_parameters(m):7,d} parameters; features {tuple(m.features(x).shape)} -> logits {tuple(m(x).shape)}")
 
 # %% [markdown]
-# Training (`train_digit_classifier`) uses cross-entropy, AdamW {cite}`loshchilov2019adamw`
+# Training (`R.train_classifier(model, data, R.RecognitionTrainConfig(...))`) uses cross-entropy, AdamW {cite}`loshchilov2019adamw`
 # with weight decay, a one-epoch warm-up and cosine decay of the learning rate, dropout
 # {cite}`srivastava2014dropout`, and augmentation: a random time shift within the clip's
 # silent margin, white noise at 5–30 dB SNR on half the clips, and SpecAugment masks of up to
@@ -192,13 +181,13 @@ for arch in R.ARCHS:
 #
 # ## The pretrained evaluator (official split)
 #
-# `pretrained_digit_classifier()` loads the chapter's CNN trained on the official training
-# split by `benchmarks/recognition_train.py`; the file's SHA-256 is checked and it is read
-# with `torch.load(weights_only=True)`. Other chapters use it to judge generated and
+# `pretrained_spoken_digit_classifier()` (in `course_lib.evaluators`) loads the chapter's CNN
+# trained on the official training split by `benchmarks/recognition_train.py`; the file's
+# SHA-256 is checked and it is read with `torch.load(weights_only=True)`. Other chapters use it to judge generated and
 # restored digits. Its scores on the official test split:
 
 # %%
-clf = R.pretrained_digit_classifier(device="cpu")
+clf = pretrained_spoken_digit_classifier(device="cpu")
 test_waves = [data[i][0] for i in official_test]
 with Timer() as t:
     pred = clf.predict(test_waves)
@@ -207,6 +196,9 @@ print(f"pretrained {clf.arch}: accuracy {s_pre.accuracy:.4f} ({int((pred.numpy()
       f"macro precision {s_pre.precision:.4f}, recall {s_pre.recall:.4f}, F1 {s_pre.f1:.4f}; predicted in {t}")
 show_confusion(s_pre.confusion, "pretrained CNN, official test")
 plt.show()
+official = [s.accuracy for (_, protocol, _), s in classical_scores.items() if protocol == "official"]
+glue("rec_official_min_acc", 100 * min(official + [s_pre.accuracy]))
+glue("rec_pretrained_acc", 100 * s_pre.accuracy)
 assert s_pre.accuracy >= 0.97
 
 # %% [markdown]
@@ -225,12 +217,16 @@ assert torch.equal(p_loud.argmax(-1), p_quiet.argmax(-1))
 # The full six-fold tables come from a benchmark script (below). Here is one fold, trained in
 # the notebook: the GRU (the cheapest of the three models to train) learns from five
 # speakers and is tested on the first speaker in alphabetical order, `george`, against the
-# SVM baseline on the same fold. Few epochs, to fit the notebook's CPU budget.
+# SVM baseline on the same fold. Few epochs, to fit the notebook's CPU budget; the history
+# holds the loss of every step and its mean over each epoch.
 
 # %%
 fold_spk, fold_tr, fold_te = next(R.leave_one_speaker_out(data.speakers))
+gru = build_classifier("gru", seed=0)
 with Timer() as t:
-    gru = R.train_digit_classifier(Subset(data, fold_tr), arch="gru", epochs=6, seed=0, patience=None)
+    history = R.train_classifier(gru, Subset(data, fold_tr), R.RecognitionTrainConfig(epochs=6, patience=None))
+plot_history(history, ["loss", "train_loss"])
+plt.show()
 s_gru = R.evaluate(gru, Subset(data, fold_te))
 s_svm = classical_scores[SVM, "loso", fold_spk]
 print(f"test speaker {fold_spk}: GRU accuracy {s_gru.accuracy:.3f} (macro F1 {s_gru.f1:.3f}), trained in {t}")
@@ -242,50 +238,46 @@ plt.show()
 assert s_gru.accuracy > 0.3  # chance is 0.1
 
 # %% [markdown]
-# The gap between the training speakers and the unseen one is the overfitting that matters
-# here: the model fits five voices much better than it transfers to a sixth.
+# The gap between the training speakers ({glue:text}`rec_gru_seen_acc:.1f` %) and the unseen one
+# ({glue:text}`rec_gru_unseen_acc:.1f` %) is the overfitting that matters here: the model fits
+# five voices much better than it transfers to a sixth.
 
 # %%
 s_seen = R.evaluate(gru, Subset(data, fold_tr[::5]))
 print(f"GRU accuracy on (a fifth of) its training speakers' clips: {s_seen.accuracy:.3f}; on {fold_spk}: {s_gru.accuracy:.3f}")
+glue("rec_gru_seen_acc", 100 * s_seen.accuracy)
+glue("rec_gru_unseen_acc", 100 * s_gru.accuracy)
 assert s_seen.accuracy > s_gru.accuracy
 
 # %% [markdown]
 # ## All six folds, every model
 #
 # The six-fold tables for the three networks cost several CPU-minutes each, far beyond a
-# notebook, so `benchmarks/recognition_loso.py` trains them (one process per model, merged
-# with `--merge`; 12 epochs, the default recipe of `train_digit_classifier`, last weights
-# kept: no test speaker influences any choice). The cell shows the committed results when
-# the repository is present, and otherwise the command that produces them.
+# notebook, so `benchmarks/recognition_loso.py` trains them (12 epochs, the default recipe of
+# `R.RecognitionTrainConfig`, last weights kept: no test speaker influences any choice). The
+# cell shows the committed results (fetched when the repository is not at hand).
 
 # %%
-LOSO_CMD = ("python benchmarks/recognition_loso.py --archs cnn --classical none --protocols loso --epochs 12 "
-            "--tag cnn   (same for gru, transformer; --protocols official for the official split), then --merge")
-have_loso = (RESULTS / "recognition_loso.md").is_file()
-if have_loso:
-    display(Markdown((RESULTS / "recognition_loso.md").read_text()))
-else:
-    print(f"no committed results in benchmarks/results/; to produce them run\n    {LOSO_CMD}")
+display(Markdown(committed_result("recognition_loso.md").read_text()))
 
 # %% [markdown]
 # Where do the errors of the best network go when it meets a new voice? The confusion
 # matrices of the six folds, summed (each recording is tested exactly once):
 
 # %%
-if have_loso:
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.9), constrained_layout=True)
-    for ax, arch in zip(axes, R.ARCHS, strict=True):
-        conf = np.zeros((10, 10), dtype=int)
-        for r in read_rows(RESULTS / f"recognition_loso_{arch}_confusion.csv"):
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.9), constrained_layout=True)
+for ax, arch in zip(axes, ARCHS, strict=True):
+    conf = np.zeros((10, 10), dtype=int)
+    for r in read_csv_rows(committed_result(f"recognition_loso_{arch}_confusion.csv")):
+        if r["protocol"] == "loso":
             conf[int(r["true"]), int(r["pred"])] += int(r["count"])
-        show_confusion(conf, f"{arch}, six unseen speakers", ax)
-        off = conf - np.diag(np.diag(conf))
-        t, p_ = np.unravel_index(off.argmax(), off.shape)
-        print(f"{arch}: {conf.sum()} test recordings, accuracy {np.trace(conf) / conf.sum():.3f}; "
-              f"most frequent confusion: {t} heard as {p_} ({off[t, p_]} times)")
-    plt.show()
-    assert all((RESULTS / f"recognition_loso_{a}_confusion.csv").is_file() for a in R.ARCHS)
+    show_confusion(conf, f"{arch}, six unseen speakers", ax)
+    off = conf - np.diag(np.diag(conf))
+    t, p_ = np.unravel_index(off.argmax(), off.shape)
+    print(f"{arch}: {conf.sum()} test recordings, accuracy {np.trace(conf) / conf.sum():.3f}; "
+          f"most frequent confusion: {t} heard as {p_} ({off[t, p_]} times)")
+plt.show()
+assert conf.sum() == 3000  # each recording tested exactly once
 
 # %% [markdown]
 # ## What each regulariser adds
@@ -303,28 +295,20 @@ if have_loso:
 # above showed.
 
 # %%
-ABL_CMDS = {
-    "recognition_ablation": "python benchmarks/recognition_experiments.py --suite ablation --epochs 12 "
-    "--test-speakers george,jackson,lucas,nicolas,theo,yweweler",
-    "recognition_ablation_cnn": "python benchmarks/recognition_experiments.py --suite ablation --arch cnn --epochs 12 "
-    "--only 0,6,7 --test-speakers george,jackson,lucas,nicolas,theo,yweweler --tag cnn",
-}
 ablation = {}
-for stem, cmd in ABL_CMDS.items():
-    if not (RESULTS / f"{stem}.csv").is_file():
-        print(f"{stem}: no committed results; to produce them run\n    {cmd}")
-        continue
-    display(Markdown((RESULTS / f"{stem}.md").read_text()))
-    rows = read_rows(RESULTS / f"{stem}.csv")
-    base = next(float(r["mean"]) for r in rows if r["variant"] == "nothing")
-    ablation[stem] = {r["variant"]: float(r["mean"]) - base for r in rows}
+for stem in ("recognition_ablation", "recognition_ablation_cnn"):  # --suite ablation, --suite ablation_cnn
+    display(Markdown(committed_result(f"{stem}.md").read_text()))
+    rows = read_csv_rows(committed_result(f"{stem}.csv"))
+    name = lambda r: r.get("variant", r.get("row"))  # noqa: E731  (the column's older and newer name)
+    base = next(r["mean"] for r in rows if name(r) == "nothing")
+    ablation[stem] = {name(r): r["mean"] - base for r in rows}
     print(f"{stem}: change of the mean leave-one-speaker-out accuracy against 'nothing' ({base:.3f}):")
-    for name, d in ablation[stem].items():
-        if name != "nothing":
-            print(f"    {name:34s} {d:+.3f}")
-gru, cnn = ablation.get("recognition_ablation", {}), ablation.get("recognition_ablation_cnn", {})
-if gru and cnn:  # the reading below must stay true of the committed tables
-    assert gru["everything"] < 0 and gru["+ SpecAugment"] < 0 and cnn["+ SpecAugment"] > 0
+    for variant, d in ablation[stem].items():
+        if variant != "nothing":
+            print(f"    {variant:34s} {d:+.3f}")
+gru_abl, cnn_abl = ablation["recognition_ablation"], ablation["recognition_ablation_cnn"]
+# the reading below must stay true of the committed tables
+assert gru_abl["everything"] < 0 and gru_abl["+ SpecAugment"] < 0 and cnn_abl["+ SpecAugment"] > 0
 
 # %% [markdown]
 # How to read it (one seed per cell, so a difference of a point or two is within noise):
@@ -342,10 +326,10 @@ if gru and cnn:  # the reading below must stay true of the committed tables
 # %% [markdown]
 # ## Practical guidance, with evidence
 #
-# The course's source material gives advice on losses, imbalance and optimisers that does
-# not survive a measurement. To answer each question cheaply, we use the simplest trainable
-# model, a linear softmax classifier on the MFCC segment features
-# (`R.fit_softmax_regression`), on the official split, and change one thing at a time:
+# Advice on losses, imbalance and optimisers is often repeated without a measurement. To answer
+# each question cheaply, we use the simplest trainable model, a linear softmax classifier on the
+# MFCC segment features (`R.SoftmaxRegression`, trained by the same `R.train_classifier`), on the
+# official split, and change one thing at a time:
 # the loss, the optimiser (each at its customary learning rate; 12 epochs of batches of 512),
 # and the treatment of an imbalanced training set (digits 3 and 8 cut to 10 % of their
 # recordings).
@@ -360,12 +344,23 @@ runs = {
     "cross-entropy, Adadelta lr 1.0": dict(optimizer="adadelta", lr=1.0),
     "cross-entropy, Adadelta lr 0.01": dict(optimizer="adadelta", lr=0.01),
 }
+LINEAR = dict(epochs=12, batch_size=512, optimizer="adam", lr=1e-2, weight_decay=0.0, augment=None, seed=0)
+
+
+def fit_linear(x, y, **opts):
+    """A softmax regression trained with the LINEAR recipe (opts override it); model and history."""
+    model = R.SoftmaxRegression(x, seed=0)
+    return model, R.train_classifier(model, (x, y), R.RecognitionTrainConfig(**{**LINEAR, **opts}))
+
+
 rows, guide = [], {}
 for name, opts in runs.items():
-    m = R.fit_softmax_regression(xtr, ytr, epochs=12, batch_size=512, seed=0, **opts)
+    m, h = fit_linear(xtr, ytr, **opts)
     guide[name] = R.classification_scores(yte, m.predict(xte))
-    rows.append([name, guide[name].accuracy, guide[name].f1, m.history["train_loss"][0], m.history["train_loss"][-1]])
-display(Markdown(md_table(["training", "test accuracy", "macro F1", "loss after epoch 1", "after epoch 12"], rows)))
+    losses = [v for _, v in h.metrics["train_loss"]]
+    rows.append({"training": name, "test accuracy": guide[name].accuracy, "macro F1": guide[name].f1,
+                 "loss after epoch 1": losses[0], "after epoch 12": losses[-1]})
+display(Markdown(markdown_table(rows, digits=3)))
 assert guide["cross-entropy, Adam lr 1e-2"].accuracy > 0.95
 
 # %%
@@ -374,10 +369,11 @@ print(f"imbalanced training set: {len(imb)} recordings; digit 3: {int((labels[im
 rows, imb_scores = [], {}
 for name, opts in {"plain cross-entropy": {}, "class weights": {"class_weights": True},
                    "balanced sampler": {"balanced_sampler": True}}.items():
-    m = R.fit_softmax_regression(x_mfcc[imb], labels[imb], epochs=12, batch_size=512, seed=0, **opts)
+    m, _ = fit_linear(x_mfcc[imb], labels[imb], **opts)
     sc = imb_scores[name] = R.classification_scores(yte, m.predict(xte))
-    rows.append([name, sc.accuracy, sc.f1, sc.per_class_recall[3], sc.per_class_recall[8]])
-display(Markdown(md_table(["imbalanced training", "test accuracy", "macro F1", "recall of 3", "recall of 8"], rows)))
+    rows.append({"imbalanced training": name, "test accuracy": sc.accuracy, "macro F1": sc.f1,
+                 "recall of 3": sc.per_class_recall[3], "recall of 8": sc.per_class_recall[8]})
+display(Markdown(markdown_table(rows, digits=3)))
 minority = {k: (v.per_class_recall[3] + v.per_class_recall[8]) / 2 for k, v in imb_scores.items()}
 print({k: round(v, 3) for k, v in minority.items()})
 assert imb_scores["class weights"].f1 > 0.8 and imb_scores["balanced sampler"].f1 > 0.8
@@ -473,17 +469,19 @@ except ValueError as err:
 #
 # ```{exercise} A validation speaker
 # :label: ex-audio-rec-val
-# In the live fold above, hold out one of the five training speakers
-# (`R.validation_speaker`) and train with `val_data=...` and `patience=3`. Does early stopping
+# In the live fold above, hold out one of the five training speakers (say `jackson`) and train
+# with `val_data=...` and `patience=3` in the config. Does early stopping
 # on an unseen *training* speaker change the test accuracy on `george`? Why must the
 # validation speaker not be `george`?
 # ```
 #
 # ```{solution} ex-audio-rec-val
 # :class: dropdown
-# `v = R.validation_speaker([data.speakers[i] for i in fold_tr], fold_spk)`,
-# `tr, va = R.split_by_speaker(data.speakers, fold_tr, v)`, then
-# `R.train_digit_classifier(Subset(data, tr), arch="gru", epochs=8, val_data=Subset(data, va), patience=3)`.
+# `va = [i for i in fold_tr if data.speakers[i] == "jackson"]`,
+# `tr = [i for i in fold_tr if data.speakers[i] != "jackson"]`, then
+# `model = build_classifier("gru")` and
+# `R.train_classifier(model, Subset(data, tr), R.RecognitionTrainConfig(epochs=8, val_data=Subset(data, va), patience=3))`;
+# `history.metrics["best_epoch"]` says which epoch was kept.
 # The model sees one speaker fewer, so it may lose accuracy even though stopping is better
 # timed. Choosing the stopping epoch on `george` would tune on the test set: the reported
 # accuracy would then be optimistic.

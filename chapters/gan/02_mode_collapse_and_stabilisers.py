@@ -249,7 +249,8 @@ rows = read_csv_rows(committed_result("gan_mode_collapse.csv"))
 
 def seed_mean(dataset, method, key):
     """Mean over seeds: the committed CSV holds ``<key>_mean`` per method, a re-run one row per seed."""
-    vals = [r.get(f"{key}_mean", r.get(key)) for r in rows if (r["dataset"], r["method"]) == (dataset, method)]
+    mine = [r for r in rows if (r["dataset"], r["method"]) == (dataset, method)]
+    vals = [r.get(f"{key}_mean", r.get(key)) for r in mine]
     return sum(vals) / len(vals)
 
 

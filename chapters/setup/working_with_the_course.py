@@ -58,10 +58,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from course_lib.audio import log_mel, mu_law_decode, mu_law_encode
-from course_lib.data import FSDD_SAMPLE_RATE, load_fsdd
+from course_lib.audio import SAMPLE_RATE, log_mel, mu_law_decode, mu_law_encode
+from course_lib.data import load_fsdd
 from course_lib.metrics import snr
-from course_lib.notebook import audio_player, waveform_and_spectrogram
+from course_lib.notebook import audio_player, glue, waveform_and_spectrogram
 from course_lib.utils import Timer, get_device, set_seed
 
 set_seed(0)
@@ -89,7 +89,7 @@ with Timer() as t:
     train, test = load_fsdd("train"), load_fsdd("test")
 print(train, f"loaded in {t}")
 print(f"train: {len(train)} recordings, test: {len(test)} recordings")
-lengths = torch.tensor([len(w) for w, _, _ in train]) / FSDD_SAMPLE_RATE
+lengths = torch.tensor([len(w) for w, _, _ in train]) / SAMPLE_RATE
 print(f"durations: min {lengths.min():.2f} s, median {lengths.median():.2f} s, max {lengths.max():.2f} s")
 assert (len(train), len(test)) == (2700, 300)
 
@@ -101,12 +101,12 @@ assert (len(train), len(test)) == (2700, 300)
 
 # %%
 wave, digit, speaker = test[0]
-print(f"digit {digit}, speaker {speaker}, {len(wave)} samples = {len(wave) / FSDD_SAMPLE_RATE:.2f} s")
-fig = waveform_and_spectrogram(wave, FSDD_SAMPLE_RATE, title=f"'{digit}' spoken by {speaker}")
+print(f"digit {digit}, speaker {speaker}, {len(wave)} samples = {len(wave) / SAMPLE_RATE:.2f} s")
+fig = waveform_and_spectrogram(wave, SAMPLE_RATE, title=f"'{digit}' spoken by {speaker}")
 plt.show()
 
 # %%
-audio_player(wave, FSDD_SAMPLE_RATE)
+audio_player(wave, SAMPLE_RATE)
 
 # %% [markdown]
 # ## µ-law: more out of 8 bits
@@ -140,8 +140,9 @@ def linear_quantise(x: torch.Tensor, bits: int) -> torch.Tensor:
     return (idx + 0.5) / levels * 2 - 1
 
 
-snr_mu = snr(test_audio, decoded).item()
-snr_lin8 = snr(test_audio, linear_quantise(test_audio, 8)).item()
+snr_mu = glue("setup_mulaw_snr_db", snr(test_audio, decoded).item())
+snr_lin8 = glue("setup_linear8_snr_db", snr(test_audio, linear_quantise(test_audio, 8)).item())
+glue("setup_mulaw_gain_db", snr_mu - snr_lin8)
 print(f"8-bit mu-law SNR : {snr_mu:.1f} dB")
 print(f"8-bit linear SNR : {snr_lin8:.1f} dB")
 assert 36.5 < snr_mu < 39.0, snr_mu
@@ -155,7 +156,7 @@ assert snr_mu > snr_lin8 + 10, "mu-law should beat linear 8-bit quantisation on 
 # %%
 bits = np.arange(4, 17)
 snr_linear = [snr(test_audio, linear_quantise(test_audio, int(b))).item() for b in bits]
-match = int(bits[np.argmax(np.array(snr_linear) >= snr_mu)])
+match = glue("setup_linear_bits", int(bits[np.argmax(np.array(snr_linear) >= snr_mu)]))
 fig, ax = plt.subplots(figsize=(6, 3.5), constrained_layout=True)
 ax.plot(bits, snr_linear, "o-", label="linear PCM")
 ax.axhline(snr_mu, color="C3", ls="--", label=f"8-bit µ-law ({snr_mu:.1f} dB)")
@@ -163,11 +164,13 @@ ax.set(xlabel="bits per sample", ylabel="SNR on FSDD test (dB)", title="Quantisa
 ax.legend()
 plt.show()
 print(f"linear PCM needs {match} bits to reach 8-bit mu-law's SNR")
-print(f"slope: {np.polyfit(bits, snr_linear, 1)[0]:.2f} dB per bit")
+slope = glue("setup_db_per_bit", float(np.polyfit(bits, snr_linear, 1)[0]))
+print(f"slope: {slope:.2f} dB per bit")
 
 # %% [markdown]
-# Linear PCM needs more bits than µ-law for the same SNR on these recordings (the number is
-# printed above), and the measured slope is close to the textbook 6.02 dB per bit. SNR is not
+# Linear PCM needs {glue:text}`setup_linear_bits` bits to reach 8-bit µ-law's
+# {glue:text}`setup_mulaw_snr_db:.1f` dB on these recordings, and the measured slope,
+# {glue:text}`setup_db_per_bit:.2f` dB per bit, is close to the textbook 6.02 dB per bit. SNR is not
 # the whole story: µ-law's advantage is largest for quiet passages (see the exercises).
 #
 # ## An interactive control
@@ -189,7 +192,7 @@ def show_mu_law(bits: int = 8) -> None:
     with out:
         out.clear_output(wait=True)
         print(f"{bits}-bit mu-law: SNR {snr(wave, rt).item():.1f} dB on this recording")
-        display(audio_player(rt, FSDD_SAMPLE_RATE))
+        display(audio_player(rt, SAMPLE_RATE))
 
 
 slider = widgets.IntSlider(value=8, min=2, max=10, description="bits")
@@ -205,7 +208,7 @@ display(widgets.VBox([slider, out]))
 
 # %%
 batch = torch.stack([w[:4000] for w, _, _ in list(test)[:8] if len(w) >= 4000])
-feats = log_mel(batch, FSDD_SAMPLE_RATE)
+feats = log_mel(batch, SAMPLE_RATE)
 print(f"batch {tuple(batch.shape)} -> log-mel {tuple(feats.shape)}  (10 ms frames, 40 bands, dB)")
 
 # %% [markdown]
@@ -215,7 +218,9 @@ print(f"batch {tuple(batch.shape)} -> log-mel {tuple(feats.shape)}  (10 ms frame
 # - `set_seed` once per notebook; randomness inside the library is explicit.
 # - `load_fsdd(split)` returns verified 8 kHz recordings; FSDD is CC BY-SA 4.0 by Zohar
 #   Jackson and contributors.
-# - 8-bit µ-law keeps speech at the SNR measured above, far better than 8-bit linear PCM.
+# - 8-bit µ-law keeps speech at {glue:text}`setup_mulaw_snr_db:.1f` dB SNR,
+#   {glue:text}`setup_mulaw_gain_db:.1f` dB better than 8-bit linear PCM
+#   ({glue:text}`setup_linear8_snr_db:.1f` dB).
 #
 # ## Exercises
 #
