@@ -24,6 +24,7 @@ import soundfile as sf
 import torch
 import torch.nn.functional as F
 from scipy.signal import lfilter
+from torch import Tensor
 
 from course_lib.utils import Seed, make_generator
 
@@ -311,13 +312,7 @@ def mel_filterbank(
 
 
 def melspectrogram(
-    x: torch.Tensor,
-    sample_rate: int,
-    n_fft: int = 256,
-    hop_length: int = 80,
-    n_mels: int = 40,
-    fmin: float = 0.0,
-    fmax: float | None = None,
+    x: torch.Tensor, sample_rate: int, n_fft: int = 256, hop_length: int = 80, n_mels: int = 40
 ) -> torch.Tensor:
     """Mel power spectrogram: mel filters applied to |STFT|².
 
@@ -326,13 +321,12 @@ def melspectrogram(
         sample_rate: in Hz.
         n_fft, hop_length: STFT size and step (samples).
         n_mels: mel bands.
-        fmin, fmax: frequency range of the filters in Hz.
 
     Returns:
         ``(..., n_mels, frames)``, power (not dB).
     """
     power = stft(x, n_fft, hop_length).abs() ** 2  # (..., freq, frames)
-    fb = mel_filterbank(sample_rate, n_fft, n_mels, fmin, fmax).to(power)
+    fb = mel_filterbank(sample_rate, n_fft, n_mels).to(power)
     return fb @ power  # (n_mels, freq) @ (..., freq, frames) -> (..., n_mels, frames)
 
 
@@ -384,12 +378,7 @@ def _dct_matrix(n_out: int, n_in: int) -> torch.Tensor:
 
 
 def mfcc(
-    x: torch.Tensor,
-    sample_rate: int,
-    n_mfcc: int = 20,
-    n_fft: int = 256,
-    hop_length: int = 80,
-    n_mels: int = 40,
+    x: Tensor, sample_rate: int, n_mfcc: int = 20, n_fft: int = 256, hop_length: int = 80, n_mels: int = 40
 ) -> torch.Tensor:
     """Mel-frequency cepstral coefficients: orthonormal DCT-II of the log-mel (dB) spectrogram.
 

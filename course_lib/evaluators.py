@@ -472,23 +472,15 @@ class _PostHocGRU(torch.nn.Module):
 
 
 def discriminative_score(
-    real,
-    fake,
-    *,
-    iterations: int = 2000,
-    batch_size: int = 128,
-    hidden: int | None = None,
-    test_fraction: float = 0.2,
-    lr: float = 1e-3,
-    seed: int = 0,
+    real, fake, *, iterations: int = 2000, batch_size: int = 128, lr: float = 1e-3, seed: int = 0
 ) -> float:
     """TimeGAN's discriminative score: |accuracy − 0.5| of a post-hoc real-vs-fake classifier.
 
     Protocol of the reference code: pool the real (label 1) and synthetic (label 0) sequences,
-    hold out ``test_fraction`` of each, train a one-layer GRU classifier (``hidden`` = dim // 2
-    units, read-out of the last hidden state) with Adam for ``iterations`` mini-batches of
-    ``batch_size`` real plus ``batch_size`` fake sequences, and measure its accuracy on the
-    held-out sequences. 0 means the classifier cannot tell them apart; 0.5 means it always can.
+    hold out 20 % of each, train a one-layer GRU classifier (dim // 2 units, read-out of the
+    last hidden state) with Adam for ``iterations`` mini-batches of ``batch_size`` real plus
+    ``batch_size`` fake sequences, and measure its accuracy on the held-out sequences. 0 means
+    the classifier cannot tell them apart; 0.5 means it always can.
     (An accuracy far *below* 0.5 also counts as "distinguishable", hence the absolute value.)
 
     Args:
@@ -496,8 +488,6 @@ def discriminative_score(
             n may differ, each needs >= 2 sequences).
         iterations: training steps (2,000 in the paper's code).
         batch_size: per class and step.
-        hidden: GRU units; default ``max(1, dim // 2)`` as in the paper.
-        test_fraction: share of each set held out for the accuracy.
         lr: Adam learning rate.
         seed: seeds the split, the initialisation and the batches.
 
@@ -514,20 +504,18 @@ def discriminative_score(
         )
     if min(len(real), len(fake)) < 2:
         raise ValueError("need at least 2 real and 2 fake sequences (one to train, one to test)")
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
     g = torch.Generator().manual_seed(seed)
 
     def split(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         perm = torch.randperm(len(x), generator=g)
-        n_test = min(max(1, round(test_fraction * len(x))), len(x) - 1)
+        n_test = min(max(1, round(0.2 * len(x))), len(x) - 1)  # 20 % held out, as in the paper
         return x[perm[n_test:]], x[perm[:n_test]]
 
     (real_tr, real_te), (fake_tr, fake_te) = split(real), split(fake)
     dim = real.shape[2]
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = _PostHocGRU(dim, hidden or max(1, dim // 2), 1)
+        model = _PostHocGRU(dim, max(1, dim // 2), 1)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     bce = torch.nn.functional.binary_cross_entropy_with_logits
     for _ in range(iterations):
@@ -545,25 +533,18 @@ def discriminative_score(
 
 
 def fit_next_step_predictor(
-    train,
-    *,
-    iterations: int = 5000,
-    batch_size: int = 128,
-    hidden: int | None = None,
-    lr: float = 1e-3,
-    seed: int = 0,
+    train, *, iterations: int = 5000, batch_size: int = 128, lr: float = 1e-3, seed: int = 0
 ) -> torch.nn.Module:
     """Train TimeGAN's post-hoc predictor on ``train`` ``[n, seq_len, dim]`` (dim >= 2).
 
     The task of the reference code: from features ``0..dim-2`` at steps ``1..T-1``, predict the
-    last feature at steps ``2..T`` (one step ahead), with a one-layer GRU (``hidden`` =
-    dim // 2 units), a sigmoid read-out at every step and the mean absolute error as loss.
+    last feature at steps ``2..T`` (one step ahead), with a one-layer GRU
+    (dim // 2 units), a sigmoid read-out at every step and the mean absolute error as loss.
 
     Args:
         train: ``(n, seq_len, dim)`` in [0, 1], dim >= 2, seq_len >= 2.
         iterations: Adam steps (5,000 in the reference code).
         batch_size: sequences per step.
-        hidden: GRU units (default ``max(1, dim // 2)``).
         lr: Adam learning rate.
         seed: seeds the initialisation and the batches.
 
@@ -577,7 +558,7 @@ def fit_next_step_predictor(
     g = torch.Generator().manual_seed(seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = _PostHocGRU(dim - 1, hidden or max(1, dim // 2), 1)
+        model = _PostHocGRU(dim - 1, max(1, dim // 2), 1)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     for _ in range(iterations):
         x = train[torch.randint(len(train), (batch_size,), generator=g)]
@@ -609,14 +590,7 @@ def next_step_mae(predictor: torch.nn.Module, data) -> float:
 
 
 def predictive_score(
-    real,
-    fake,
-    *,
-    iterations: int = 5000,
-    batch_size: int = 128,
-    hidden: int | None = None,
-    lr: float = 1e-3,
-    seed: int = 0,
+    real, fake, *, iterations: int = 5000, batch_size: int = 128, lr: float = 1e-3, seed: int = 0
 ) -> float:
     """TimeGAN's predictive score, "train on synthetic, test on real" (TSTR).
 
@@ -629,7 +603,6 @@ def predictive_score(
         real, fake: ``[n, seq_len, dim]`` arrays in [0, 1], dim >= 2, same seq_len and dim.
         iterations: training steps (5,000 in the paper's code).
         batch_size: sequences per step.
-        hidden: GRU units (default ``max(1, dim // 2)``).
         lr: Adam learning rate.
         seed: seeds the initialisation and the batches.
 
@@ -644,7 +617,5 @@ def predictive_score(
         raise ValueError(
             f"real and fake must share seq_len and dim, got {tuple(real.shape)} and {tuple(fake.shape)}"
         )
-    model = fit_next_step_predictor(
-        fake, iterations=iterations, batch_size=batch_size, hidden=hidden, lr=lr, seed=seed
-    )
+    model = fit_next_step_predictor(fake, iterations=iterations, batch_size=batch_size, lr=lr, seed=seed)
     return next_step_mae(model, real)

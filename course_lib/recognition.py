@@ -40,8 +40,7 @@ class AugmentConfig:
         time_shift: move each clip by a random number of frames, at most its silent margin.
         noise_prob: probability of using a clip's noisy copy (white noise, drawn once per clip).
         noise_snr_db: the SNR range (dB) of the noise, drawn uniformly.
-        freq_masks, freq_width: SpecAugment frequency masks: count and maximum width (bands).
-        time_masks, time_width: SpecAugment time masks: count and maximum width (frames).
+        freq_masks, freq_width, time_masks, time_width: SpecAugment's mask counts and widths (at most).
     """
 
     time_shift: bool = True
@@ -158,8 +157,7 @@ class RecognitionTrainConfig:
         epochs, batch_size: passes over the training set (at most) and items per step.
         lr: peak learning rate: linear warm-up over the first epoch, then cosine decay to 0.
         optimizer: ``"adamw"``, ``"adam"``, ``"sgd"`` (Nesterov momentum 0.9), ``"rmsprop"``, ``"adadelta"``.
-        weight_decay: decoupled for AdamW, an L2 term in the gradient for the others.
-        loss: ``"ce"`` or ``"mse"`` (:func:`classification_loss`).
+        weight_decay, loss: decoupled for AdamW (else an L2 gradient term); ``"ce"`` or ``"mse"``.
         class_weights, balanced_sampler: weight class k by n / (K n_k) in the loss; draw items with
             probability proportional to 1 / n_k.
         augment: :class:`AugmentConfig` (waveform models only), or None.
@@ -215,10 +213,9 @@ def _tensors(model: nn.Module, data) -> tuple[torch.Tensor, torch.Tensor, torch.
 def train_classifier(model: nn.Module, data, config: RecognitionTrainConfig) -> History:
     """Train a classifier in place: augmentation, warm-up + cosine schedule, early stopping.
 
-    A :class:`~course_lib.evaluators.SpokenDigitClassifier` trains on waveforms: the features of
-    each trimmed, centred clip and of one noisy copy are computed once, then shifted and masked,
-    so an epoch costs only the backbone's passes. A :class:`SoftmaxRegression` trains on feature
-    vectors. Gradients are clipped at norm 5; the global RNG is left alone.
+    A :class:`~course_lib.evaluators.SpokenDigitClassifier` trains on waveforms: the features of each
+    trimmed, centred clip and of a noisy copy are computed once, then shifted and masked per batch. A
+    :class:`SoftmaxRegression` trains on feature vectors. Gradients are clipped at norm 5.
 
     Args:
         model: a ``SpokenDigitClassifier`` or a :class:`SoftmaxRegression` (left in eval mode).
@@ -229,6 +226,8 @@ def train_classifier(model: nn.Module, data, config: RecognitionTrainConfig) -> 
         the history: the batch ``loss`` per step; metrics ``train_loss``, ``val_acc``, ``val_loss`` per
         epoch (the last two with ``val_data``), and ``best_epoch`` if the best weights were restored.
     """
+    if config.optimizer not in _OPTIMIZERS or config.loss not in ("ce", "mse"):
+        raise ValueError(f"optimizer must be in {sorted(_OPTIMIZERS)} and loss 'ce' or 'mse', got {config}")
     g, history, device = make_generator(config.seed), History(), next(model.parameters()).device
     net = model.backbone if isinstance(model, SpokenDigitClassifier) else model  # what sees the features
     feats, labels, x = _tensors(model, data)

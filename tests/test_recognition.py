@@ -132,9 +132,14 @@ def test_training_is_reproducible_and_leaves_the_global_rng_alone():
     assert_rng_untouched(R.augment_waves, torch.randn(2, 100), (5.0, 30.0), torch.Generator())
 
 
-def test_empty_training_set_is_refused():
+def test_bad_training_input_is_refused():
+    model = build_classifier("cnn", tiny=True)
     with pytest.raises(ValueError, match="empty"):
-        R.train_classifier(build_classifier("cnn", tiny=True), [], R.RecognitionTrainConfig(epochs=1))
+        R.train_classifier(model, [], R.RecognitionTrainConfig(epochs=1))
+    with pytest.raises(ValueError, match="optimizer must be"):
+        R.train_classifier(model, tones(2), R.RecognitionTrainConfig(optimizer="lbfgs"))
+    with pytest.raises(TypeError, match="float"):
+        R.train_classifier(model, [(torch.zeros(800, dtype=torch.int16), 0)], R.RecognitionTrainConfig())
 
 
 def test_softmax_regression_learns_separable_data_with_each_option():

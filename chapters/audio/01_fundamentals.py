@@ -220,7 +220,7 @@ assert spread["8-bit µ-law"] < 12 and spread["8-bit A-law"] < 15 and spread["8-
 
 # %% [markdown]
 # Uniform 8-bit PCM loses about 6 dB of SNR per 6 dB of level: its SNR varies by
-# {glue:text}`fund_uniform_spread_db:.1f` dB over the 30 dB of levels. The companded codes lose far
+# {glue:text}`fund_uniform_spread_db:.1f` dB between peak levels of −30 and 0 dBFS. The companded codes lose far
 # less over the same 30 dB (µ-law {glue:text}`fund_mulaw_spread_db:.1f` dB, A-law
 # {glue:text}`fund_alaw_spread_db:.1f` dB), so a quiet talker keeps a usable SNR. At
 # even lower levels the companded SNR falls too: the law is logarithmic only above
