@@ -17,10 +17,8 @@ References: ITU-T G.711 µ-law {cite}`itu1988g711`; WaveNet's µ-law output laye
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 import torch
 import torch.nn.functional as F
 from scipy.signal import lfilter
@@ -32,28 +30,6 @@ from course_lib.utils import Seed, make_generator
 SAMPLE_RATE = 8000
 #: Kinds of synthetic noise :func:`make_noise` makes.
 NOISE_TYPES = ("white", "pink", "brown", "hum", "babble")
-
-__all__ = [
-    "SAMPLE_RATE",
-    "NOISE_TYPES",
-    "check_wave",
-    "load_audio",
-    "save_audio",
-    "mu_law_encode",
-    "mu_law_decode",
-    "stft",
-    "istft",
-    "mel_filterbank",
-    "melspectrogram",
-    "power_to_db",
-    "log_mel",
-    "mfcc",
-    "add_noise",
-    "make_noise",
-    "trim_silence",
-    "fix_length",
-    "random_crops",
-]
 
 
 def _as_float_tensor(x: torch.Tensor | np.ndarray, name: str = "x") -> torch.Tensor:
@@ -110,57 +86,7 @@ def check_wave(
     return x.float()
 
 
-# ---------------------------------------------------------------------------------------
-# I/O
-# ---------------------------------------------------------------------------------------
-
-
-def load_audio(path: str | Path, *, mono: bool = True) -> tuple[torch.Tensor, int]:
-    """Read an audio file with soundfile.
-
-    Args:
-        path: the file (any format soundfile reads).
-        mono: average the channels.
-
-    Returns:
-        ``(wave, rate)``: float32 tensor ``(time,)`` in [-1, 1] (channels averaged when
-        ``mono``; otherwise ``(channels, time)``) and the sample rate in Hz.
-
-    Raises:
-        FileNotFoundError: the file does not exist.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no audio file at {path}")
-    data, rate = sf.read(path, dtype="float32", always_2d=True)  # (time, channels)
-    wave = torch.from_numpy(data.T.copy())  # (channels, time)
-    return (wave.mean(0) if mono else wave), int(rate)
-
-
-def save_audio(path: str | Path, wave: torch.Tensor, rate: int, *, subtype: str = "PCM_16") -> None:
-    """Write a mono wave in [-1, 1] to a file (format from the extension).
-
-    Args:
-        path: destination.
-        wave: ``(time,)`` samples in [-1, 1].
-        rate: sample rate in Hz.
-        subtype: soundfile subtype, e.g. ``"PCM_16"``.
-
-    Raises:
-        ValueError: wrong shape, or samples outside [-1, 1] (they would wrap or clip).
-    """
-    wave = _as_float_tensor(torch.as_tensor(wave), "wave").detach().cpu()
-    if wave.dim() != 1:
-        raise ValueError(f"expected mono audio of shape (time,), got {tuple(wave.shape)}")
-    peak = wave.abs().max().item() if wave.numel() else 0.0
-    if peak > 1.0:
-        raise ValueError(f"samples must lie in [-1, 1], peak is {peak:.3f}; normalise first")
-    sf.write(Path(path), wave.numpy(), int(rate), subtype=subtype)
-
-
-# ---------------------------------------------------------------------------------------
-# µ-law
-# ---------------------------------------------------------------------------------------
+# --- µ-law ----------------------------------------------------------------------------------------
 
 
 def mu_law_encode(x: torch.Tensor, channels: int = 256) -> torch.Tensor:
@@ -205,9 +131,7 @@ def mu_law_decode(codes: torch.Tensor, channels: int = 256) -> torch.Tensor:
     return torch.sign(y) * torch.expm1(y.abs() * math.log1p(mu)) / mu
 
 
-# ---------------------------------------------------------------------------------------
-# Time-frequency transforms
-# ---------------------------------------------------------------------------------------
+# --- Time-frequency transforms --------------------------------------------------------------------
 
 
 def stft(
@@ -396,9 +320,7 @@ def mfcc(
     return _dct_matrix(n_mfcc, n_mels).to(lm) @ lm
 
 
-# ---------------------------------------------------------------------------------------
-# Noise
-# ---------------------------------------------------------------------------------------
+# --- Noise ----------------------------------------------------------------------------------------
 
 
 def add_noise(clean: torch.Tensor, noise: torch.Tensor, snr_db: float) -> torch.Tensor:
@@ -516,9 +438,7 @@ def make_noise(kind: str, length: int, *, batch: int | None = None, seed: Seed =
     return out[0] if batch is None else out
 
 
-# ---------------------------------------------------------------------------------------
-# Trimming, fixed lengths and random crops
-# ---------------------------------------------------------------------------------------
+# --- Trimming, fixed lengths and random crops -----------------------------------------------------
 
 
 def trim_silence(wave: torch.Tensor, top_db: float = 40.0, frame: int = 256, hop: int = 80) -> torch.Tensor:

@@ -28,16 +28,6 @@ import torch
 
 from course_lib.utils import cache_dir, download, sha256_file
 
-__all__ = [
-    "REGISTRY",
-    "save",
-    "verify",
-    "fetch",
-    "load",
-    "register",
-    "committed_result",
-]
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINT_DIR = REPO_ROOT / "benchmarks" / "checkpoints"
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
@@ -211,7 +201,7 @@ def committed_result(name: str) -> Path:
     return _find_or_fetch(name, RESULTS_DIR, cache_dir() / "results", PUBLISHED_URL + "results/", None)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _main(argv: list[str] | None = None) -> int:
     """Command line: ``update`` rewrites the registry, ``check`` verifies every file."""
     parser = argparse.ArgumentParser(prog="python -m course_lib.checkpoints", description=__doc__)
     parser.add_argument("command", choices=["update", "check"])
@@ -227,4 +217,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(_main())

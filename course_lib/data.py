@@ -33,25 +33,7 @@ from torch.utils.data import Dataset
 from course_lib.audio import SAMPLE_RATE
 from course_lib.utils import Seed, cache_dir, download, make_generator, sha256_file
 
-__all__ = [
-    "FSDD_SPEAKERS",
-    "FSDD_VERSION",
-    "FSDD_URL",
-    "FSDDError",
-    "FSDD",
-    "load_fsdd",
-    "find_fsdd",
-    "fsdd_content_hash",
-    "DigitsImages",
-    "load_digits_images",
-    "ring_mixture",
-    "grid_mixture",
-    "sines",
-]
-
-# ---------------------------------------------------------------------------------------
-# FSDD
-# ---------------------------------------------------------------------------------------
+# --- FSDD -----------------------------------------------------------------------------------------
 
 FSDD_VERSION = "1.0.10"
 FSDD_SPEAKERS: tuple[str, ...] = ("george", "jackson", "lucas", "nicolas", "theo", "yweweler")
@@ -365,9 +347,7 @@ def load_fsdd(
     return FSDD(files)
 
 
-# ---------------------------------------------------------------------------------------
-# Small images
-# ---------------------------------------------------------------------------------------
+# --- Small images ---------------------------------------------------------------------------------
 
 
 @dataclass
@@ -405,9 +385,7 @@ def load_digits_images(test_size: int = 360, seed: int = 0) -> DigitsImages:
     return DigitsImages(as_img(x_tr), torch.from_numpy(y_tr), as_img(x_te), torch.from_numpy(y_te))
 
 
-# ---------------------------------------------------------------------------------------
-# Synthetic benchmarks
-# ---------------------------------------------------------------------------------------
+# --- Synthetic benchmarks -------------------------------------------------------------------------
 
 
 def _mixture(n: int, centers: torch.Tensor, std: float, g: torch.Generator) -> torch.Tensor:

@@ -30,33 +30,10 @@ from course_lib.checkpoints import load
 from course_lib.data import load_digits_images
 from course_lib.utils import get_device, make_generator, seeded
 
-__all__ = [
-    "DigitImageClassifier",
-    "digit_image_classifier",
-    "FeatureConfig",
-    "compute_features",
-    "prepare_waves",
-    "CNNConfig",
-    "GRUConfig",
-    "TransformerConfig",
-    "ARCHS",
-    "NUM_CLASSES",
-    "SpokenDigitClassifier",
-    "build_classifier",
-    "classifier_from_checkpoint",
-    "pretrained_spoken_digit_classifier",
-    "discriminative_score",
-    "predictive_score",
-    "fit_next_step_predictor",
-    "next_step_mae",
-]
-
 NUM_CLASSES = 10
 ARCHS = ("cnn", "gru", "transformer")
 
-# ---------------------------------------------------------------------------------------
-# Digit images
-# ---------------------------------------------------------------------------------------
+# --- Digit images ---------------------------------------------------------------------------------
 
 
 class DigitImageClassifier(torch.nn.Module):
@@ -117,9 +94,7 @@ def digit_image_classifier(seed: int = 0, epochs: int = 30) -> DigitImageClassif
     return model.eval()
 
 
-# ---------------------------------------------------------------------------------------
-# Spoken digits
-# ---------------------------------------------------------------------------------------
+# --- Spoken digits --------------------------------------------------------------------------------
 
 
 @dataclass
@@ -430,9 +405,7 @@ def pretrained_spoken_digit_classifier(device: torch.device | str | None = None)
     return classifier_from_checkpoint(load("recognition_digit_classifier"), device)
 
 
-# ---------------------------------------------------------------------------------------
-# Synthetic time series: TimeGAN's post-hoc scores
-# ---------------------------------------------------------------------------------------
+# --- Synthetic time series: TimeGAN's post-hoc scores ---------------------------------------------
 
 
 def _check_sequences(name: str, x, *, min_dim: int = 1) -> torch.Tensor:
@@ -504,7 +477,7 @@ def discriminative_score(
         )
     if min(len(real), len(fake)) < 2:
         raise ValueError("need at least 2 real and 2 fake sequences (one to train, one to test)")
-    g = torch.Generator().manual_seed(seed)
+    g = make_generator(seed)
 
     def split(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         perm = torch.randperm(len(x), generator=g)
@@ -513,8 +486,7 @@ def discriminative_score(
 
     (real_tr, real_te), (fake_tr, fake_te) = split(real), split(fake)
     dim = real.shape[2]
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded(seed):
         model = _PostHocGRU(dim, max(1, dim // 2), 1)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     bce = torch.nn.functional.binary_cross_entropy_with_logits
@@ -532,33 +504,13 @@ def discriminative_score(
     return abs(accuracy - 0.5)
 
 
-def fit_next_step_predictor(
-    train, *, iterations: int = 5000, batch_size: int = 128, lr: float = 1e-3, seed: int = 0
-) -> torch.nn.Module:
-    """Train TimeGAN's post-hoc predictor on ``train`` ``[n, seq_len, dim]`` (dim >= 2).
-
-    The task of the reference code: from features ``0..dim-2`` at steps ``1..T-1``, predict the
-    last feature at steps ``2..T`` (one step ahead), with a one-layer GRU
-    (dim // 2 units), a sigmoid read-out at every step and the mean absolute error as loss.
-
-    Args:
-        train: ``(n, seq_len, dim)`` in [0, 1], dim >= 2, seq_len >= 2.
-        iterations: Adam steps (5,000 in the reference code).
-        batch_size: sequences per step.
-        lr: Adam learning rate.
-        seed: seeds the initialisation and the batches.
-
-    Returns:
-        The predictor (eval mode); feed it ``x[:, :-1, :-1]`` to get logits ``(n, T-1, 1)``.
-    """
-    train = _check_sequences("train", train, min_dim=2)
-    if train.shape[1] < 2:
-        raise ValueError(f"need seq_len >= 2 to predict a next step, got {train.shape[1]}")
-    dim = train.shape[2]
-    g = torch.Generator().manual_seed(seed)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = _PostHocGRU(dim - 1, max(1, dim // 2), 1)
+def _fit_next_step_predictor(train: torch.Tensor, iterations: int, batch_size: int, lr: float, seed: int):
+    """TimeGAN's post-hoc predictor, trained on ``train (n, T, dim)``: from features ``0..dim-2``
+    at steps ``1..T-1``, predict the last feature at steps ``2..T`` (GRU of dim // 2 units, sigmoid
+    read-out at every step, mean absolute error as loss)."""
+    g = make_generator(seed)
+    with seeded(seed):
+        model = _PostHocGRU(train.shape[2] - 1, max(1, train.shape[2] // 2), 1)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     for _ in range(iterations):
         x = train[torch.randint(len(train), (batch_size,), generator=g)]
@@ -571,22 +523,9 @@ def fit_next_step_predictor(
 
 
 @torch.no_grad()
-def next_step_mae(predictor: torch.nn.Module, data) -> float:
-    """Mean absolute error of a next-step predictor on the last feature at steps 2..T.
-
-    Sequences have equal lengths, so the mean over sequences of each one's MAE is the plain
-    mean over all predicted values.
-
-    Args:
-        predictor: a model from :func:`fit_next_step_predictor`.
-        data: ``(n, seq_len, dim)`` in [0, 1].
-
-    Returns:
-        the MAE (a float).
-    """
-    data = _check_sequences("data", data, min_dim=2)
-    pred = torch.sigmoid(predictor(data[:, :-1, :-1]))  # (n, T-1, 1)
-    return float((pred - data[:, 1:, -1:]).abs().mean())
+def _next_step_mae(predictor: torch.nn.Module, data: torch.Tensor) -> float:
+    """MAE of the predictor on ``data``'s last feature at steps 2..T (the mean over all values)."""
+    return float((torch.sigmoid(predictor(data[:, :-1, :-1])) - data[:, 1:, -1:]).abs().mean())
 
 
 def predictive_score(
@@ -595,9 +534,8 @@ def predictive_score(
     """TimeGAN's predictive score, "train on synthetic, test on real" (TSTR).
 
     A GRU trained on the *synthetic* sequences to predict the next value of the last feature
-    from the other features (:func:`fit_next_step_predictor`) is scored by its mean absolute
-    error on the *real* sequences (:func:`next_step_mae`). Lower is better; the floor is the
-    same predictor trained on real data (``predictive_score(real, real)``).
+    from the other features is scored by its mean absolute error on the *real* sequences. Lower
+    is better; the floor is the same predictor trained on real data (``predictive_score(real, real)``).
 
     Args:
         real, fake: ``[n, seq_len, dim]`` arrays in [0, 1], dim >= 2, same seq_len and dim.
@@ -617,5 +555,6 @@ def predictive_score(
         raise ValueError(
             f"real and fake must share seq_len and dim, got {tuple(real.shape)} and {tuple(fake.shape)}"
         )
-    model = fit_next_step_predictor(fake, iterations=iterations, batch_size=batch_size, lr=lr, seed=seed)
-    return next_step_mae(model, real)
+    if real.shape[1] < 2:
+        raise ValueError(f"need seq_len >= 2 to predict a next step, got {real.shape[1]}")
+    return _next_step_mae(_fit_next_step_predictor(fake, iterations, batch_size, lr, seed), real)

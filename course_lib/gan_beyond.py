@@ -29,9 +29,7 @@ from course_lib.utils import History, make_generator, seeded
 
 _Seed = int | torch.Generator  # what every ``seed`` argument accepts
 
-# ---------------------------------------------------------------------------------------
-# Discrete sequences: the toy language Dyck-2, gradient estimators, one token generator
-# ---------------------------------------------------------------------------------------
+# --- Discrete sequences: the toy language Dyck-2, gradient estimators, one token generator --------
 
 DYCK_VOCAB = "()[]"
 _CLOSER = {"(": ")", "[": "]"}
@@ -386,9 +384,7 @@ def sample_strings(model: TokenGenerator, n: int, seed: _Seed = 0) -> list[str]:
     return decode(model.generate(torch.randn(n, model.cfg.latent_dim, generator=g), seed=g)[0])
 
 
-# ---------------------------------------------------------------------------------------
-# Learning from noisy data: AmbientGAN
-# ---------------------------------------------------------------------------------------
+# --- Learning from noisy data: AmbientGAN ---------------------------------------------------------
 
 
 class Measurement:
@@ -434,9 +430,7 @@ class MeasuredGenerator(nn.Module):
         return self.measurement(self.generator(z))
 
 
-# ---------------------------------------------------------------------------------------
-# Raw audio: WaveGAN
-# ---------------------------------------------------------------------------------------
+# --- Raw audio: WaveGAN ---------------------------------------------------------------------------
 
 
 def phase_shuffle(

@@ -16,16 +16,6 @@ import torch
 
 from course_lib.audio import SAMPLE_RATE, stft
 
-__all__ = [
-    "snr",
-    "si_sdr",
-    "log_spectral_distance",
-    "mode_counts",
-    "mode_coverage",
-    "frechet_distance",
-    "precision_recall",
-]
-
 
 def _check_pair(ref: torch.Tensor, est: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     ref, est = torch.as_tensor(ref), torch.as_tensor(est)
@@ -102,9 +92,7 @@ def log_spectral_distance(
     return diff.pow(2).mean(-2).sqrt().mean(-1).float()
 
 
-# ---------------------------------------------------------------------------------------
-# Generative-model evaluation (GAN and VAE chapters)
-# ---------------------------------------------------------------------------------------
+# --- Generative-model evaluation (GAN and VAE chapters) -------------------------------------------
 
 
 def mode_counts(
@@ -219,9 +207,7 @@ def precision_recall(real_feats: torch.Tensor, fake_feats: torch.Tensor, k: int 
     return inside(fake, real, radii(real)), inside(real, fake, radii(fake))
 
 
-# ---------------------------------------------------------------------------------------
-# Perceptual speech measures: optional packages `pesq` and `pystoi`
-# ---------------------------------------------------------------------------------------
+# --- Perceptual speech measures: optional packages `pesq` and `pystoi` ----------------------------
 
 
 def pesq_nb(ref: torch.Tensor, est: torch.Tensor, sample_rate: int = SAMPLE_RATE) -> float:
@@ -276,6 +262,3 @@ def stoi_score(ref: torch.Tensor, est: torch.Tensor, sample_rate: int = SAMPLE_R
     if ref.dim() != 1:
         raise ValueError(f"stoi_score scores one recording (time,), got {tuple(ref.shape)}")
     return float(stoi(ref.numpy(), est.numpy(), sample_rate, extended=False))
-
-
-__all__ += ["pesq_nb", "stoi_score"]

@@ -10,7 +10,6 @@ no measured value is typed by hand.
 from __future__ import annotations
 
 import csv
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,34 +19,8 @@ import numpy as np
 import torch
 from IPython.display import Audio
 
-from course_lib import __version__
 from course_lib.audio import log_mel
 from course_lib.utils import History
-
-__all__ = [
-    "is_colab",
-    "audio_player",
-    "plot_waveform",
-    "plot_spectrogram",
-    "waveform_and_spectrogram",
-    "COURSE_REPOSITORY",
-    "COLAB_INSTALL_SPEC",
-    "colab_install_cell",
-    "glue",
-    "markdown_table",
-    "read_csv_rows",
-    "pivot",
-    "plot_history",
-]
-
-
-def is_colab() -> bool:
-    """Whether the code runs inside Google Colab.
-
-    Returns:
-        True on Colab.
-    """
-    return "google.colab" in sys.modules
 
 
 def audio_player(wave: torch.Tensor | np.ndarray, rate: int, *, max_seconds: float = 10.0) -> Audio:
@@ -75,27 +48,6 @@ def audio_player(wave: torch.Tensor | np.ndarray, rate: int, *, max_seconds: flo
     if x.numel() and x.abs().max() > 1.0:
         raise ValueError(f"samples must lie in [-1, 1] (peak {x.abs().max():.2f}); normalise first")
     return Audio(x.numpy(), rate=rate, normalize=False)
-
-
-def plot_waveform(ax: plt.Axes, wave: torch.Tensor, rate: int, title: str | None = None, **kw) -> plt.Axes:
-    """Plot a waveform against time in seconds.
-
-    Args:
-        ax: the axes to draw on.
-        wave: ``(time,)``.
-        rate: sample rate in Hz.
-        title: panel title.
-        **kw: passed to ``ax.plot``.
-
-    Returns:
-        the axes.
-    """
-    x = torch.as_tensor(wave).detach().cpu().float().numpy()
-    ax.plot(np.arange(len(x)) / rate, x, lw=0.6, **kw)
-    ax.set(xlabel="time (s)", ylabel="amplitude", xlim=(0, len(x) / rate))
-    if title:
-        ax.set_title(title)
-    return ax
 
 
 def plot_spectrogram(
@@ -149,55 +101,17 @@ def waveform_and_spectrogram(wave: torch.Tensor, rate: int, title: str = "", n_m
         the figure.
     """
     hop = int(0.010 * rate)
+    x = torch.as_tensor(wave).detach().cpu().float().numpy()
     fig, (a, b) = plt.subplots(2, 1, figsize=(8, 4.5), constrained_layout=True)
-    plot_waveform(a, wave, rate, title=title or None)
+    a.plot(np.arange(len(x)) / rate, x, lw=0.6)
+    a.set(xlabel="time (s)", ylabel="amplitude", xlim=(0, len(x) / rate), title=title)
     plot_spectrogram(
         b, log_mel(torch.as_tensor(wave), rate, hop_length=hop, n_mels=n_mels), rate, hop, mel=True
     )
     return fig
 
 
-# ---------------------------------------------------------------------------------------
-# The first cell of every notebook (chapters and assignments)
-# ---------------------------------------------------------------------------------------
-
-#: The course's public repository (also ``repository.url`` in ``_config.yml``).
-COURSE_REPOSITORY = "https://github.com/dgm-seq-audio/course"
-#: What every notebook's first cell installs on Colab: this release of the library, pinned to
-#: the git tag ``v<version>`` so that a notebook always gets the code it was executed with.
-#: Bump ``course_lib.__version__``, rewrite the first cells with
-#: ``make pin-colab``, commit, and tag that commit.
-COLAB_INSTALL_SPEC = f"course_lib @ git+{COURSE_REPOSITORY}@v{__version__}"
-
-
-def colab_install_cell(spec: str = COLAB_INSTALL_SPEC) -> str:
-    """Source of the canonical first code cell, which installs the library on Colab only.
-
-    It never names torch or ipywidgets: the library asks only for lower bounds that Colab's
-    preinstalled versions meet, so pip leaves them alone.
-
-    Args:
-        spec: the pip requirement to install.
-
-    Returns:
-        the cell's source code.
-    """
-    return (
-        "import subprocess\n"
-        "import sys\n"
-        "\n"
-        'if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywidgets\n'
-        "    subprocess.run(\n"
-        '        [sys.executable, "-m", "pip", "install", "-q",\n'
-        f'         "{spec}"],\n'
-        "        check=True,\n"
-        "    )"
-    )
-
-
-# ---------------------------------------------------------------------------------------
-# Numbers into prose, tables and training curves
-# ---------------------------------------------------------------------------------------
+# --- Numbers into prose, tables and training curves -----------------------------------------------
 
 
 def glue(name: str, value: Any) -> Any:

@@ -29,20 +29,6 @@ import torch
 #: What functions that draw random numbers accept: an int seed, a generator, or None (seed 0).
 Seed = int | torch.Generator | None
 
-__all__ = [
-    "Seed",
-    "set_seed",
-    "make_generator",
-    "seeded",
-    "get_device",
-    "count_parameters",
-    "Timer",
-    "History",
-    "cache_dir",
-    "sha256_file",
-    "download",
-]
-
 
 def set_seed(seed: int) -> None:
     """Seed Python's, NumPy's and PyTorch's global generators (for notebooks only).
@@ -238,19 +224,6 @@ class History:
         """
         metrics = {k: [list(p) for p in v] for k, v in self.metrics.items()}
         return {"losses": self.losses, "metrics": metrics, "wall_s": self.wall_s, "cpu_s": self.cpu_s}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> History:
-        """Inverse of :meth:`to_dict`.
-
-        Args:
-            d: a dict made by :meth:`to_dict`.
-
-        Returns:
-            the history.
-        """
-        metrics = {k: [(int(s), float(v)) for s, v in pts] for k, pts in d.get("metrics", {}).items()}
-        return cls(dict(d.get("losses", {})), metrics, float(d.get("wall_s", 0)), float(d.get("cpu_s", 0)))
 
 
 def cache_dir() -> Path:

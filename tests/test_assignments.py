@@ -19,9 +19,9 @@ import pytest
 
 import course_lib
 import tools
-from course_lib.notebook import COLAB_INSTALL_SPEC
 from tools import assignments as A
 from tools import grading as G
+from tools.assignments import COLAB_INSTALL_SPEC
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTRUCTOR = A.instructor_notebooks(ROOT)

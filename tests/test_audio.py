@@ -156,24 +156,6 @@ def test_add_noise_batched_and_bad_input():
         audio.add_noise(clean, torch.randn(3, 8000), 5.0)
 
 
-def test_save_and_load_round_trip(tmp_path):
-    x = chirp(0.5)
-    audio.save_audio(tmp_path / "a.wav", x, RATE)
-    y, rate = audio.load_audio(tmp_path / "a.wav")
-    assert rate == RATE and y.shape == x.shape
-    assert snr(x, y) > 70  # 16-bit PCM
-
-
-def test_save_rejects_stereo_and_clipping_and_load_missing(tmp_path):
-    with pytest.raises(ValueError, match="mono"):
-        audio.save_audio(tmp_path / "s.wav", torch.zeros(2, 100), RATE)
-    with pytest.raises(ValueError, match="peak"):
-        audio.save_audio(tmp_path / "c.wav", torch.full((100,), 1.5), RATE)
-    assert not (tmp_path / "c.wav").exists()
-    with pytest.raises(FileNotFoundError):
-        audio.load_audio(tmp_path / "missing.wav")
-
-
 # ---------------------------------------------------------------- checks, inverse STFT, noise, crops
 
 

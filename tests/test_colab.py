@@ -1,7 +1,7 @@
 """Colab, as a student meets it: the first cell, the launch buttons, and a simulated Colab run.
 
 - Every notebook of the book (``_toc.yml``) and every assignment starts with the install cell:
-  ``course_lib`` pinned to :data:`course_lib.notebook.COLAB_INSTALL_SPEC` (a release tag),
+  ``course_lib`` pinned to :data:`tools.assignments.COLAB_INSTALL_SPEC` (a release tag),
   only when ``"google.colab" in sys.modules``, never naming torch or ipywidgets.
 - The "launch on Colab" URL of every notebook page, built the way sphinx-book-theme builds it
   from ``_config.yml``, points at a notebook that exists in the repository.
@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from course_lib.notebook import COLAB_INSTALL_SPEC, COURSE_REPOSITORY, colab_install_cell
+from tools.assignments import COLAB_INSTALL_SPEC, COURSE_REPOSITORY, colab_install_cell
 
 ROOT = Path(__file__).resolve().parents[1]
 #: What Colab has preinstalled that the simulation reproduces (the rest comes from course_lib's

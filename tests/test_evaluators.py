@@ -13,8 +13,6 @@ from course_lib import evaluators as E
 from course_lib.data import sines
 from course_lib.evaluators import (
     discriminative_score,
-    fit_next_step_predictor,
-    next_step_mae,
     predictive_score,
 )
 
@@ -59,8 +57,8 @@ def test_predictive_score_real_vs_real_matches_direct_computation():
     real = sines(300, seed=3)
     kw = dict(iterations=100, batch_size=64, lr=1e-2, seed=0)
     score = predictive_score(real, real, **kw)
-    model = fit_next_step_predictor(real, **kw)
-    assert score == pytest.approx(next_step_mae(model, real), abs=1e-7)
+    model = E._fit_next_step_predictor(real, **kw)
+    assert score == pytest.approx(E._next_step_mae(model, real), abs=1e-7)
     with torch.no_grad():  # the MAE written out: last feature, one step ahead
         direct = (torch.sigmoid(model(real[:, :-1, :-1])) - real[:, 1:, -1:]).abs().mean()
     assert score == pytest.approx(float(direct), abs=1e-6)
@@ -109,7 +107,6 @@ def test_scores_leave_the_global_rng_alone():
     before = torch.get_rng_state()
     discriminative_score(real, fake, iterations=2, batch_size=8)
     predictive_score(real, fake, iterations=2, batch_size=8)
-    next_step_mae(fit_next_step_predictor(real, iterations=2, batch_size=8), real)
     assert torch.equal(before, torch.get_rng_state())
 
 

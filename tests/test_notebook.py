@@ -24,10 +24,6 @@ def test_audio_player_checks_input():
         notebook.audio_player(torch.full((800,), 2.0), 8000)
 
 
-def test_is_colab_false_here():
-    assert notebook.is_colab() is False
-
-
 def test_markdown_table_read_csv_and_pivot(tmp_path):
     rows = [{"m": "a", "snr": 0, "v": 1.234}, {"m": "a", "snr": 5, "v": 2.0}, {"m": "b", "snr": 0, "v": 3.0}]
     table = notebook.markdown_table(rows, digits=1)

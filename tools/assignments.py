@@ -33,8 +33,46 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from course_lib.notebook import COLAB_INSTALL_SPEC, COURSE_REPOSITORY
+from course_lib import __version__
 from tools.grading import FAIL, PASS, grade
+
+# ---------------------------------------------------------------------------------------
+# The release pin: the first cell of every notebook (chapters and assignments)
+# ---------------------------------------------------------------------------------------
+
+#: The course's public repository (also ``repository.url`` in ``_config.yml``).
+COURSE_REPOSITORY = "https://github.com/dgm-seq-audio/course"
+#: What every notebook's first cell installs on Colab: this release of the library, pinned to
+#: the git tag ``v<version>`` so that a notebook always gets the code it was executed with.
+#: Bump ``course_lib.__version__``, rewrite the first cells with
+#: ``make pin-colab``, commit, and tag that commit.
+COLAB_INSTALL_SPEC = f"course_lib @ git+{COURSE_REPOSITORY}@v{__version__}"
+
+
+def colab_install_cell(spec: str = COLAB_INSTALL_SPEC) -> str:
+    """Source of the canonical first code cell, which installs the library on Colab only.
+
+    It never names torch or ipywidgets: the library asks only for lower bounds that Colab's
+    preinstalled versions meet, so pip leaves them alone.
+
+    Args:
+        spec: the pip requirement to install.
+
+    Returns:
+        the cell's source code.
+    """
+    return (
+        "import subprocess\n"
+        "import sys\n"
+        "\n"
+        'if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywidgets\n'
+        "    subprocess.run(\n"
+        '        [sys.executable, "-m", "pip", "install", "-q",\n'
+        f'         "{spec}"],\n'
+        "        check=True,\n"
+        "    )"
+    )
+
 
 __all__ = [
     "PLACEHOLDER",

@@ -51,7 +51,16 @@ import numpy as np
 import torch
 from scipy.signal import resample_poly
 
-from course_lib.audio import SAMPLE_RATE, log_mel, mel_filterbank, melspectrogram, mfcc, mu_law_decode, mu_law_encode, stft
+from course_lib.audio import (
+    SAMPLE_RATE,
+    log_mel,
+    mel_filterbank,
+    melspectrogram,
+    mfcc,
+    mu_law_decode,
+    mu_law_encode,
+    stft,
+)
 from course_lib.data import load_fsdd
 from course_lib.metrics import snr
 from course_lib.notebook import audio_player, glue, plot_spectrogram
