@@ -36,6 +36,8 @@ from typing import Any
 import torch
 
 from course_lib import checkpoints
+from course_lib.notebook import markdown_table
+from course_lib.notebook import read_csv_rows as read_csv
 from course_lib.utils import Timer
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -67,19 +69,6 @@ def write_csv(rows: Sequence[dict], path: Path) -> None:
         writer.writerows(rows)
 
 
-def read_csv(path: Path) -> list[dict]:
-    """Rows of a CSV written by :func:`write_csv`, numbers as floats."""
-
-    def conv(v: str) -> Any:
-        try:
-            return float(v)
-        except ValueError:
-            return v
-
-    with open(path, newline="") as fh:
-        return [{k: conv(v) for k, v in r.items()} for r in csv.DictReader(fh)]
-
-
 def summarise(rows: Sequence[dict], keys: Sequence[str], metrics: Sequence[str]) -> list[dict]:
     """Mean ± std over seeds of ``metrics``, one output row per distinct ``keys`` tuple."""
     groups: dict[tuple, list[dict]] = {}
@@ -98,11 +87,8 @@ def summarise(rows: Sequence[dict], keys: Sequence[str], metrics: Sequence[str])
 
 
 def markdown(rows: Sequence[dict]) -> str:
-    """A Markdown table of dict rows (floats with 3 decimals)."""
-    cols = list(dict.fromkeys(k for r in rows for k in r))
-    fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    return "\n".join(lines + ["| " + " | ".join(fmt(r.get(c, "")) for c in cols) + " |" for r in rows])
+    """A Markdown table of dict rows (all their keys; floats with 3 decimals)."""
+    return markdown_table(rows, list(dict.fromkeys(k for r in rows for k in r)), digits=3)
 
 
 def save_checkpoint(model: torch.nn.Module, name: str, out: Path, **meta: Any) -> str:
