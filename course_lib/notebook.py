@@ -127,6 +127,8 @@ def glue(name: str, value: Any) -> Any:
     Returns:
         ``value``, so the call can wrap an expression.
     """
+    if isinstance(value, (np.generic, torch.Tensor)):  # numpy/torch scalars print as np.float64(...)
+        value = value.item()
     try:
         from myst_nb import glue as myst_glue
     except ImportError:  # not building the book (e.g. on Colab): nothing to hand over

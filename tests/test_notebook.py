@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import numpy as np
 import pytest
 import torch
 
@@ -36,8 +37,11 @@ def test_markdown_table_read_csv_and_pivot(tmp_path):
         notebook.markdown_table([])
 
 
-def test_glue_returns_its_value():
+def test_glue_returns_plain_numbers():
     assert notebook.glue("test_value", 1.5) == 1.5
+    for v in (np.float64(0.25), torch.tensor(0.25)):  # reprs "np.float64(...)" break {glue:text}
+        out = notebook.glue("test_scalar", v)
+        assert type(out) is float and out == 0.25
 
 
 def test_plot_history_draws_one_panel_per_curve():
