@@ -10,7 +10,12 @@ function ``measure(row, seed, dry_run) -> dict of numbers``. The runner
 - with ``--check``, re-runs seed 0 of the cheap rows (``check_rows``) and fails if a number
   differs from the committed CSV by more than ``tolerance``: a committed figure must be what
   the committed code produces;
-- registers new checkpoints (:func:`save_checkpoint`) in ``course_lib/checkpoints.json``.
+- registers new checkpoints (:func:`save_checkpoint`) in ``course_lib/checkpoints.json``;
+- writes side tables: a value that is a list of dicts under a key starting with ``_`` (say a
+  training curve, ``"_curve"``) goes to ``<name>_curve.csv``, one line per entry, with its row
+  and seed;
+- with ``--merge DIR ...``, joins partial runs (``--only ... --out DIR`` in parallel processes)
+  into one set of result files, their commands and CPU times listed in the header.
 
 Usage in a script::
 
@@ -118,6 +123,8 @@ class Benchmark:
         check_rows: names of the cheap rows ``--check`` re-runs (seed 0).
         tolerance: ``{metric: absolute tolerance}`` for ``--check`` (others must match to 1e-6).
         notes: Markdown appended under the table (what the numbers mean, what was tried).
+        check_measure: what ``--check`` calls instead of ``measure`` (same signature), for rows too
+            costly to retrain in a check: say, re-scoring the committed checkpoint.
     """
 
     name: str
@@ -129,6 +136,7 @@ class Benchmark:
     check_rows: list[str] = field(default_factory=list)
     tolerance: dict[str, float] = field(default_factory=dict)
     notes: str = ""
+    check_measure: Callable[[dict, int, bool], dict] | None = None
 
     def parser(self) -> argparse.ArgumentParser:
         """The common command line."""
@@ -141,6 +149,9 @@ class Benchmark:
         ap.add_argument("--check", action="store_true", help="re-run seed 0 of the check rows; compare")
         ap.add_argument("--out", type=Path, default=RESULTS)
         ap.add_argument("--threads", type=int, default=1, help="torch threads (1: stable CPU times)")
+        ap.add_argument(
+            "--merge", nargs="+", type=Path, help="join the results of partial runs in these folders"
+        )
         return ap
 
     def check(self, dry_run: bool = False) -> int:
@@ -153,8 +164,10 @@ class Benchmark:
                 print(f"FAIL {spec['row']}: no committed seed-0 row in {self.name}.csv")
                 failures += 1
                 continue
-            got = self.measure(spec, 0, dry_run)
+            got = (self.check_measure or self.measure)(spec, 0, dry_run)
             for m, v in got.items():
+                if m.startswith("_"):
+                    continue
                 if not isinstance(v, (int, float)) or m.endswith("_s") or m not in ref:
                     continue  # times and labels are not reproducible numbers
                 tol = self.tolerance.get(m, 1e-6)
@@ -171,26 +184,60 @@ class Benchmark:
         torch.set_num_threads(args.threads)
         if args.check:
             return self.check(args.dry_run)
+        if args.merge:
+            return self.merge(args.merge, args.out)
         rows = [r for r in self.rows if not args.only or r["row"] in args.only]
         if args.only and len(rows) != len(args.only):
             known = [r["row"] for r in self.rows]
             raise SystemExit(f"unknown rows {sorted(set(args.only) - set(known))}; known: {known}")
         seeds = [0] if args.dry_run else list(range(args.seeds))
-        results = []
+        results: list[dict] = []
+        sides: dict[str, list[dict]] = {}
         with Timer() as t:
             for spec in rows[:2] if args.dry_run else rows:
                 for seed in seeds:
                     with Timer() as tr:
                         got = self.measure(spec, seed, args.dry_run)
+                    for key in [k for k in got if k.startswith("_")]:
+                        sides.setdefault(key, []).extend(
+                            {"row": spec["row"], "seed": seed, **e} for e in got.pop(key)
+                        )
                     results.append(
                         {"row": spec["row"], "seed": seed, **got, "cpu_s": round(tr.cpu_seconds, 1)}
                     )
                     print(results[-1], flush=True)
-        args.out.mkdir(parents=True, exist_ok=True)
-        write_csv(results, args.out / f"{self.name}.csv")
         command = "python benchmarks/" + Path(sys.argv[0]).name + " " + " ".join(argv or sys.argv[1:])
+        self.write(args.out, results, sides, [command.strip()], t.cpu_seconds)
+        return 0
+
+    def write(
+        self, out: Path, results: list[dict], sides: dict[str, list[dict]], commands: list[str], cpu_s: float
+    ):
+        """Write ``<name>.csv``, the side tables and ``<name>.md`` into ``out``."""
+        out.mkdir(parents=True, exist_ok=True)
+        write_csv(results, out / f"{self.name}.csv")
+        for key, entries in sides.items():
+            write_csv(entries, out / f"{self.name}{key}.csv")
         intro = self.doc.strip().split("\n\n")[0]
         table = markdown(summarise(results, ["row"], self.metrics))
-        text = f"# {intro}\n\n{header(command.strip(), t.cpu_seconds)}\n\n{table}\n"
-        (args.out / f"{self.name}.md").write_text(text + (f"\n{self.notes.strip()}\n" if self.notes else ""))
+        text = f"# {intro}\n\n{header(' && '.join(commands), cpu_s)}\n\n{table}\n"
+        (out / f"{self.name}.md").write_text(text + (f"\n{self.notes.strip()}\n" if self.notes else ""))
+
+    def merge(self, parts: Sequence[Path], out: Path) -> int:
+        """Join partial runs (each folder holds this benchmark's CSV and Markdown) in row order."""
+        order = {r["row"]: i for i, r in enumerate(self.rows)}
+        results, sides, commands, cpu_s = [], {}, [], 0.0
+        for part in parts:
+            results += read_csv(part / f"{self.name}.csv")
+            for path in sorted(part.glob(f"{self.name}_*.csv")):
+                sides.setdefault(path.stem[len(self.name) :], []).extend(read_csv(path))
+            for line in (part / f"{self.name}.md").read_text().splitlines():
+                if line.startswith("Command: `"):
+                    commands.append(line.split("`")[1])
+                if line.startswith("CPU time: "):
+                    cpu_s += float(line.split()[2])
+        results.sort(key=lambda r: (order.get(r["row"], len(order)), r["seed"]))
+        for r in results:
+            r["seed"] = int(r["seed"])
+        self.write(out, results, sides, commands, cpu_s)
         return 0

@@ -189,6 +189,44 @@ def istft(
     return torch.istft(spec, n_fft, hop_length, window=window, center=True, length=length)
 
 
+def griffin_lim(
+    magnitude: torch.Tensor,
+    n_fft: int = 256,
+    hop_length: int = 80,
+    length: int | None = None,
+    *,
+    iterations: int = 32,
+    seed: Seed = 0,
+) -> torch.Tensor:
+    """A waveform whose STFT magnitude approximates ``magnitude`` {cite}`griffin1984signal`.
+
+    Start from a random phase; each iteration keeps the target magnitude and takes the phase of
+    the STFT of the inverse STFT (a projection onto consistent spectrograms).
+
+    Args:
+        magnitude: non-negative ``(..., n_fft // 2 + 1, frames)``.
+        n_fft, hop_length: the STFT's, as for :func:`stft`.
+        length: samples to return (default: what the frames cover).
+        iterations: phase-retrieval iterations.
+        seed: int or generator of the initial phase.
+
+    Returns:
+        real ``(..., time)``.
+    """
+    magnitude = _as_float_tensor(magnitude, "magnitude")
+    if magnitude.dim() < 2 or magnitude.shape[-2] != n_fft // 2 + 1:
+        bins = n_fft // 2 + 1
+        raise ValueError(f"expected (..., {bins}, frames) for n_fft={n_fft}, got {tuple(magnitude.shape)}")
+    if (magnitude < 0).any():
+        raise ValueError("magnitude must be non-negative")
+    g = make_generator(seed)
+    phase = torch.exp(2j * math.pi * torch.rand(magnitude.shape, generator=g)).to(magnitude.device)
+    for _ in range(iterations):
+        spec = stft(istft(magnitude * phase, n_fft, hop_length, length), n_fft, hop_length)
+        phase = spec / spec.abs().clamp(min=1e-8)
+    return istft(magnitude * phase, n_fft, hop_length, length)
+
+
 def _hz_to_mel(f: np.ndarray) -> np.ndarray:
     """Slaney's mel scale: linear below 1 kHz (3 mels per 200 Hz), logarithmic above."""
     f = np.asarray(f, dtype=np.float64)

@@ -346,6 +346,17 @@ class SpokenDigitClassifier(nn.Module):
         self.train(was_training)
         return out
 
+    @torch.no_grad()
+    def embeddings(self, waves, sample_rate: int = SAMPLE_RATE, batch_size: int = 256) -> torch.Tensor:
+        """The input of the final linear layer ``(n, d)``: the feature space of a Fréchet distance."""
+        grabbed: list[torch.Tensor] = []
+        hook = self.backbone.head[-1].register_forward_hook(lambda m, inp, out: grabbed.append(inp[0].cpu()))
+        try:
+            self.predict_proba(waves, sample_rate, batch_size)
+        finally:
+            hook.remove()
+        return torch.cat(grabbed) if grabbed else torch.zeros(0, self.backbone.head[-1].in_features)
+
     def predict(self, waves, sample_rate: int = SAMPLE_RATE, batch_size: int = 256) -> torch.Tensor:
         """Digit indices ``(n,)`` (int64) for waveforms of any length."""
         return self.predict_proba(waves, sample_rate, batch_size).argmax(-1)

@@ -8,8 +8,9 @@ Chapters: chapters/gan_beyond/
   maximum likelihood or adversarially, the third estimator being REINFORCE
   {cite}`williams1992reinforce` with a baseline, the core of SeqGAN {cite}`yu2017seqgan`.
 - Noisy data (``02``): AmbientGAN's measurements {cite}`bora2018ambientgan`.
-- Raw audio (``03``): WaveGAN {cite}`donahue2019wavegan` and its phase shuffle, its committed
-  checkpoint, and classifier-based figures for generated audio.
+- Audio (``03``): WaveGAN {cite}`donahue2019wavegan` and its phase shuffle on raw waveforms,
+  SpecGAN on log-magnitude spectrograms inverted by Griffin-Lim, their committed checkpoints,
+  and classifier-based figures for generated audio.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib import checkpoints, gan
-from course_lib.audio import check_wave, fix_length, trim_silence
+from course_lib.audio import check_wave, fix_length, griffin_lim, stft, trim_silence
 from course_lib.utils import History, make_generator, seeded
 
 _Seed = int | torch.Generator  # what every ``seed`` argument accepts
@@ -547,6 +548,158 @@ class WaveGANDiscriminator(nn.Module):
 WAVEGAN_TRAIN = gan.GANTrainConfig(batch_size=32, lr=1e-4, betas=(0.5, 0.9), loss="wgan-gp", d_steps=5)
 
 
+# --- Spectrogram audio: SpecGAN -------------------------------------------------------------------
+
+
+@dataclass
+class SpecGANConfig:
+    """SpecGAN for the CPU: a DCGAN on normalised log-magnitude spectrograms {cite}`donahue2019wavegan`.
+
+    A clip of ``length`` samples has an STFT of ``n_fft // 2`` bins (the Nyquist bin dropped) by
+    ``length // hop_length`` frames; the defaults give 128 x 32 images for 4,096 samples (0.51 s
+    at 8 kHz). The paper: 128 x 128 images of 16 kHz audio, 64x wider layers.
+
+    Attributes:
+        latent_dim: size of z ~ N(0, I).
+        width: channels of the generator's last hidden layer (doubling per layer upwards).
+        n_fft, hop_length: the STFT.
+        length: samples per clip.
+        gl_iterations: Griffin-Lim iterations when turning a spectrogram into audio.
+    """
+
+    latent_dim: int = 64
+    width: int = 32
+    n_fft: int = 256
+    hop_length: int = 128
+    length: int = 4096
+    gl_iterations: int = 32
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(bins, frames) of one spectrogram image."""
+        return self.n_fft // 2, self.length // self.hop_length
+
+    def __post_init__(self) -> None:
+        bins, frames = self.shape
+        if bins % 16 or frames % 16:
+            raise ValueError(
+                f"bins and frames must be multiples of 16 (4 upsamplings), got {bins} x {frames}"
+            )
+
+    @classmethod
+    def tiny(cls, **kw) -> SpecGANConfig:
+        """A size for tests and exercises (``kw`` overrides fields): 32 x 16 images of 512 samples."""
+        return cls(**{"latent_dim": 4, "width": 2, "n_fft": 64, "hop_length": 32, "length": 512, **kw})
+
+
+def log_spectrogram(clips: torch.Tensor, cfg: SpecGANConfig) -> torch.Tensor:
+    """SpecGAN's representation before normalisation: log(|STFT| + 1e-5), ``(B, bins, frames)``.
+
+    Args:
+        clips: ``(B, cfg.length)`` waveforms.
+        cfg: the :class:`SpecGANConfig`.
+    """
+    if clips.dim() != 2 or clips.shape[1] != cfg.length:
+        raise ValueError(f"expected clips (B, {cfg.length}), got {tuple(clips.shape)}")
+    bins, frames = cfg.shape
+    mag = stft(clips, cfg.n_fft, cfg.hop_length).abs()[:, :bins, :frames]  # (B, bins, frames)
+    return (mag + 1e-5).log()
+
+
+class SpecGANGenerator(nn.Module):
+    """z → Linear → (8w, bins/16, frames/16) → [ConvTranspose2d stride 2, BN, ReLU] × 3 → ConvT → tanh.
+
+    Outputs normalised spectrograms ``(B, 1, bins, frames)`` in (-1, 1); :meth:`to_audio` undoes the
+    per-bin normalisation (its statistics are buffers, saved with the weights) and runs Griffin-Lim.
+
+    Args:
+        cfg: :class:`SpecGANConfig`.
+    """
+
+    def __init__(self, cfg: SpecGANConfig):
+        super().__init__()
+        self.cfg, w = cfg, cfg.width
+        bins, frames = cfg.shape
+        self.start = (8 * w, bins // 16, frames // 16)
+        self.fc = nn.Linear(cfg.latent_dim, 8 * w * (bins // 16) * (frames // 16))
+        c = [8 * w, 4 * w, 2 * w, w]
+        up = [[nn.ConvTranspose2d(a, b, 4, 2, 1), nn.BatchNorm2d(b), nn.ReLU()] for a, b in pairwise(c)]
+        self.net = nn.Sequential(
+            nn.ReLU(), *[m for block in up for m in block], nn.ConvTranspose2d(w, 1, 4, 2, 1)
+        )
+        self.register_buffer("mean", torch.zeros(bins, 1))  # per-bin statistics of the log spectrogram
+        self.register_buffer("std", torch.ones(bins, 1))
+
+    def set_statistics(self, log_specs: torch.Tensor) -> None:
+        """Store the per-bin mean and std of training log spectrograms ``(N, bins, frames)``."""
+        self.mean.copy_(log_specs.mean(dim=(0, 2)).unsqueeze(1))
+        self.std.copy_(log_specs.std(dim=(0, 2)).unsqueeze(1).clamp(min=1e-3))
+
+    def normalise(self, log_specs: torch.Tensor) -> torch.Tensor:
+        """SpecGAN's scaling: (L - mean) / (3 std) per bin, clipped to [-1, 1]; ``(N, 1, bins, frames)``."""
+        return ((log_specs - self.mean) / (3 * self.std)).clamp(-1, 1).unsqueeze(1)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Normalised spectrograms ``(B, 1, bins, frames)`` from noise ``(B, latent_dim)``."""
+        return torch.tanh(self.net(self.fc(z).view(len(z), *self.start)))
+
+    @torch.no_grad()
+    def to_audio(self, specs: torch.Tensor, seed: _Seed = 0) -> torch.Tensor:
+        """Waveforms ``(B, length)`` from normalised spectrograms: undo the scaling, then Griffin-Lim."""
+        mag = (specs.squeeze(1) * 3 * self.std + self.mean).exp()  # (B, bins, frames)
+        mag = F.pad(mag, (0, 1, 0, 1), mode="replicate")  # the dropped Nyquist bin and last frame
+        cfg = self.cfg
+        return griffin_lim(
+            mag.cpu(), cfg.n_fft, cfg.hop_length, cfg.length, iterations=cfg.gl_iterations, seed=seed
+        )
+
+    @torch.no_grad()
+    def generate(self, n: int, seed: _Seed = 0) -> torch.Tensor:
+        """``n`` waveforms ``(n, length)``: noise, spectrogram, audio (eval mode, then restored)."""
+        g = make_generator(seed)
+        was_training = self.training
+        specs = self.eval()(torch.randn(n, self.cfg.latent_dim, generator=g).to(self.mean.device))
+        self.train(was_training)
+        return self.to_audio(specs, seed=g)
+
+
+class SpecGANDiscriminator(nn.Module):
+    """Spectrogram ``(B, 1, bins, frames)`` → [Conv2d stride 2, LeakyReLU(0.2)] × 4 → Linear → score.
+
+    Args:
+        cfg: :class:`SpecGANConfig`.
+    """
+
+    def __init__(self, cfg: SpecGANConfig):
+        super().__init__()
+        self.cfg, w = cfg, cfg.width
+        bins, frames = cfg.shape
+        c = [1, w, 2 * w, 4 * w, 8 * w]
+        self.body = nn.Sequential(
+            *[m for a, b in pairwise(c) for m in (nn.Conv2d(a, b, 4, 2, 1), nn.LeakyReLU(0.2))]
+        )
+        self.head = nn.Linear(8 * w * (bins // 16) * (frames // 16), 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Critic scores ``(B,)``."""
+        if x.dim() != 4 or tuple(x.shape[1:]) != (1, *self.cfg.shape):
+            bins, frames = self.cfg.shape
+            raise ValueError(f"expected spectrograms (B, 1, {bins}, {frames}), got {tuple(x.shape)}")
+        return self.head(self.body(x).flatten(1)).squeeze(1)
+
+
+def build_specgan(cfg: SpecGANConfig, clips: torch.Tensor, seed: int = 0):
+    """A SpecGAN pair and its training images: ``(generator, discriminator, images (N, 1, bins, frames))``.
+
+    The generator's normalisation statistics are fitted on ``clips`` ``(N, length)``.
+    """
+    with seeded(seed):
+        gen, disc = SpecGANGenerator(cfg), SpecGANDiscriminator(cfg)
+    log_specs = log_spectrogram(clips, cfg)
+    gen.set_statistics(log_specs)
+    return gen, disc, gen.normalise(log_specs)
+
+
 def prepare_fsdd_clips(waves: list[torch.Tensor], length: int, top_db: float = 40.0) -> torch.Tensor:
     """The WaveGAN training set: trim silence, centre (or crop the loudest window), peak 0.9.
 
@@ -575,11 +728,20 @@ def pretrained_wavegan(name: str | Path = "gan_beyond_wavegan") -> WaveGANGenera
     Returns:
         the generator in eval mode, on the CPU.
     """
+    return _pretrained(name, WaveGANConfig, WaveGANGenerator)
+
+
+def pretrained_specgan(name: str | Path = "gan_beyond_specgan") -> SpecGANGenerator:
+    """The committed SpecGAN generator, with its normalisation statistics; as :func:`pretrained_wavegan`."""
+    return _pretrained(name, SpecGANConfig, SpecGANGenerator)
+
+
+def _pretrained(name: str | Path, cfg_cls: type, gen_cls: type) -> nn.Module:
     blob = checkpoints.load(name)
-    if set(blob.get("config", {})) != set(WaveGANConfig.__dataclass_fields__):
-        raise ValueError(f"{name} is not a WaveGAN generator checkpoint: its config is {blob.get('config')}")
+    if set(blob.get("config", {})) != set(cfg_cls.__dataclass_fields__):
+        raise ValueError(f"{name} is not a {gen_cls.__name__} checkpoint: its config is {blob.get('config')}")
     with seeded(0):
-        gen = WaveGANGenerator(WaveGANConfig(**blob["config"]))
+        gen = gen_cls(cfg_cls(**blob["config"]))
     gen.load_state_dict(blob["state_dict"])
     return gen.eval()
 

@@ -660,11 +660,7 @@ def griffin_lim_from_mel(
     fb = audio.mel_filterbank(audio.SAMPLE_RATE, N_FFT, feats.shape[0]).double().numpy()  # (n_mels, 129)
     mel_power = 10.0 ** ((feats.double().numpy() * 40.0 - 40.0) / 10.0)  # (n_mels, F)
     mag = torch.from_numpy(np.sqrt(np.stack([nnls(fb, m)[0] for m in mel_power.T], axis=1))).float()
-    phase = torch.exp(2j * math.pi * torch.rand(mag.shape, generator=make_generator(seed)))  # (129, F)
-    for _ in range(32):
-        spec = audio.stft(audio.istft(mag * phase, N_FFT, HOP, length), N_FFT, HOP)
-        phase = spec / spec.abs().clamp(min=1e-8)
-    return audio.istft(mag * phase, N_FFT, HOP, length)
+    return audio.griffin_lim(mag, N_FFT, HOP, length, iterations=32, seed=seed)  # (129, F) -> (length,)
 
 
 # ---- WaveNet on noisy data: the non-causal denoising WaveNet ----

@@ -219,3 +219,26 @@ def test_trim_fix_length_and_random_crops():
     crops = audio.random_crops([torch.arange(50.0), torch.ones(5)], 8, 20, seed=3)
     assert crops.shape == (8, 20)
     assert torch.equal(crops, audio.random_crops([torch.arange(50.0), torch.ones(5)], 8, 20, seed=3))
+
+
+def test_griffin_lim_recovers_a_consistent_magnitude(global_rng_guard):
+    t = torch.arange(4096) / audio.SAMPLE_RATE
+    x = torch.sin(2 * torch.pi * (300 + 400 * t) * t) * torch.hann_window(4096)  # a windowed chirp
+    mag = audio.stft(x, 256, 64).abs()
+
+    def error(iterations: int) -> float:
+        y = audio.griffin_lim(mag, 256, 64, len(x), iterations=iterations, seed=0)
+        assert y.shape == x.shape
+        return float((audio.stft(y, 256, 64).abs() - mag).norm() / mag.norm())  # spectral convergence
+
+    assert error(0) > 0.3  # random phase: an inconsistent spectrogram
+    assert error(64) < 0.5 * error(0) and error(64) < 0.15
+    batch = audio.griffin_lim(mag.expand(2, -1, -1), 256, 64, len(x), iterations=2, seed=0)
+    assert batch.shape == (2, len(x)) and torch.equal(batch[0], batch[1]) is False  # own phase per item
+
+
+def test_griffin_lim_rejects_bad_magnitudes():
+    with pytest.raises(ValueError, match="129"):
+        audio.griffin_lim(torch.ones(128, 10), 256, 64)
+    with pytest.raises(ValueError, match="non-negative"):
+        audio.griffin_lim(-torch.ones(129, 10), 256, 64)

@@ -32,3 +32,64 @@ def test_benchmark_dry_run(script: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0, (
         f"{script.name} --dry-run failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
     )
+
+
+def _committed_rows(script: Path) -> bool:
+    """Whether the script's committed CSV was written by the runner (it has a ``row`` column)."""
+    csv_path = script.parent / "results" / f"{script.stem}.csv"
+    return csv_path.exists() and csv_path.read_text().split(",", 1)[0] == "row"
+
+
+CHECKED = [p for p in SCRIPTS if "check_rows=" in p.read_text() and _committed_rows(p)]
+
+
+@pytest.mark.parametrize("script", CHECKED, ids=[p.stem for p in CHECKED])
+def test_benchmark_check_reproduces_committed_rows(script: Path) -> None:
+    """``--check`` re-runs the cheap rows and compares them with the committed CSV."""
+    proc = subprocess.run(
+        [sys.executable, str(script), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "TQDM_DISABLE": "1", "OMP_NUM_THREADS": "1"},
+        cwd=script.parents[1],
+    )
+    assert proc.returncode == 0 and "ok" in proc.stdout, (
+        f"{script.name} --check:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    )
+
+
+def _toy_benchmark(tmp_path: Path):
+    sys.path.insert(0, str(SCRIPTS[0].parent))
+    try:
+        from _runner import Benchmark
+    finally:
+        sys.path.pop(0)
+
+    def measure(row: dict, seed: int, dry_run: bool) -> dict:
+        return {"value": row["k"] * 10 + seed, "_curve": [{"step": s, "loss": 1.0 / s} for s in (1, 2)]}
+
+    rows = [{"row": "a", "k": 1}, {"row": "b", "k": 2}]
+    return Benchmark("toy", "Toy benchmark.\n\nMore text.", rows, measure, ["value"], seeds=2)
+
+
+def test_runner_writes_side_tables_and_merges_partial_runs(tmp_path: Path) -> None:
+    bench = _toy_benchmark(tmp_path)
+    assert bench.main(["--only", "b", "--out", str(tmp_path / "p2")]) == 0
+    assert bench.main(["--only", "a", "--out", str(tmp_path / "p1")]) == 0
+    curve = (tmp_path / "p1" / "toy_curve.csv").read_text().splitlines()
+    assert curve[0] == "row,seed,step,loss" and len(curve) == 1 + 2 * 2  # 2 seeds x 2 points
+    assert (
+        bench.main(["--merge", str(tmp_path / "p2"), str(tmp_path / "p1"), "--out", str(tmp_path / "all")])
+        == 0
+    )
+    lines = (tmp_path / "all" / "toy.csv").read_text().splitlines()
+    assert [line.split(",")[:3] for line in lines[1:]] == [
+        ["a", "0", "10.0"],
+        ["a", "1", "11.0"],
+        ["b", "0", "20.0"],
+        ["b", "1", "21.0"],
+    ]
+    md = (tmp_path / "all" / "toy.md").read_text()
+    assert md.count("--only") == 2 and "| a | 2 | 10.500 ± 0.707 |" in md
+    assert len((tmp_path / "all" / "toy_curve.csv").read_text().splitlines()) == 1 + 4 * 2

@@ -228,3 +228,14 @@ def test_digit_image_classifier_is_accurate_gives_features_and_leaves_the_rng_al
     assert feats.shape == (5, 64)
     with pytest.raises(ValueError, match=r"\(B, 1, 8, 8\)"):
         model.features(torch.zeros(5, 64))
+
+
+def test_spoken_digit_embeddings_are_the_head_input():
+    clf = E.build_classifier("cnn", tiny=True, seed=0).eval()
+    waves = torch.randn(3, 2000, generator=torch.Generator().manual_seed(0)) * 0.1
+    emb = clf.embeddings(waves)
+    linear = clf.backbone.head[-1]
+    assert emb.shape == (3, linear.in_features)
+    logits = linear(emb)  # dropout is off in eval mode: the head is just the last linear layer
+    assert torch.allclose(logits.softmax(-1), clf.predict_proba(waves), atol=1e-6)
+    assert clf.embeddings([]).shape == (0, linear.in_features)

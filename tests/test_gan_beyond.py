@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from course_lib import checkpoints, gan
 from course_lib import gan_beyond as gb
+from course_lib.audio import stft
 from tests.conftest import assert_rng_untouched
 
 TINY = gb.TokenGANConfig(length=4, hidden=16, embed=8, d_hidden=16, steps=5, batch_size=16)
@@ -252,3 +253,78 @@ def test_confidence_and_entropy_extremes() -> None:
     assert flat["confident"] == 0.0 and flat["inception_score"] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="classes"):
         gb.confidence_and_entropy(torch.ones(10))
+
+
+# ---------------------------------------------------------------- SpecGAN
+
+
+def _chirps(n: int, length: int) -> torch.Tensor:
+    t = torch.arange(length) / 8000
+    f0 = torch.linspace(200, 1200, n).unsqueeze(1)
+    return 0.5 * torch.sin(2 * math.pi * (f0 + 300 * t) * t) * torch.hann_window(length)
+
+
+def test_specgan_shapes_statistics_and_generation_leave_the_global_rng() -> None:
+    cfg = gb.SpecGANConfig.tiny()
+    assert cfg.shape == (32, 16)
+    clips = _chirps(6, cfg.length)
+    gen, disc, images = assert_rng_untouched(gb.build_specgan, cfg, clips, seed=0)
+    assert images.shape == (6, 1, 32, 16) and images.abs().max() <= 1
+    logs = gb.log_spectrogram(clips, cfg)
+    assert torch.allclose(gen.mean.squeeze(1), logs.mean(dim=(0, 2)))  # per-bin statistics, kept as buffers
+    assert {"mean", "std"} <= set(gen.state_dict())
+    z = torch.randn(3, cfg.latent_dim, generator=torch.Generator().manual_seed(0))
+    assert gen(z).shape == (3, 1, 32, 16) and disc(gen(z)).shape == (3,)
+    a = assert_rng_untouched(gen.generate, 2, seed=5)
+    assert a.shape == (2, cfg.length) and torch.equal(a, gen.generate(2, seed=5))
+    assert gen.training  # generate() restores the mode
+
+
+def test_specgan_representation_round_trips_to_audio() -> None:
+    """Normalise, then ``to_audio``: Griffin-Lim must give back the clip's magnitude spectrogram."""
+    cfg = replace(gb.SpecGANConfig.tiny(), gl_iterations=64)
+    clips = _chirps(4, cfg.length)
+    gen, _, images = gb.build_specgan(cfg, clips)
+    audio = gen.to_audio(images)
+    bins, frames = cfg.shape
+    target = gb.log_spectrogram(clips, cfg).exp()
+    got = stft(audio, cfg.n_fft, cfg.hop_length).abs()[:, :bins, :frames]
+    assert float((got - target).norm() / target.norm()) < 0.25
+
+
+def test_specgan_rejects_bad_shapes() -> None:
+    with pytest.raises(ValueError, match="multiples of 16"):
+        gb.SpecGANConfig(n_fft=200)
+    cfg = gb.SpecGANConfig.tiny()
+    with pytest.raises(ValueError, match="clips"):
+        gb.log_spectrogram(torch.zeros(2, cfg.length + 1), cfg)
+    _, disc, _ = gb.build_specgan(cfg, _chirps(2, cfg.length))
+    with pytest.raises(ValueError, match="spectrograms"):
+        disc(torch.zeros(2, 1, 16, 16))
+
+
+def test_specgan_trains_with_the_gan_loop() -> None:
+    cfg = gb.SpecGANConfig.tiny()
+    gen, disc, images = gb.build_specgan(cfg, _chirps(8, cfg.length))
+    before = [p.detach().clone() for p in gen.parameters()]
+    config = gan.GANTrainConfig(steps=3, batch_size=4, loss="wgan-gp", d_steps=2, lr=1e-3, betas=(0.5, 0.9))
+    hist = assert_rng_untouched(gan.train_gan, (gen, disc), images, config)
+    assert hist.steps == 3 and all(math.isfinite(v) for v in hist.losses["d"])
+    assert any(not torch.equal(a, b) for a, b in zip(before, gen.parameters(), strict=True))
+
+
+def test_specgan_checkpoint_keeps_its_statistics(tmp_path) -> None:
+    cfg = gb.SpecGANConfig.tiny()
+    gen, _, _ = gb.build_specgan(cfg, _chirps(4, cfg.length))
+    checkpoints.save(gen.eval(), tmp_path / "s.pt")
+    loaded = assert_rng_untouched(gb.pretrained_specgan, tmp_path / "s.pt")
+    assert torch.equal(loaded.mean, gen.mean) and torch.equal(loaded.std, gen.std)
+    assert torch.equal(loaded.generate(2, seed=1), gen.generate(2, seed=1))
+    with pytest.raises(ValueError, match="not a SpecGAN"):
+        gb.pretrained_specgan(_wavegan_file(tmp_path))
+
+
+def _wavegan_file(tmp_path):
+    path = tmp_path / "w.pt"
+    checkpoints.save(gb.WaveGANGenerator(gb.WaveGANConfig.tiny()), path)
+    return path

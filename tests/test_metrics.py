@@ -63,6 +63,30 @@ def test_mode_coverage_counts_modes_and_quality():
     assert metrics.mode_coverage(far, centers, std=0.01) == (0, 0.0)
 
 
+def test_mode_report_balance_and_fair_count():
+    from course_lib.data import grid_mixture
+
+    real, centers = grid_mixture(2500, seed=0)
+    rep = metrics.mode_report(real, centers, std=0.05)
+    assert rep["modes"] == rep["modes_fair"] == 25 and rep["hq"] > 0.98 and rep["kl"] < 0.02
+    assert rep["min_count"] >= 50  # fair share 100
+    one = centers[3] + 0.05 * torch.randn(2500, 2, generator=torch.Generator().manual_seed(1))
+    rep = metrics.mode_report(one, centers, std=0.05)
+    assert rep["modes"] == rep["modes_fair"] == 1 and rep["min_count"] == 0
+    assert rep["kl"] == pytest.approx(math.log(25))  # all HQ mass on one of 25 modes
+    # uniform noise over the bounding box touches most modes once or twice, but no fair share
+    box = (torch.rand(2500, 2, generator=torch.Generator().manual_seed(2)) - 0.5) * 2 * 4.15
+    rep = metrics.mode_report(box, centers, std=0.05)
+    assert rep["modes"] >= 15 and rep["modes_fair"] == 0 and rep["hq"] < 0.05
+    # two-mode split 3:1 -> KL = sum q log(k q) computed by hand
+    two = torch.cat([centers[0].expand(300, 2), centers[1].expand(100, 2)])
+    q = torch.tensor([0.75, 0.25], dtype=torch.float64)
+    assert metrics.mode_report(two, centers, std=0.05)["kl"] == pytest.approx(float((q * (25 * q).log()).sum()))
+    assert math.isnan(metrics.mode_report(torch.full((10, 2), 99.0), centers, std=0.05)["kl"])
+    with pytest.raises(ValueError, match="min_share"):
+        metrics.mode_report(real, centers, std=0.05, min_share=0.0)
+
+
 def test_frechet_distance_closed_form():
     g = torch.Generator().manual_seed(0)
     a = torch.randn(20000, 3, generator=g, dtype=torch.float64)
