@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import math
 import os
 import platform
 import statistics
@@ -125,6 +126,7 @@ class Benchmark:
         notes: Markdown appended under the table (what the numbers mean, what was tried).
         check_measure: what ``--check`` calls instead of ``measure`` (same signature), for rows too
             costly to retrain in a check: say, re-scoring the committed checkpoint.
+        results_dir: where the committed results are (the default ``--out``).
     """
 
     name: str
@@ -137,6 +139,7 @@ class Benchmark:
     tolerance: dict[str, float] = field(default_factory=dict)
     notes: str = ""
     check_measure: Callable[[dict, int, bool], dict] | None = None
+    results_dir: Path = RESULTS
 
     def parser(self) -> argparse.ArgumentParser:
         """The common command line."""
@@ -147,7 +150,7 @@ class Benchmark:
         ap.add_argument("--only", nargs="+", help="run only these rows (names)")
         ap.add_argument("--dry-run", action="store_true", help="one seed, tiny budgets, into --out")
         ap.add_argument("--check", action="store_true", help="re-run seed 0 of the check rows; compare")
-        ap.add_argument("--out", type=Path, default=RESULTS)
+        ap.add_argument("--out", type=Path, default=self.results_dir)
         ap.add_argument("--threads", type=int, default=1, help="torch threads (1: stable CPU times)")
         ap.add_argument(
             "--merge", nargs="+", type=Path, help="join the results of partial runs in these folders"
@@ -156,7 +159,7 @@ class Benchmark:
 
     def check(self, dry_run: bool = False) -> int:
         """Re-run seed 0 of ``check_rows`` and compare with the committed CSV; 0 when all agree."""
-        committed = read_csv(RESULTS / f"{self.name}.csv")
+        committed = read_csv(self.results_dir / f"{self.name}.csv")
         failures = 0
         for spec in (r for r in self.rows if r["row"] in self.check_rows):
             ref = next((r for r in committed if r["row"] == spec["row"] and r["seed"] == 0.0), None)
@@ -170,8 +173,8 @@ class Benchmark:
                     continue
                 if not isinstance(v, (int, float)) or m.endswith("_s") or m not in ref:
                     continue  # times and labels are not reproducible numbers
-                tol = self.tolerance.get(m, 1e-6)
-                ok = abs(float(v) - float(ref[m])) <= tol
+                tol, now, then = self.tolerance.get(m, 1e-6), float(v), float(ref[m])
+                ok = abs(now - then) <= tol or (math.isnan(now) and math.isnan(then))
                 failures += not ok
                 print(
                     f"{'ok  ' if ok else 'FAIL'} {spec['row']:<28} {m:<22} committed {ref[m]:.4f} now {v:.4f}"

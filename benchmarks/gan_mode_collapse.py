@@ -43,9 +43,9 @@ N_SAMPLES = 2500
 # rows use equal rates, 2e-4, instead), both decayed linearly to 0 over 8,000 generator updates.
 BASE_TRAIN = {"steps": 8000, "batch_size": 256, "lr": 2e-4, "lr_d": 1e-3, "lr_decay": True}
 EQUAL_LR = {"lr": 2e-4, "lr_d": 2e-4}
-# WGAN-GP as its paper trains it: 5 critic updates per generator update, Adam 1e-4, betas
-# (0.5, 0.9), constant rates; λ = 10 is the paper's setting for images, λ = 0.1 the one its
-# authors use for their 2-D toy data (Gulrajani et al. 2017, code release).
+# WGAN-GP with the optimiser of its authors' released code: 5 critic updates per generator update,
+# Adam 1e-4, betas (0.5, 0.9) (the paper's Algorithm 1 has (0, 0.9)), constant rates; λ = 10 is
+# the paper's setting, λ = 0.1 the one that code uses for 2-D toy data (Gulrajani et al. 2017).
 WGAN = {"loss": "wgan-gp", "d_steps": 5, "lr": 1e-4, "lr_d": 1e-4, "betas": (0.5, 0.9), "lr_decay": False}
 # The best combination found by probing runs (see NOTES): wider/deeper networks, longer training.
 BEST_NET = {"g_hidden": 256, "g_layers": 4, "g_batchnorm": True, "d_hidden": 256, "d_layers": 3}

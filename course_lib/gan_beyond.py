@@ -15,6 +15,7 @@ Chapters: chapters/gan_beyond/
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
@@ -392,7 +393,9 @@ class Measurement:
     """A known random corruption f with its own random stream, AmbientGAN's measurement.
 
     ``"noise"``: f(x) = x + p ε, ε ~ N(0, I). ``"dropout"``: each coordinate of x is zeroed
-    with probability p (AmbientGAN's pixel dropout, in 2-D).
+    with probability p (AmbientGAN's pixel dropout, in 2-D). Every call draws fresh ε (or a fresh
+    mask) from the measurement's own stream, as AmbientGAN needs: a new θ for every G(z). For a
+    GAN trained on standardised data (divided by s), measure with :meth:`rescaled` ``(s)``.
 
     Args:
         kind: ``"noise"`` or ``"dropout"``.
@@ -411,11 +414,28 @@ class Measurement:
             return x + self.p * torch.randn(x.shape, generator=self.g).to(x)
         return x * (torch.rand(x.shape, generator=self.g) >= self.p).to(x)
 
+    def rescaled(self, scale: float) -> Measurement:
+        """The same measurement for data divided by ``scale`` (standardised data), same stream.
+
+        f(x) / s = x / s + (p / s) ε: the noise's std becomes p / s; dropout is unchanged (zeroing
+        a coordinate commutes with scaling).
+
+        Args:
+            scale: s > 0, the factor the data were divided by.
+
+        Returns:
+            a measurement drawing from this one's random stream.
+        """
+        if not scale > 0:
+            raise ValueError(f"scale must be positive (the data's std, say), got {scale}")
+        return Measurement(self.kind, self.p / scale if self.kind == "noise" else self.p, seed=self.g)
+
 
 class MeasuredGenerator(nn.Module):
     """AmbientGAN's generator as the discriminator sees it: z → f(G(z)).
 
-    Train it with ``train_gan((MeasuredGenerator(G, f), D), measured_data, config)``; sample ``G``.
+    Train it with ``train_gan((MeasuredGenerator(G, f), D), measured_data, config)``; sample ``G``
+    (an ``evaluate`` callback of ``train_gan`` receives this wrapper: score its ``generator``).
 
     Args:
         generator: G, with ``cfg.latent_dim``.
@@ -429,6 +449,27 @@ class MeasuredGenerator(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Measured samples f(G(z)) for noise ``(B, latent_dim)``."""
         return self.measurement(self.generator(z))
+
+
+def centre_distances(samples: torch.Tensor, centers: torch.Tensor) -> dict[str, float]:
+    """How far samples lie from the nearest mixture centre: two summaries of d_i = min_k ||x_i - c_k||.
+
+    ``spread`` = sqrt(mean d_i²), dominated by the few samples between modes; ``median_dist`` =
+    median d_i, the width of the modes (σ sqrt(2 ln 2) ≈ 1.18 σ for a 2-D Gaussian of std σ).
+
+    Args:
+        samples: ``(n, d)`` points.
+        centers: ``(k, d)`` centres.
+
+    Returns:
+        the two distances, in data units.
+    """
+    if samples.dim() != 2 or centers.dim() != 2 or samples.shape[1] != centers.shape[1] or not len(samples):
+        raise ValueError(
+            f"expected samples (n, d) and centers (k, d), got {tuple(samples.shape)}, {tuple(centers.shape)}"
+        )
+    d = torch.cdist(samples, centers).min(dim=1).values  # (n,)
+    return {"spread": float(d.pow(2).mean().sqrt()), "median_dist": float(d.median())}
 
 
 # --- Raw audio: WaveGAN ---------------------------------------------------------------------------
@@ -579,6 +620,11 @@ class SpecGANConfig:
         """(bins, frames) of one spectrogram image."""
         return self.n_fft // 2, self.length // self.hop_length
 
+    @property
+    def core(self) -> tuple[int, int, int]:
+        """(channels, bins, frames) at the narrow end of both networks: 4 halvings of the image."""
+        return 8 * self.width, self.shape[0] // 16, self.shape[1] // 16
+
     def __post_init__(self) -> None:
         bins, frames = self.shape
         if bins % 16 or frames % 16:
@@ -593,11 +639,14 @@ class SpecGANConfig:
 
 
 def log_spectrogram(clips: torch.Tensor, cfg: SpecGANConfig) -> torch.Tensor:
-    """SpecGAN's representation before normalisation: log(|STFT| + 1e-5), ``(B, bins, frames)``.
+    """SpecGAN's representation before normalisation: log(|STFT| + 1e-5).
 
     Args:
         clips: ``(B, cfg.length)`` waveforms.
         cfg: the :class:`SpecGANConfig`.
+
+    Returns:
+        ``(B, bins, frames)``, the Nyquist bin and the last frame dropped.
     """
     if clips.dim() != 2 or clips.shape[1] != cfg.length:
         raise ValueError(f"expected clips (B, {cfg.length}), got {tuple(clips.shape)}")
@@ -618,10 +667,8 @@ class SpecGANGenerator(nn.Module):
 
     def __init__(self, cfg: SpecGANConfig):
         super().__init__()
-        self.cfg, w = cfg, cfg.width
-        bins, frames = cfg.shape
-        self.start = (8 * w, bins // 16, frames // 16)
-        self.fc = nn.Linear(cfg.latent_dim, 8 * w * (bins // 16) * (frames // 16))
+        self.cfg, w, bins = cfg, cfg.width, cfg.shape[0]
+        self.fc = nn.Linear(cfg.latent_dim, math.prod(cfg.core))
         c = [8 * w, 4 * w, 2 * w, w]
         up = [[nn.ConvTranspose2d(a, b, 4, 2, 1), nn.BatchNorm2d(b), nn.ReLU()] for a, b in pairwise(c)]
         self.net = nn.Sequential(
@@ -641,7 +688,7 @@ class SpecGANGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Normalised spectrograms ``(B, 1, bins, frames)`` from noise ``(B, latent_dim)``."""
-        return torch.tanh(self.net(self.fc(z).view(len(z), *self.start)))
+        return torch.tanh(self.net(self.fc(z).view(len(z), *self.cfg.core)))
 
     @torch.no_grad()
     def to_audio(self, specs: torch.Tensor, seed: _Seed = 0) -> torch.Tensor:
@@ -673,12 +720,11 @@ class SpecGANDiscriminator(nn.Module):
     def __init__(self, cfg: SpecGANConfig):
         super().__init__()
         self.cfg, w = cfg, cfg.width
-        bins, frames = cfg.shape
         c = [1, w, 2 * w, 4 * w, 8 * w]
         self.body = nn.Sequential(
             *[m for a, b in pairwise(c) for m in (nn.Conv2d(a, b, 4, 2, 1), nn.LeakyReLU(0.2))]
         )
-        self.head = nn.Linear(8 * w * (bins // 16) * (frames // 16), 1)
+        self.head = nn.Linear(math.prod(cfg.core), 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Critic scores ``(B,)``."""
@@ -689,9 +735,15 @@ class SpecGANDiscriminator(nn.Module):
 
 
 def build_specgan(cfg: SpecGANConfig, clips: torch.Tensor, seed: int = 0):
-    """A SpecGAN pair and its training images: ``(generator, discriminator, images (N, 1, bins, frames))``.
+    """A SpecGAN pair and its training images, the generator's normalisation fitted on ``clips``.
 
-    The generator's normalisation statistics are fitted on ``clips`` ``(N, length)``.
+    Args:
+        cfg: the :class:`SpecGANConfig`.
+        clips: training waveforms ``(N, cfg.length)``.
+        seed: seeds the initialisation; the global RNG is left as it was.
+
+    Returns:
+        ``(generator, discriminator, images (N, 1, bins, frames))``.
     """
     with seeded(seed):
         gen, disc = SpecGANGenerator(cfg), SpecGANDiscriminator(cfg)
@@ -732,7 +784,14 @@ def pretrained_wavegan(name: str | Path = "gan_beyond_wavegan") -> WaveGANGenera
 
 
 def pretrained_specgan(name: str | Path = "gan_beyond_specgan") -> SpecGANGenerator:
-    """The committed SpecGAN generator, with its normalisation statistics; as :func:`pretrained_wavegan`."""
+    """The committed SpecGAN generator with its normalisation statistics, hash-checked.
+
+    Args:
+        name: a registry name, or the path of a file saved by ``checkpoints.save(generator, path)``.
+
+    Returns:
+        the generator in eval mode, on the CPU; ``generate(n)`` gives audio.
+    """
     return _pretrained(name, SpecGANConfig, SpecGANGenerator)
 
 

@@ -93,3 +93,16 @@ def test_runner_writes_side_tables_and_merges_partial_runs(tmp_path: Path) -> No
     md = (tmp_path / "all" / "toy.md").read_text()
     assert md.count("--only") == 2 and "| a | 2 | 10.500 ± 0.707 |" in md
     assert len((tmp_path / "all" / "toy_curve.csv").read_text().splitlines()) == 1 + 4 * 2
+
+
+def test_runner_check_compares_with_the_committed_csv(tmp_path: Path, capsys) -> None:
+    bench = _toy_benchmark(tmp_path)
+    bench.results_dir, bench.check_rows, bench.tolerance = tmp_path, ["a"], {"value": 0.5}
+    assert bench.main(["--seeds", "1"]) == 0  # the "committed" results, in tmp_path
+    assert bench.main(["--check"]) == 0 and "ok" in capsys.readouterr().out
+    csv_path = tmp_path / "toy.csv"
+    lines = csv_path.read_text().splitlines()
+    assert lines[1].startswith("a,0,10,")
+    lines[1] = lines[1].replace("a,0,10,", "a,0,11,")  # a committed number that drifted
+    csv_path.write_text("\n".join(lines) + "\n")
+    assert bench.main(["--check"]) == 1 and "FAIL" in capsys.readouterr().out

@@ -171,6 +171,86 @@ def test_measurements_and_measured_generator() -> None:
     assert assert_rng_untouched(mg, torch.randn(8, g.cfg.latent_dim)).shape == (8, 2)
 
 
+def test_measured_generator_measures_g_output_with_fresh_draws_each_call() -> None:
+    g, _ = gan.build_gan(gan.MLPConfig(g_hidden=8, d_hidden=8))
+    z = torch.randn(4000, g.cfg.latent_dim, generator=torch.Generator().manual_seed(0))
+    clean = g(z).detach()
+    mg = gb.MeasuredGenerator(g, gb.Measurement("noise", 0.3, seed=5))
+    first, second = mg(z).detach(), mg(z).detach()
+    # f is applied to G's output: the same draws as measuring G(z) directly
+    assert torch.allclose(first, gb.Measurement("noise", 0.3, seed=5)(clean))
+    # a new θ for every call: two calls on the same z differ by independent noise of std 0.3
+    e1, e2 = (first - clean).flatten(), (second - clean).flatten()
+    assert e1.std() == pytest.approx(0.3, rel=0.05) and e2.std() == pytest.approx(0.3, rel=0.05)
+    assert abs(float(torch.corrcoef(torch.stack([e1, e2]))[0, 1])) < 0.05
+    mg_drop = gb.MeasuredGenerator(g, gb.Measurement("dropout", 0.5, seed=1))
+    assert not torch.equal(mg_drop(z) != 0, mg_drop(z) != 0)
+
+
+def test_measured_generator_passes_gradients_to_g_through_the_measurement() -> None:
+    # AmbientGAN trains G through f: d sum f(G(z)) / d b, b the output bias of G, counts the
+    # coordinates f keeps (all of them for additive noise, the undropped ones for dropout)
+    g, _ = gan.build_gan(gan.MLPConfig(g_hidden=8, d_hidden=8))
+    bias = g.net[-1].bias
+    z = torch.randn(500, g.cfg.latent_dim, generator=torch.Generator().manual_seed(0))
+    for kind, p in [("noise", 0.5), ("dropout", 0.3)]:
+        out = gb.MeasuredGenerator(g, gb.Measurement(kind, p, seed=2))(z)
+        (grad,) = torch.autograd.grad(out.sum(), bias)
+        kept = (out != 0).sum(0).float() if kind == "dropout" else torch.full((2,), 500.0)
+        assert torch.allclose(grad, kept), kind
+        if kind == "dropout":
+            assert kept.mean() == pytest.approx(0.7 * 500, rel=0.1)
+
+
+def test_rescaled_measurement_is_the_same_measurement_on_standardised_data() -> None:
+    x = torch.randn(1000, 2, generator=torch.Generator().manual_seed(0))
+    s = 0.71
+    for kind, p in [("noise", 0.05), ("dropout", 0.3)]:
+        direct = gb.Measurement(kind, p, seed=2)(x) / s  # measure, then standardise
+        rescaled = gb.Measurement(kind, p, seed=2).rescaled(s)(x / s)  # standardise, then measure
+        assert torch.allclose(direct, rescaled, atol=1e-6), kind
+    assert gb.Measurement("noise", 0.05).rescaled(0.5).p == pytest.approx(0.1)
+    # the rescaled measurement draws from its parent's stream: no draw is ever repeated
+    parent, twin = gb.Measurement("noise", 1.0, seed=3), gb.Measurement("noise", 1.0, seed=3)
+    child_out, parent_out = parent.rescaled(1.0)(x), parent(x)
+    assert torch.equal(child_out, twin(x)) and torch.equal(parent_out, twin(x))
+    with pytest.raises(ValueError, match="scale"):
+        gb.Measurement("noise", 0.05).rescaled(0.0)
+
+
+def test_ambientgan_learns_the_clean_blob_where_a_plain_gan_learns_the_noisy_one() -> None:
+    # clean data N(0, 0.1² I), observed through noise of std 0.4 (observations: std ≈ 0.41); the
+    # plain GAN reproduces the observations, AmbientGAN (same data, same recipe) the clean blob
+    clean = 0.1 * torch.randn(2000, 2, generator=torch.Generator().manual_seed(100))
+    observed = gb.Measurement("noise", 0.4, seed=0)(clean)
+    config = gan.GANTrainConfig(steps=300, batch_size=256, lr=1e-3, lr_d=5e-3, lr_decay=True)
+    stds = {}
+    for ambient in (False, True):
+        g, d = gan.build_gan(gan.MLPConfig(g_hidden=32, d_hidden=32, g_layers=2))
+        trained = gb.MeasuredGenerator(g, gb.Measurement("noise", 0.4, seed=50)) if ambient else g
+        assert_rng_untouched(gan.train_gan, (trained, d), observed, config)
+        samples = gan.sample(g, 2000, seed=1)  # the inner generator G in both cases
+        assert samples.mean(0).abs().max() < 0.15
+        stds[ambient] = float(samples.std(0).mean())
+    obs_std = float(observed.std(0).mean())
+    assert stds[False] > 0.7 * obs_std, stds
+    assert stds[True] < 0.4 * obs_std, stds
+
+
+def test_centre_distances_on_known_points() -> None:
+    centers = torch.tensor([[0.0, 0.0], [10.0, 0.0]])
+    x = torch.tensor([[0.0, 1.0], [10.0, 2.0], [9.0, 0.0], [0.0, 0.0]])  # distances 1, 2, 1, 0
+    out = gb.centre_distances(x, centers)
+    assert out["spread"] == pytest.approx(math.sqrt((1 + 4 + 1 + 0) / 4))
+    assert out["median_dist"] in (0.0, 1.0)  # torch's median is the lower middle value
+    g = torch.Generator().manual_seed(0)
+    blob = 0.02 * torch.randn(20000, 2, generator=g)
+    expected = 0.02 * math.sqrt(2 * math.log(2))  # the median radius of a 2-D Gaussian
+    assert gb.centre_distances(blob, centers)["median_dist"] == pytest.approx(expected, rel=0.02)
+    with pytest.raises(ValueError, match="centers"):
+        gb.centre_distances(x[:, :1], centers)
+
+
 # ---- raw audio ----------------------------------------------------------------------------
 
 

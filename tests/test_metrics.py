@@ -81,7 +81,9 @@ def test_mode_report_balance_and_fair_count():
     # two-mode split 3:1 -> KL = sum q log(k q) computed by hand
     two = torch.cat([centers[0].expand(300, 2), centers[1].expand(100, 2)])
     q = torch.tensor([0.75, 0.25], dtype=torch.float64)
-    assert metrics.mode_report(two, centers, std=0.05)["kl"] == pytest.approx(float((q * (25 * q).log()).sum()))
+    assert metrics.mode_report(two, centers, std=0.05)["kl"] == pytest.approx(
+        float((q * (25 * q).log()).sum())
+    )
     assert math.isnan(metrics.mode_report(torch.full((10, 2), 99.0), centers, std=0.05)["kl"])
     with pytest.raises(ValueError, match="min_share"):
         metrics.mode_report(real, centers, std=0.05, min_share=0.0)

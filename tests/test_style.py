@@ -84,7 +84,10 @@ LAZY_EXTRA = {
 }
 #: Public methods that need a summary line (other methods need nothing).
 DOCUMENTED_METHODS = frozenset({"forward", "sample", "generate", "encode", "decode", "predict"})
-MAX_LINES = 7000
+#: The library's size budget. The second edition fitted 7,000 lines; SpecGAN with Griffin-Lim,
+#: the balance report of mode coverage, classifier embeddings and AmbientGAN's rescaled
+#: measurement added about 250. Raise it only with new material, never to fit bloat.
+MAX_LINES = 7300
 MAX_SUMMARY = 110
 
 

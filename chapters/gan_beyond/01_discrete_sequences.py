@@ -135,7 +135,7 @@ print("valid share of uniformly random strings:", len(language) / 4**LENGTH)
 # noise $z$ and whose input at each step is the previous token vector) and differ only in the
 # training signal: teacher-forced cross-entropy (MLE), or the GAN chapter's MLP discriminator on
 # the flattened one-hot sequence with Gumbel-softmax, ST or REINFORCE updates. The live run
-# below is short (300 steps, one seed). `python benchmarks/gan_beyond_discrete.py --seeds 3`
+# below is short (300 steps, one seed). `python benchmarks/gan_beyond_discrete.py`
 # repeats it over seeds (each seed draws its own training set and initialisation), which is the
 # way to see how much of a difference between two methods is seed noise.
 
@@ -198,44 +198,61 @@ for method in ("gumbel", "st", "reinforce"):
     plot_history(histories[method], ["d", "g"], smooth=10).suptitle(method, y=1.02)
 
 # %% [markdown]
-# The benchmark's committed results do exactly that: three seeds at the notebook's 300 steps, and
-# three seeds at five times as many steps (`python benchmarks/gan_beyond_discrete.py --seeds 3`
-# runs both). Mean ± standard deviation over the seeds:
+# The benchmark's committed results do exactly that: {glue:text}`gb01_bench_seeds` seeds at the
+# notebook's 300 steps, and as many at five times as many steps
+# (`python benchmarks/gan_beyond_discrete.py` runs both). Two reference rows are scored by the same
+# code without training: 1,000 of the training strings themselves (what a perfect model would
+# score) and 1,000 strings of uniformly random tokens. Mean ± standard deviation over the seeds:
 
 # %%
 rows = read_csv_rows(committed_result("gan_beyond_discrete.csv"))
-if not any(r["steps"] == 1500 for r in rows):  # the 1,500-step runs in their own file
-    rows += read_csv_rows(committed_result("gan_beyond_discrete_1500.csv"))
+display(Markdown(committed_result("gan_beyond_discrete.md").read_text().split("\n\n")[1]))  # command, date
 FIGURES = ("valid", "diversity", "coverage")
-bench = {}  # (steps, method) -> {figure: (mean, std)}
-for steps in (300, 1500):
-    for m in ("mle", "gumbel", "st", "reinforce"):
-        sel = [r for r in rows if r["steps"] == steps and r["method"] == m]
-        bench[steps, m] = {c: (statistics.fmean(r[c] for r in sel), statistics.stdev(r[c] for r in sel))
-                           for c in FIGURES}
-        for c in FIGURES:
-            glue(f"gb01_bench_{m}_{steps}_{c}", bench[steps, m][c][0])
-            glue(f"gb01_bench_{m}_{steps}_{c}_sd", bench[steps, m][c][1])
-table = [{"steps": s, "method": m, "seeds": len([r for r in rows if r["steps"] == s and r["method"] == m]),
-          **{c: f"{v[c][0]:.3f} ± {v[c][1]:.3f}" for c in FIGURES}} for (s, m), v in bench.items()]
+REFERENCES = {"data": "reference: training strings", "uniform": "reference: uniform random tokens"}
+bench = {}  # (steps, method) -> {figure: (mean, std)}; steps 0 for the references
+for steps, m in [(s, m) for s in (300, 1500) for m in ("mle", "gumbel", "st", "reinforce")] + [(0, "data"), (0, "uniform")]:
+    sel = [r for r in rows if r["steps"] == steps and r["method"] == m]
+    bench[steps, m] = {c: (statistics.fmean(r[c] for r in sel), statistics.stdev(r[c] for r in sel))
+                       for c in FIGURES}
+    for c in FIGURES:
+        glue(f"gb01_bench_{m}_{steps}_{c}", bench[steps, m][c][0])
+        glue(f"gb01_bench_{m}_{steps}_{c}_sd", bench[steps, m][c][1])
+seeds = glue("gb01_bench_seeds", len([r for r in rows if r["row"] == "mle"]))
+gumbel_valid = [r["valid"] for r in rows if r["row"] == "gumbel_1500"]
+glue("gb01_bench_gumbel_1500_valid_min", min(gumbel_valid))
+glue("gb01_bench_gumbel_1500_valid_max", max(gumbel_valid))
+table = [{"steps": s or "–", "method": REFERENCES.get(m, m), **{c: f"{v[c][0]:.3f} ± {v[c][1]:.3f}" for c in FIGURES}}
+         for (s, m), v in bench.items()]
 display(Markdown(markdown_table(table)))
+assert seeds >= 3
+assert abs(bench[0, "uniform"]["valid"][0] - random_valid) < 0.005  # the scorer agrees with counting
 for steps in (300, 1500):  # the conclusion above must hold on every seed-averaged table
     b = {m: bench[steps, m] for m in ("mle", "gumbel", "st", "reinforce")}
     assert all(b["mle"]["coverage"][0] > b[m]["coverage"][0] for m in ("gumbel", "st", "reinforce"))
     assert b["gumbel"]["diversity"][0] < 0.1 * b["mle"]["diversity"][0]
+    assert all(b[m]["valid"][0] > 20 * random_valid for m in b)  # far above random tokens
+    assert all(b[m]["valid"][0] <= bench[0, "data"]["valid"][0] == 1 for m in b)
 assert all(bench[1500, m]["valid"][0] > bench[300, m]["valid"][0] for m in ("mle", "gumbel", "st", "reinforce"))
 assert abs(bench[1500, "reinforce"]["valid"][0] - bench[1500, "mle"]["valid"][0]) < 0.01
 assert bench[1500, "reinforce"]["coverage"][1] > 5 * bench[1500, "mle"]["coverage"][1]
+assert bench[1500, "mle"]["coverage"][0] > 0.95 * bench[0, "data"]["coverage"][0]
 
 # %% [markdown]
-# Longer training helps every model's validity, and REINFORCE then produces valid strings as
+# The reference rows frame the table: the training strings themselves score a coverage of
+# {glue:text}`gb01_bench_data_0_coverage:.3f` (1,000 draws from 224 strings miss a few), which MLE
+# nearly reaches after 1,500 steps ({glue:text}`gb01_bench_mle_1500_coverage:.3f`); uniformly random
+# tokens are valid {glue:text}`gb01_bench_uniform_0_valid:.3f` of the time, close to the
+# $224 / 4^8$ counted above.
+# Longer training raises every model's mean validity, and REINFORCE then produces valid strings as
 # often as MLE ({glue:text}`gb01_bench_reinforce_1500_valid:.3f` against
 # {glue:text}`gb01_bench_mle_1500_valid:.3f`); but the ranking by coverage does not change (MLE
 # {glue:text}`gb01_bench_mle_1500_coverage:.2f`, REINFORCE
 # {glue:text}`gb01_bench_reinforce_1500_coverage:.2f`, ST {glue:text}`gb01_bench_st_1500_coverage:.2f`),
 # Gumbel-softmax still collapses onto a handful of strings (diversity
-# {glue:text}`gb01_bench_gumbel_1500_diversity:.3f`), and REINFORCE's coverage varies strongly from
-# seed to seed (standard deviation {glue:text}`gb01_bench_reinforce_1500_coverage_sd:.2f`, against
+# {glue:text}`gb01_bench_gumbel_1500_diversity:.3f`) and its validity is erratic (from
+# {glue:text}`gb01_bench_gumbel_1500_valid_min:.2f` to {glue:text}`gb01_bench_gumbel_1500_valid_max:.2f`
+# over the seeds), and REINFORCE's coverage varies strongly from seed to seed (standard deviation
+# {glue:text}`gb01_bench_reinforce_1500_coverage_sd:.2f`, against
 # {glue:text}`gb01_bench_mle_1500_coverage_sd:.3f` for MLE): on this task maximum likelihood remains
 # the better way to fit a sequence model.
 #
