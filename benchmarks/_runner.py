@@ -84,7 +84,9 @@ def summarise(rows: Sequence[dict], keys: Sequence[str], metrics: Sequence[str])
     for key, rs in groups.items():
         row: dict[str, Any] = dict(zip(keys, key, strict=True)) | {"seeds": len(rs)}
         for m in metrics:
-            vals = [float(r[m]) for r in rs if r.get(m) not in (None, "")]
+            vals = [
+                float(r[m]) for r in rs if r.get(m) not in (None, "") and float(r[m]) == float(r[m])
+            ]  # no NaN
             if vals:
                 sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
                 row[m] = f"{statistics.fmean(vals):.3f} ± {sd:.3f}"
