@@ -252,8 +252,8 @@ assert max(wave_s["inception_score"], spec_s["inception_score"]) >= TARGET  # th
 # It does not. Both generators are feed-forward convolutional networks: all 4,096 samples (or
 # the whole spectrogram) come out of one forward pass, with no recurrent connection and no
 # sample-by-sample loop. That is why they are fast at generation (WaveNet needs one network
-# evaluation per sample); SpecGAN then spends most of its time in Griffin–Lim. The cell checks
-# the module types and times one batch of each.
+# evaluation per sample); SpecGAN adds the Griffin–Lim iterations after its forward pass. The
+# cell checks the module types and times one batch of each.
 # :::
 
 # %%
