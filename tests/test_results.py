@@ -37,3 +37,10 @@ def test_render_page_groups_files_keeps_tables_and_dates(tmp_path: Path) -> None
     assert "| 1 | 3.2 |" in page and "**Grid**" in page and "\n## Grid" not in page
     assert "the CSV (`vae_collapse.csv`)" in page
     assert R.render_page(tmp_path / "empty").count("No benchmark results are committed yet") == 1
+
+
+def test_a_table_under_a_list_is_separated_from_it(tmp_path: Path) -> None:
+    res = tmp_path / "benchmarks" / "results"
+    res.mkdir(parents=True)
+    (res / "gan_x.md").write_text("# X\n\n- a note\n| a | b |\n|---|---|\n| 1 | 2 |\n")
+    assert "- a note\n\n| a | b |\n|---|---|\n| 1 | 2 |" in R.render_page(tmp_path)

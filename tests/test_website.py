@@ -273,6 +273,14 @@ def test_page(page: str, server: str, browser) -> None:
             if unquote(target.fragment) not in ids:
                 problems.append(f"broken anchor {href!r}")
 
+    # Markdown tables rendered as text: a separator row such as |---|---| left in the page's text.
+    raw = browser.execute_script(
+        "return document.querySelector('main') ? document.querySelector('main').innerText : ''"
+    )
+    pipe_rows = re.findall(r"\|\s*:?[-—–]+:?\s*\|\s*:?[-—–]+:?\s*\|", raw)  # a paragraph keeps it on one line
+    if pipe_rows:
+        problems.append(f"Markdown table rows shown as raw text: {pipe_rows[:2]}")
+
     shots = ARTEFACTS / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(shots / f"{page.replace('/', '__')}.png"))

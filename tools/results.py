@@ -66,6 +66,8 @@ def _body(text: str) -> tuple[str, str]:
             if m:
                 line = f"**{m.group(1).strip()}**"
             line = re.sub(r"!?\[([^\]]*)\]\((?!https?://)([^)]*)\)", r"\1 (`\2`)", line)
+            if line.startswith("|") and out and out[-1].strip() and not out[-1].startswith("|"):
+                out.append("")  # a table directly under a list item would be read as part of it
         out.append(line)
     return title, "\n".join(out).strip("\n")
 
