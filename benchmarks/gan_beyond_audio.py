@@ -26,11 +26,10 @@ from dataclasses import replace
 import torch
 from _runner import Benchmark, save_checkpoint
 
-from course_lib import checkpoints
 from course_lib.checkpoints import CHECKPOINT_DIR
 from course_lib.data import load_fsdd
 from course_lib.evaluators import pretrained_spoken_digit_classifier
-from course_lib.gan import GANTrainConfig, train_gan
+from course_lib.gan import GANTrainConfig, sample, train_gan
 from course_lib.gan_beyond import (
     SpecGANConfig,
     SpecGANGenerator,
@@ -41,6 +40,8 @@ from course_lib.gan_beyond import (
     confidence_and_entropy,
     log_spectrogram,
     prepare_fsdd_clips,
+    pretrained_specgan,
+    pretrained_wavegan,
 )
 from course_lib.metrics import frechet_distance
 from course_lib.utils import make_generator, seeded
@@ -67,14 +68,8 @@ def _clips(split: str, n: int | None, length: int) -> torch.Tensor:
 
 
 def _generate(gen: torch.nn.Module, n: int, seed: int) -> torch.Tensor:
-    """``n`` waveforms from either generator, in eval mode."""
-    if isinstance(gen, SpecGANGenerator):
-        return gen.generate(n, seed=seed)
-    was_training = gen.training
-    with torch.no_grad():
-        out = gen.eval()(torch.randn(n, gen.cfg.latent_dim, generator=make_generator(seed)))
-    gen.train(was_training)
-    return out
+    """``n`` waveforms from either generator, in eval mode (SpecGAN through Griffin-Lim)."""
+    return gen.generate(n, seed=seed) if isinstance(gen, SpecGANGenerator) else sample(gen, n, seed=seed)
 
 
 def _score(waves: torch.Tensor, real_feats: torch.Tensor, judge) -> dict:
@@ -115,9 +110,7 @@ def measure(row: dict, seed: int, dry_run: bool) -> dict:
         elif name.endswith("white noise"):
             waves = 0.3 * torch.randn(len(real), 4096, generator=make_generator(seed))
         else:  # the spectrogram round trip alone: log |STFT|, scaling, Griffin-Lim
-            gen, _, images = build_specgan(
-                MODELS["specgan"][0], _clips("train", 40 if dry_run else None, 4096)
-            )
+            gen, _, _ = build_specgan(MODELS["specgan"][0], _clips("train", 40 if dry_run else None, 4096))
             waves = gen.to_audio(gen.normalise(log_spectrogram(real, gen.cfg)), seed=seed)
         return {"generator_steps": 0, **_score(waves, real_feats, judge)}
     clips = _clips("train", 16 if dry_run else None, 4096)
@@ -144,14 +137,8 @@ def check_measure(row: dict, seed: int, dry_run: bool) -> dict:
     if row["row"] in REFERENCES:
         return measure(row, seed, dry_run)
     judge, _, real_feats = _context(dry_run)
-    blob = checkpoints.load(f"gan_beyond_{row['row']}")
-    cfg_cls, gen_cls = (
-        (SpecGANConfig, SpecGANGenerator) if row["row"] == "specgan" else (WaveGANConfig, WaveGANGenerator)
-    )
-    with seeded(0):
-        gen = gen_cls(cfg_cls(**blob["config"]))
-    gen.load_state_dict(blob["state_dict"])
-    return _score(_generate(gen.eval(), N_SCORED, 10_000 + seed), real_feats, judge)
+    gen = pretrained_specgan() if row["row"] == "specgan" else pretrained_wavegan()
+    return _score(_generate(gen, N_SCORED, 10_000 + seed), real_feats, judge)
 
 
 NOTES = f"""
