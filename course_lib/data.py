@@ -303,6 +303,34 @@ class FSDD(Dataset):
     def __repr__(self) -> str:
         return f"FSDD({len(self)} recordings, speakers={sorted(set(self.speakers))})"
 
+    def stratified(self, per_cell: int = 1, *, seed: int = 0) -> list[int]:
+        """Indices of ``per_cell`` recordings of every (speaker, digit) pair, drawn with ``seed``.
+
+        The files are sorted digit → speaker → take, so a strided slice such as ``[::15]`` keeps
+        only a few speakers; use this for a small test subset that covers every speaker and digit.
+
+        Args:
+            per_cell: recordings per (speaker, digit) pair.
+            seed: seeds which takes are drawn.
+
+        Returns:
+            sorted indices into this split (``per_cell x speakers x digits`` of them).
+
+        Raises:
+            ValueError: ``per_cell`` < 1 or more than some pair holds.
+        """
+        cells: dict[tuple[str, int], list[int]] = {}
+        for i, key in enumerate(zip(self.speakers, self.digits, strict=True)):
+            cells.setdefault(key, []).append(i)
+        if per_cell < 1 or per_cell > min(len(v) for v in cells.values()):
+            raise ValueError(f"per_cell must be in 1..{min(len(v) for v in cells.values())}, got {per_cell}")
+        g = torch.Generator().manual_seed(seed)
+        out = []
+        for key in sorted(cells):
+            members = cells[key]
+            out += [members[j] for j in torch.randperm(len(members), generator=g)[:per_cell].tolist()]
+        return sorted(out)
+
 
 def load_fsdd(
     split: str = "train",

@@ -18,6 +18,7 @@ them without importing another chapter.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -569,3 +570,34 @@ def predictive_score(
     if real.shape[1] < 2:
         raise ValueError(f"need seq_len >= 2 to predict a next step, got {real.shape[1]}")
     return _next_step_mae(_fit_next_step_predictor(fake, iterations, batch_size, lr, seed), real)
+
+
+def timegan_scores(
+    real, fake, *, seeds: Sequence[int] = range(5), which: Sequence[str] = ("disc", "pred")
+) -> dict:
+    """Both TimeGAN scores with the protocol's settings, repeated over several scorer seeds.
+
+    The post-hoc networks are small and their result moves with their seed (split, initial
+    weights, batches), so one run is not a measurement: the paper reports the mean and the
+    standard deviation over repeats. Every call uses :func:`discriminative_score` and
+    :func:`predictive_score` with their defaults (2,000 / 5,000 Adam steps of batch 128, lr 1e-3).
+
+    Args:
+        real, fake: ``[n, seq_len, dim]`` arrays in [0, 1] (see :func:`discriminative_score`).
+        seeds: the scorer seeds (at least 2 for a standard deviation; the course uses 5).
+        which: ``"disc"``, ``"pred"`` or both.
+
+    Returns:
+        for each score ``s`` asked for: ``s`` (list, one value per seed), ``s_mean``, ``s_std``
+        (sample standard deviation; 0.0 for one seed).
+    """
+    fns = {"disc": discriminative_score, "pred": predictive_score}
+    if not seeds or any(w not in fns for w in which):
+        raise ValueError(f"need at least one seed and scores among {sorted(fns)}, got {list(seeds)}, {which}")
+    out: dict = {}
+    for name in which:
+        values = [fns[name](real, fake, seed=s) for s in seeds]
+        out[name] = values
+        out[f"{name}_mean"] = statistics.fmean(values)
+        out[f"{name}_std"] = statistics.stdev(values) if len(values) > 1 else 0.0
+    return out

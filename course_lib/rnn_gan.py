@@ -10,8 +10,8 @@ Chapter: chapters/rnn_gan/
 2. Sequence models sized by one :class:`SeqModelConfig`: C-RNN-GAN {cite}`mogren2016crnngan` and RCGAN
    {cite}`esteban2017rcgan` (a :class:`RecurrentGenerator` against a :class:`RecurrentDiscriminator`), and
    the teacher-forced :class:`AutoregressiveGRU`; their trainers ``train_<thing>(model, data, config)``
-   share one :class:`SeqTrainConfig`. The adversarial losses are the GAN chapter's. TimeGAN
-   {cite}`yoon2019timegan`, costlier, is built from these pieces in ``benchmarks/rnn_gan_table.py``.
+   share one :class:`SeqTrainConfig`. The adversarial losses are the GAN chapter's.
+3. TimeGAN {cite}`yoon2019timegan`: five GRU networks trained in three phases (:func:`train_timegan`).
 
 Sequence models take a ``seed`` for their initial weights, trainers and samplers one for their draws;
 none touches the global RNG.
@@ -20,7 +20,7 @@ none touches the global RNG.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
@@ -312,6 +312,8 @@ class SeqModelConfig:
         cell: ``"lstm"`` or ``"gru"`` for the sequence GANs (teacher forcing uses a GRU).
         hidden: H, units of every recurrent layer.
         num_layers: recurrent layers per network.
+        noise: ``"step"``: a fresh noise vector per step (the published generators); ``"sequence"``:
+            one vector per sequence, repeated at every step (a sequence-level latent).
     """
 
     seq_len: int = 24
@@ -323,12 +325,15 @@ class SeqModelConfig:
     cell: str = "lstm"
     hidden: int = 24
     num_layers: int = 1
+    noise: str = "step"
 
     def __post_init__(self) -> None:
         if min(self.seq_len, self.dim, self.noise_dim, self.hidden, self.num_layers) <= 0:
             raise ValueError(f"sizes must be positive, got {self}")
         if self.cell not in ("lstm", "gru"):
             raise ValueError(f"cell must be 'lstm' or 'gru', got {self.cell!r}")
+        if self.noise not in ("step", "sequence"):
+            raise ValueError(f"noise must be 'step' or 'sequence', got {self.noise!r}")
 
     @classmethod
     def crnn_gan(cls, **overrides) -> SeqModelConfig:
@@ -378,8 +383,11 @@ class RecurrentGenerator(nn.Module):
             self.out = nn.Linear(cfg.hidden, cfg.dim)
 
     def noise(self, n: int, g: torch.Generator) -> torch.Tensor:
-        """Standard normal noise ``(n, T, Z)`` drawn from ``g``, on the model's device."""
-        return torch.randn(n, self.cfg.seq_len, self.cfg.noise_dim, generator=g).to(_device(self))
+        """Standard normal noise ``(n, T, Z)`` from ``g``, per step or per sequence, on the model's device."""
+        T, Z = self.cfg.seq_len, self.cfg.noise_dim
+        if self.cfg.noise == "sequence":
+            return torch.randn(n, 1, Z, generator=g).expand(n, T, Z).to(_device(self))
+        return torch.randn(n, T, Z, generator=g).to(_device(self))
 
     def forward(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         """Map noise z ``(B, T, Z)`` (and a condition ``(B, C)``) to sequences ``(B, T, D)``."""
@@ -482,6 +490,9 @@ class SeqTrainConfig:
         lr_d: the sequence GAN discriminator's learning rate (None: ``lr``).
         betas: Adam's betas; (0.5, 0.999) is the usual choice for GANs.
         lr_decay: decay the learning rates linearly to 0 over the steps (``train_seq_gan``).
+        eval_every: call ``evaluate`` every this many steps (0: never; TimeGAN: joint steps).
+        evaluate: ``evaluate(model, step) -> {name: value}``, recorded with ``History.add_metric``
+            (``model``: the generator of a sequence GAN, else the model being trained).
     """
 
     seed: int = 0
@@ -491,6 +502,16 @@ class SeqTrainConfig:
     lr_d: float | None = None
     betas: tuple[float, float] = (0.9, 0.999)
     lr_decay: bool = False
+    eval_every: int = 0
+    evaluate: Callable[[nn.Module, int], dict[str, float]] | None = None
+
+    def maybe_evaluate(self, model: nn.Module, step: int, history: History) -> None:
+        """Call ``evaluate`` after ``step`` steps if it is due (in eval mode, then back to training)."""
+        if self.evaluate is None or not self.eval_every or step % self.eval_every:
+            return
+        model.eval()
+        history.add_metric(step, **self.evaluate(model, step))
+        model.train()
 
 
 def minibatches(
@@ -573,7 +594,7 @@ def train_seq_gan(
     reduce = (lambda s: s) if gen.cfg.per_step_loss else (lambda s: s.mean(dim=1))  # (B, T) or (B,)
     history = History()
     with history.timed():
-        for _ in range(config.steps):
+        for step in range(config.steps):
             idx = next(batches)
             c = cond[idx] if cond is not None else None
             with torch.no_grad():
@@ -585,6 +606,7 @@ def train_seq_gan(
             for sched in scheds:
                 sched.step()
             history.add(d=loss_d, g=loss_g)
+            config.maybe_evaluate(gen, step + 1, history)
     gen.eval(), disc.eval()
     return history
 
@@ -604,7 +626,160 @@ def train_teacher_forcing(model: AutoregressiveGRU, data: torch.Tensor, config: 
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, betas=config.betas)
     history = History()
     with history.timed():
-        for _ in range(config.steps):
+        for step in range(config.steps):
             history.add(nll=_update(opt, model.nll(x[next(batches)])))
+            config.maybe_evaluate(model, step + 1, history)
     model.eval()
+    return history
+
+
+# --- 4. TimeGAN --------------------------------------------------------------------------------
+
+
+class _GRUNet(nn.Module):
+    """A stacked GRU followed by a per-step linear layer, with an optional sigmoid."""
+
+    def __init__(self, n_in: int, hidden: int, n_out: int, num_layers: int, sigmoid: bool):
+        super().__init__()
+        self.rnn = nn.GRU(n_in, hidden, num_layers, batch_first=True)
+        self.out = nn.Linear(hidden, n_out)
+        self.sigmoid = sigmoid
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.out(self.rnn(x)[0])  # (B, T, n_out)
+        return torch.sigmoid(y) if self.sigmoid else y
+
+
+class TimeGAN(nn.Module):
+    """TimeGAN {cite}`yoon2019timegan`: a GAN in the latent space of an autoencoder, with a supervisor.
+
+    Five GRU networks of ``cfg.num_layers`` layers and ``cfg.hidden`` units (the reference code:
+    3 layers of 24 units for Sines):
+
+    - embedder e: x_1..x_T → h_1..h_T (latent, sigmoid);
+    - recovery r: h → x̃ (sigmoid), trained so that r(e(x)) ≈ x;
+    - generator g: z_1..z_T (uniform noise per step, as in the reference code) → ê_1..ê_T;
+    - supervisor s: h_1..h_T → ĥ_2..ĥ_{T+1} (one layer fewer), trained so that s(h)_t ≈ h_{t+1};
+    - discriminator d: latent sequence → per-step logits.
+
+    A sample is r(s(g(z))).
+    """
+
+    def __init__(self, cfg: SeqModelConfig, *, seed: int = 0):
+        super().__init__()
+        self.cfg = cfg
+        h, n = cfg.hidden, cfg.num_layers
+        with seeded(seed):
+            self.embedder = _GRUNet(cfg.dim, h, h, n, sigmoid=True)
+            self.recovery = _GRUNet(h, h, cfg.dim, n, sigmoid=True)
+            self.generator = _GRUNet(cfg.noise_dim, h, h, n, sigmoid=True)
+            self.supervisor = _GRUNet(h, h, h, max(1, n - 1), sigmoid=True)
+            self.discriminator = _GRUNet(h, h, 1, n, sigmoid=False)
+
+    def noise(self, n: int, g: torch.Generator) -> torch.Tensor:
+        """Per-step uniform noise ``(n, T, Z)`` drawn from ``g``, on the model's device."""
+        return torch.rand(n, self.cfg.seq_len, self.cfg.noise_dim, generator=g).to(_device(self))
+
+    @torch.no_grad()
+    def sample(self, n: int, *, seed: int | torch.Generator = 0) -> torch.Tensor:
+        """Synthesise ``n`` sequences ``(n, T, D)`` on the CPU: z → generator → supervisor → recovery."""
+        if n <= 0:
+            raise ValueError(f"n must be positive, got {n}")
+        return self.recovery(self.supervisor(self.generator(self.noise(n, make_generator(seed))))).cpu()
+
+
+def _latent_sup(m: TimeGAN, h: torch.Tensor) -> torch.Tensor:
+    """L_S = mean (h_{t+1} − s(h)_t)²: how well the supervisor predicts the next latent step."""
+    return F.mse_loss(m.supervisor(h)[:, :-1], h[:, 1:])
+
+
+def _timegan_d_loss(m: TimeGAN, h: torch.Tensor, e_hat: torch.Tensor, gamma: float) -> torch.Tensor:
+    """L_D = −log d(h) − log(1 − d(s(ê))) − γ log(1 − d(ê)), per step, from logits."""
+    d_real, d_fake_e = m.discriminator(h), m.discriminator(e_hat)
+    d_fake = m.discriminator(m.supervisor(e_hat))
+    return F.softplus(-d_real).mean() + F.softplus(d_fake).mean() + gamma * F.softplus(d_fake_e).mean()
+
+
+def timegan_generator_losses(
+    m: TimeGAN, x: torch.Tensor, z: torch.Tensor, gamma: float = 1.0
+) -> dict[str, torch.Tensor]:
+    """The generator's losses on a real batch ``x (B, T, D)`` and noise ``z (B, T, Z)`` (Yoon et al., §4).
+
+    - unsupervised (non-saturating) L_U = −log d(s(g(z))) − γ log d(g(z)), per step;
+    - supervised L_S on the latents of real data (:func:`_latent_sup`);
+    - moments L_V = mean |√(var x̂ + ε) − √(var x + ε)| + mean |mean x̂ − mean x|, over the batch.
+
+    Returns:
+        ``{"unsup", "sup", "moments"}``, scalar tensors.
+    """
+    e_hat = m.generator(z)  # (B, T, H)
+    h_hat = m.supervisor(e_hat)
+    x_hat = m.recovery(h_hat)  # (B, T, D)
+    std = lambda a: (a.var(0, unbiased=False) + 1e-6).sqrt()  # noqa: E731  per (t, d), over the batch
+    return {
+        "unsup": _g_loss(m.discriminator(h_hat)) + gamma * _g_loss(m.discriminator(e_hat)),
+        "sup": _latent_sup(m, m.embedder(x)),
+        "moments": (std(x_hat) - std(x)).abs().mean() + (x_hat.mean(0) - x.mean(0)).abs().mean(),
+    }
+
+
+def train_timegan(
+    model: TimeGAN, data: torch.Tensor, config: SeqTrainConfig, *, pre_steps: int | None = None
+) -> History:
+    """Train TimeGAN in the three phases of its reference code (Adam, ``config.lr`` for every network).
+
+    1. embedding, ``pre_steps`` steps: e and r on 10 √L_R;
+    2. supervised, ``pre_steps`` steps: s on L_S (latents of real data);
+    3. joint, ``config.steps`` steps: twice (g, s on L_U + 100 √L_S + 100 L_V, then e, r on
+       10 √L_R + 0.1 L_S), then d on L_D, but only while L_D > 0.15 (the reference keeps the
+       discriminator from winning outright).
+
+    Args:
+        model: the :class:`TimeGAN`, trained in place (left in eval mode).
+        data: real sequences ``(N, T, D)`` in [0, 1].
+        config: steps of the joint phase, batch size, lr, seed, ``evaluate`` (called on the model
+            every ``eval_every`` joint steps).
+        pre_steps: steps of each of the first two phases (default: ``config.steps``, as in the paper).
+
+    Returns:
+        the history: ``recon`` and ``sup`` per step of phases 1 and 2 (``recon_pre``, ``sup_pre``),
+        and per joint step ``unsup``, ``sup``, ``moments``, ``recon``, ``disc``.
+    """
+    m = model
+    x_all, g, batches = minibatches(m, data, config)
+    pre_steps = config.steps if pre_steps is None else pre_steps
+    adam = lambda *nets: torch.optim.Adam([p for n in nets for p in n.parameters()], lr=config.lr)  # noqa: E731
+    opt_er, opt_s = adam(m.embedder, m.recovery), adam(m.supervisor)
+    opt_g, opt_e, opt_d = adam(m.generator, m.supervisor), adam(m.embedder, m.recovery), adam(m.discriminator)
+    history = History()
+    m.train()
+    with history.timed():
+        for _ in range(pre_steps):  # 1. the autoencoder
+            x = x_all[next(batches)]
+            loss_r = F.mse_loss(m.recovery(m.embedder(x)), x)
+            _update(opt_er, 10 * loss_r.sqrt())
+            history.add(recon_pre=loss_r)
+        for _ in range(pre_steps):  # 2. the latent dynamics
+            with torch.no_grad():
+                h = m.embedder(x_all[next(batches)])
+            history.add(sup_pre=_update(opt_s, _latent_sup(m, h)))
+        for step in range(config.steps):  # 3. joint
+            for _ in range(2):
+                x = x_all[next(batches)]
+                loss = timegan_generator_losses(m, x, m.noise(len(x), g))
+                _update(opt_g, loss["unsup"] + 100 * loss["sup"].sqrt() + 100 * loss["moments"])
+                h = m.embedder(x)
+                loss_r = F.mse_loss(m.recovery(h), x)
+                _update(opt_e, 10 * loss_r.sqrt() + 0.1 * _latent_sup(m, h))
+            x = x_all[next(batches)]
+            with torch.no_grad():
+                h, e_hat = m.embedder(x), m.generator(m.noise(len(x), g))
+            loss_d = _timegan_d_loss(m, h, e_hat, gamma=1.0)
+            if loss_d.item() > 0.15:
+                _update(opt_d, loss_d)
+            history.add(
+                unsup=loss["unsup"], sup=loss["sup"], moments=loss["moments"], recon=loss_r, disc=loss_d
+            )
+            config.maybe_evaluate(m, step + 1, history)
+    m.eval()
     return history

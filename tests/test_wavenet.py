@@ -15,6 +15,7 @@ from course_lib import wavenet as wn
 from tests.conftest import assert_rng_untouched
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "wavenet_train.py"
+GEN_BENCH = BENCH.with_name("wavenet_generation.py")
 
 
 def tiny(**overrides) -> wn.WaveNetConfig:
@@ -88,6 +89,70 @@ def test_cached_generation_matches_naive(kernel_size):
     assert a.shape == (2, 24) and la.shape == (2, 24, 256)
     assert (la - lb).abs().max().item() < 1e-5
     assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("kernel_size", [2, 3])
+def test_fast_generation_matches_naive_over_1000_samples(kernel_size):
+    """The NumPy path (batch 1, CPU) rounds differently: logits within 1e-5, the same 1,200 codes."""
+    torch.manual_seed(1)
+    model = wn.WaveNet(tiny(kernel_size=kernel_size)).eval()
+    g, c = torch.tensor([2]), torch.randn(1, model.cfg.n_local, 301)  # 300 frames of hop 4 and one more
+    kw = dict(g=g, c=c, prompt=torch.randint(0, 256, (1, 7)), seed=3, return_logits=True)
+    a, la = assert_rng_untouched(wn.generate, model, 1200, cached=False, **kw)
+    b, lb = assert_rng_untouched(wn.generate, model, 1200, fast=False, **kw)
+    f, lf = assert_rng_untouched(wn.generate, model, 1200, **kw)  # batch 1 on the CPU: fast by default
+    assert torch.equal(f, wn.generate(model, 1200, fast=True, **kw)[0])
+    assert (la - lf).abs().max().item() < 1e-5 and (lb - lf).abs().max().item() < 1e-5
+    assert torch.equal(a, f) and torch.equal(b, f)
+    for tau in (0.0, 0.7):  # arg-max and another temperature, unconditioned
+        plain = wn.WaveNet(tiny(n_global=0, n_local=0, kernel_size=kernel_size)).eval()
+        kw = dict(temperature=tau, seed=4)
+        assert torch.equal(wn.generate(plain, 300, cached=False, **kw), wn.generate(plain, 300, **kw))
+
+
+def test_fast_path_applies_to_one_cached_sequence_only(tiny_model):
+    g, c = torch.tensor([0, 1]), torch.randn(2, 4, 9)
+    with pytest.raises(ValueError, match="batch 1"):
+        wn.generate(tiny_model, 5, g=g, c=c, fast=True)
+    with pytest.raises(ValueError, match="cached=True"):
+        wn.generate(tiny_model, 5, g=g[:1], c=c[:1], cached=False, fast=True)
+    two = wn.generate(tiny_model, 5, g=g, c=c, seed=2)  # batch 2: the PyTorch queues
+    assert torch.equal(two, wn.generate(tiny_model, 5, g=g, c=c, seed=2, cached=False))
+
+
+def test_generation_draws_the_uniforms_of_a_step_by_step_loop():
+    """All uniforms are drawn at once: the same stream as one torch.rand(B) per step, so a seed
+    gives the same samples as before the fast path existed."""
+    torch.manual_seed(0)
+    model = wn.WaveNet(tiny(n_global=0, n_local=0)).eval()
+    ctx = torch.full((1, 2 * model.cfg.receptive_field), wn.SILENCE_CODE)
+    step, x, ref = wn._naive_step(model, ctx, None, None, 40), ctx[:, -1], []
+    gen = torch.Generator().manual_seed(7)
+    with torch.no_grad():
+        for i in range(40):
+            x = wn._sample(step(i, x), torch.rand(1, generator=gen), 1.0)
+            ref.append(x)
+    assert torch.equal(wn.generate(model, 40, seed=7), torch.stack(ref, 1))
+
+
+def test_generation_benchmark_check_fails_when_the_codes_differ(monkeypatch, tmp_path):
+    """``wavenet_generation.py --check`` compares the code checks exactly (speeds: set aside here)."""
+    monkeypatch.syspath_prepend(str(GEN_BENCH.parent))
+    spec = importlib.util.spec_from_file_location("wavenet_generation", GEN_BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    committed = (GEN_BENCH.parent / "results" / "wavenet_generation.csv").read_text()
+    monkeypatch.setattr(bench.BENCH, "results_dir", tmp_path)
+    monkeypatch.setattr(bench.BENCH, "tolerance", {m: math.inf for m in bench.SPEEDS})
+    (tmp_path / "wavenet_generation.csv").write_text(committed)
+    assert bench.BENCH.check(dry_run=True) == 0
+    lines = committed.splitlines()
+    header, i = lines[0].split(","), next(i for i, x in enumerate(lines) if x.startswith("wavenet_digits,0,"))
+    cells = lines[i].split(",")
+    cells[header.index("same_codes_long")] = "False"
+    lines[i] = ",".join(cells)
+    (tmp_path / "wavenet_generation.csv").write_text("\n".join(lines) + "\n")
+    assert bench.BENCH.check(dry_run=True) == 1
 
 
 def test_cached_generation_unconditioned_and_temperature():
@@ -280,3 +345,110 @@ def test_griffin_lim_inverts_mel_features():
     assert out.shape == wave.shape and torch.isfinite(out).all()
     # the magnitude is what Griffin-Lim keeps: the mel features of its output come back close
     assert (wn.mel_features(out) - feats)[:, 2:-2].abs().mean() < 0.1
+
+
+# --- Without autoregression: the conv vocoder, its spectral loss, the learned digit mels -------------
+
+
+def tiny_conv_vocoder() -> wn.ConvVocoderConfig:
+    return wn.ConvVocoderConfig(channels=16, dilations=(1, 3))
+
+
+def test_conv_vocoder_gives_hop_samples_per_frame_and_checks_its_input():
+    torch.manual_seed(0)
+    model = wn.ConvVocoder(tiny_conv_vocoder()).eval()
+    with torch.no_grad():
+        out = model(torch.randn(2, 40, 7))
+    assert out.shape == (2, 7 * wn.HOP) and out.abs().max() <= 1
+    with pytest.raises(ValueError, match="frames"):
+        model(torch.randn(2, 20, 7))
+    with pytest.raises(ValueError, match="multiply"):
+        wn.ConvVocoder(wn.ConvVocoderConfig(upsample=(4, 4, 4)))
+
+
+def test_conv_vocoder_output_near_a_frame_depends_on_nearby_frames_only():
+    torch.manual_seed(0)
+    model = wn.ConvVocoder(tiny_conv_vocoder()).eval()
+    c = torch.randn(1, 40, 30).requires_grad_(True)
+    model(c)[0, 15 * wn.HOP].backward()  # the sample under frame 15's centre
+    frames = torch.nonzero(c.grad.abs().sum(1)[0]).flatten().tolist()
+    assert 15 in frames and min(frames) >= 15 - 6 and max(frames) <= 15 + 6
+
+
+def test_multi_resolution_stft_loss_is_zero_for_equal_signals_and_ignores_no_resolution():
+    x = torch.stack(sines())
+    assert wn.multi_resolution_stft_loss(x, x).item() == pytest.approx(0.0, abs=1e-6)
+    quieter, other = wn.multi_resolution_stft_loss(0.5 * x, x), wn.multi_resolution_stft_loss(x.flip(0), x)
+    assert 0 < quieter.item() < other.item()
+    assert wn.multi_resolution_stft_loss(x, x, resolutions=(64,)).item() == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(ValueError, match="one shape"):
+        wn.multi_resolution_stft_loss(x, x[:, :100])
+
+
+def test_conv_vocoder_training_lowers_the_spectral_loss():
+    torch.manual_seed(0)
+    model = wn.ConvVocoder(tiny_conv_vocoder())
+    config = wn.WaveNetTrainConfig(steps=25, batch_size=2, segment=800, lr=3e-3)
+    losses = assert_rng_untouched(wn.train_conv_vocoder, model, sines(), config).losses["mr_stft"]
+    assert len(losses) == 25 and sum(losses[-5:]) < sum(losses[:5])
+
+
+def _digit_recordings(n_per_digit: int = 12) -> tuple[list[torch.Tensor], list[int]]:
+    """Synthetic 'digits': digit d is a 300 + 200 d Hz tone burst of 100 + 10 d ms in faint noise."""
+    gen, waves, digits = torch.Generator().manual_seed(0), [], []
+    for d in range(10):
+        for _ in range(n_per_digit):
+            t = torch.arange(800 + 80 * d, dtype=torch.float32)
+            tone = 0.5 * torch.sin(2 * math.pi * (300 + 200 * d) * t / 8000) * torch.hann_window(len(t))
+            quiet = torch.zeros(400)
+            waves.append(torch.cat([quiet, tone, quiet]) + 1e-3 * torch.randn(len(t) + 800, generator=gen))
+            digits.append(d)
+    return waves, digits
+
+
+def test_digit_mels_learn_each_digits_duration_and_spectrum():
+    waves, digits = _digit_recordings()
+    cfg = wn.DigitMelConfig(n_components=3, pad_frames=2)
+    model = assert_rng_untouched(wn.DigitMels.fit, waves, digits, cfg)
+    assert model.durations.gt(0).sum(1).tolist() == [12] * 10
+    mels = model.sample([2, 8], seed=0)
+    assert [m.shape[0] for m in mels] == [40, 40]
+    for m, d in zip(mels, (2, 8), strict=True):  # duration: a training one, plus the padding
+        assert m.shape[1] - 4 in model.durations[d].tolist()
+    peak = [int(m[:, 2:-2].mean(1).argmax()) for m in mels]  # the band of the tone rises with the digit
+    assert peak[0] < peak[1]
+    again = model.sample([2, 8], seed=0)
+    assert all(torch.equal(a, b) for a, b in zip(mels, again, strict=True))
+    env = model.sample([2, 8], seed=0, part="envelope")  # same loudness per frame, one spectral shape
+    assert torch.allclose(env[0][:, 2:-2].mean(0), mels[0][:, 2:-2].mean(0), atol=1e-5)
+    with pytest.raises(ValueError, match="n_components"):
+        wn.DigitMels.fit(waves[:30], digits[:30], cfg)
+
+
+def test_new_checkpoints_round_trip_through_pretrained_wavenet(tmp_path, monkeypatch):
+    from course_lib import checkpoints
+
+    torch.manual_seed(0)
+    models = {
+        "wavenet_tiny_conv": wn.ConvVocoder(tiny_conv_vocoder()),
+        "wavenet_tiny_mels": wn.DigitMels.fit(*_digit_recordings(), wn.DigitMelConfig(n_components=2)),
+    }
+    for name, model in models.items():
+        digest = checkpoints.save(model, tmp_path / f"{name}.pt")
+        monkeypatch.setitem(checkpoints.REGISTRY, name, (f"{name}.pt", digest))
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_DIR", tmp_path)
+    for name, model in models.items():
+        loaded, _ = wn.pretrained_wavenet(name)
+        assert type(loaded) is type(model) and loaded.cfg == model.cfg
+        saved, back = model.state_dict(), loaded.state_dict()
+        assert saved.keys() == back.keys() and all(torch.equal(saved[k], back[k]) for k in saved)
+
+
+@pytest.mark.parametrize("name", ["wavenet_vocoder_long", "wavenet_conv_vocoder", "wavenet_digit_mels"])
+def test_shipped_vocoders_and_digit_mels_load_in_eval_mode(name):
+    model, meta = wn.pretrained_wavenet(name)
+    assert not model.training and isinstance(model, (wn.WaveNet, wn.ConvVocoder, wn.DigitMels))
+    if name == "wavenet_digit_mels":  # every digit has durations and a spread along each component
+        assert (model.durations > 0).sum(1).min() > 100 and (model.scales > 0).all()
+    else:
+        assert meta["train_steps"] > 1500
