@@ -7,9 +7,10 @@ function ``measure(row, seed, dry_run) -> dict of numbers``. The runner
   into ``--out``), ``--out DIR``, ``--threads``, ``--check``;
 - writes ``<name>.csv`` (one line per row and seed) and ``<name>.md`` (mean ± std per row, under a
   header that records the command, the date, the machine and the CPU time);
-- with ``--check``, re-runs seed 0 of the cheap rows (``check_rows``) and fails if a number
-  differs from the committed CSV by more than ``tolerance``: a committed figure must be what
-  the committed code produces;
+- with ``--check``, re-runs seed 0 of the cheap rows (``check_rows``, with ``check_measure`` if
+  given) and fails if a number differs from the committed CSV by more than ``tolerance``: a
+  committed figure must be what the committed code produces; ``--check --only ROW ...`` re-runs
+  seed 0 of those rows in full (``measure``: retraining included);
 - registers new checkpoints (:func:`save_checkpoint`) in ``course_lib/checkpoints.json``;
 - writes side tables: a value that is a list of dicts under a key starting with ``_`` (say a
   training curve, ``"_curve"``) goes to ``<name>_curve.csv``, one line per entry, with its row
@@ -151,7 +152,9 @@ class Benchmark:
         ap.add_argument("--seeds", type=int, default=self.seeds, help="seeds 0..N-1 per row")
         ap.add_argument("--only", nargs="+", help="run only these rows (names)")
         ap.add_argument("--dry-run", action="store_true", help="one seed, tiny budgets, into --out")
-        ap.add_argument("--check", action="store_true", help="re-run seed 0 of the check rows; compare")
+        ap.add_argument(
+            "--check", action="store_true", help="re-run seed 0 of the check rows (or --only rows); compare"
+        )
         ap.add_argument("--out", type=Path, default=self.results_dir)
         ap.add_argument("--threads", type=int, default=1, help="torch threads (1: stable CPU times)")
         ap.add_argument(
@@ -159,17 +162,17 @@ class Benchmark:
         )
         return ap
 
-    def check(self, dry_run: bool = False) -> int:
-        """Re-run seed 0 of ``check_rows`` and compare with the committed CSV; 0 when all agree."""
+    def check(self, dry_run: bool = False, only: Sequence[str] | None = None) -> int:
+        """Re-run seed 0 of ``check_rows`` (or ``only``), compare with the committed CSV; 0 when all agree."""
         committed = read_csv(self.results_dir / f"{self.name}.csv")
         failures = 0
-        for spec in (r for r in self.rows if r["row"] in self.check_rows):
+        for spec in (r for r in self.rows if r["row"] in (only or self.check_rows)):
             ref = next((r for r in committed if r["row"] == spec["row"] and r["seed"] == 0.0), None)
             if ref is None:
                 print(f"FAIL {spec['row']}: no committed seed-0 row in {self.name}.csv")
                 failures += 1
                 continue
-            got = (self.check_measure or self.measure)(spec, 0, dry_run)
+            got = (self.measure if only else self.check_measure or self.measure)(spec, 0, dry_run)
             for m, v in got.items():
                 if m.startswith("_"):
                     continue
@@ -188,7 +191,7 @@ class Benchmark:
         args = self.parser().parse_args(argv)
         torch.set_num_threads(args.threads)
         if args.check:
-            return self.check(args.dry_run)
+            return self.check(args.dry_run, args.only)
         if args.merge:
             return self.merge(args.merge, args.out)
         rows = [r for r in self.rows if not args.only or r["row"] in args.only]

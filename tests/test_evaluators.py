@@ -239,3 +239,16 @@ def test_spoken_digit_embeddings_are_the_head_input():
     logits = linear(emb)  # dropout is off in eval mode: the head is just the last linear layer
     assert torch.allclose(logits.softmax(-1), clf.predict_proba(waves), atol=1e-6)
     assert clf.embeddings([]).shape == (0, linear.in_features)
+
+
+@one_thread
+def test_timegan_scores_repeat_each_score_over_the_seeds():
+    real, fake = sines(20, seed=5), torch.rand(20, 24, 5, generator=torch.Generator().manual_seed(0))
+    out = E.timegan_scores(real, fake, seeds=[0, 1], which=["disc"])
+    assert set(out) == {"disc", "disc_mean", "disc_std"} and len(out["disc"]) == 2
+    assert out["disc"][1] == discriminative_score(real, fake, seed=1)  # the protocol's defaults
+    assert abs(out["disc_mean"] - sum(out["disc"]) / 2) < 1e-12
+    with pytest.raises(ValueError, match="at least one seed"):
+        E.timegan_scores(real, fake, seeds=[])
+    with pytest.raises(ValueError, match="scores among"):
+        E.timegan_scores(real, fake, which=["fid"])

@@ -207,3 +207,99 @@ def test_minibatches_cover_each_epoch_once():
     assert torch.equal(first_epoch.sort().values, torch.arange(10)) and torch.equal(x, data)
     with pytest.raises(ValueError, match="features"):
         R.minibatches(model, sines(10, seq_len=6, dim=3), R.SeqTrainConfig())
+
+
+# ---------------------------------------------------------------------------------------
+# noise, centring, evaluation hooks
+# ---------------------------------------------------------------------------------------
+
+
+def test_sequence_noise_is_constant_over_time_and_step_noise_is_not():
+    g = torch.Generator().manual_seed(0)
+    per_seq = R.RecurrentGenerator(R.SeqModelConfig(**TINY, noise="sequence")).noise(3, g)
+    per_step = R.RecurrentGenerator(R.SeqModelConfig(**TINY)).noise(3, g)
+    assert per_seq.shape == per_step.shape == (3, TINY["seq_len"], TINY["noise_dim"])
+    assert torch.equal(per_seq, per_seq[:, :1].expand_as(per_seq)) and per_seq.std(dim=1).max() == 0
+    assert (per_step[:, 1:] != per_step[:, :1]).all()
+    with pytest.raises(ValueError, match="noise must be"):
+        R.SeqModelConfig(noise="white")
+
+
+def test_discriminator_reads_its_input_centred():
+    """D(x) equals the same recurrent layer and head applied to 2x - 1."""
+    disc = R.RecurrentDiscriminator(R.SeqModelConfig.rcgan(**TINY), seed=0)
+    x = torch.rand(4, TINY["seq_len"], TINY["dim"])
+    by_hand = disc.out(disc.rnn(2 * x - 1)[0]).squeeze(-1)
+    assert torch.allclose(disc(x), by_hand, atol=1e-6)
+
+
+def test_evaluate_hook_is_called_on_schedule_in_eval_mode():
+    data = sines(16, seq_len=TINY["seq_len"], dim=TINY["dim"])
+    calls = []
+
+    def evaluate(model, step):
+        calls.append((step, model.training))
+        return {"score": float(step)}
+
+    gen, disc = _seq_gan(R.SeqModelConfig.rcgan(**TINY))
+    config = R.SeqTrainConfig(steps=5, batch_size=8, eval_every=2, evaluate=evaluate)
+    hist = R.train_seq_gan((gen, disc), data, config)
+    assert calls == [(2, False), (4, False)] and hist.metrics["score"] == [(2, 2.0), (4, 4.0)]
+    model = R.AutoregressiveGRU(R.SeqModelConfig(**TINY))
+    calls.clear()
+    config = R.SeqTrainConfig(steps=3, batch_size=8, eval_every=3, evaluate=evaluate)
+    R.train_teacher_forcing(model, data, config)
+    assert calls == [(3, False)]
+
+
+# ---------------------------------------------------------------------------------------
+# TimeGAN
+# ---------------------------------------------------------------------------------------
+
+
+def test_timegan_shapes_ranges_and_generator_losses():
+    cfg = R.SeqModelConfig(**TINY)
+    m = _assert_rng_untouched(R.TimeGAN, cfg, seed=0)
+    x = sines(8, seq_len=cfg.seq_len, dim=cfg.dim)
+    z = m.noise(8, torch.Generator().manual_seed(0))
+    assert z.shape == (8, cfg.seq_len, cfg.noise_dim) and 0 <= z.min() and z.max() <= 1  # uniform
+    h = m.embedder(x)
+    assert h.shape == (8, cfg.seq_len, cfg.hidden) and h.min() >= 0 and h.max() <= 1  # sigmoid latent
+    losses = R.timegan_generator_losses(m, x, z)
+    assert set(losses) == {"unsup", "sup", "moments"} and all(v.dim() == 0 for v in losses.values())
+    # the supervised loss compares s(h)_t with h_{t+1}, computed by hand
+    assert torch.isclose(losses["sup"], ((m.supervisor(h)[:, :-1] - h[:, 1:]) ** 2).mean())
+    # the moment loss: |√(var x̂ + ε) - √(var x + ε)| + |mean x̂ - mean x| over the batch, per (t, d)
+    x_hat = m.recovery(m.supervisor(m.generator(z)))
+    std = lambda a: (a.var(0, unbiased=False) + 1e-6).sqrt()  # noqa: E731
+    by_hand = (std(x_hat) - std(x)).abs().mean()
+    by_hand = by_hand + (x_hat.mean(0) - x.mean(0)).abs().mean()
+    assert torch.isclose(losses["moments"], by_hand, atol=1e-4)
+    s = _assert_rng_untouched(m.sample, 5, seed=1)
+    assert s.shape == (5, cfg.seq_len, cfg.dim) and s.min() >= 0 and s.max() <= 1
+    assert torch.equal(s, m.sample(5, seed=1))
+
+
+def test_train_timegan_runs_its_three_phases_reproducibly():
+    cfg = R.SeqModelConfig(**TINY)
+    data = sines(32, seq_len=cfg.seq_len, dim=cfg.dim)
+    runs = []
+    for _ in range(2):
+        m = R.TimeGAN(cfg, seed=1)
+        ok = lambda m_, s: {"ok": 1.0}  # noqa: E731
+        config = R.SeqTrainConfig(steps=3, batch_size=8, seed=2, eval_every=3, evaluate=ok)
+        hist = _assert_rng_untouched(R.train_timegan, m, data, config, pre_steps=4)
+        assert len(hist.losses["recon_pre"]) == len(hist.losses["sup_pre"]) == 4
+        assert len(hist.losses["unsup"]) == len(hist.losses["disc"]) == 3 and hist.metrics["ok"] == [(3, 1.0)]
+        assert not m.training
+        runs.append(m.sample(4, seed=0))
+    assert torch.equal(*runs)
+
+
+def test_timegan_autoencoder_phase_lowers_reconstruction_error():
+    cfg = R.SeqModelConfig(seq_len=8, dim=2, noise_dim=2, hidden=8)
+    data = sines(128, seq_len=8, dim=2)
+    config = R.SeqTrainConfig(steps=0, batch_size=32, lr=1e-2)
+    hist = R.train_timegan(R.TimeGAN(cfg), data, config, pre_steps=80)
+    recon = hist.losses["recon_pre"]
+    assert sum(recon[-10:]) / 10 < 0.5 * sum(recon[:10]) / 10

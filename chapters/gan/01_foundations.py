@@ -50,6 +50,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib import gan
+from course_lib.notebook import glue
 from course_lib.utils import set_seed
 
 set_seed(0)
@@ -354,8 +355,11 @@ assert (g_wrong.abs() < g_right.abs()).all() and loss_wrong > 0.3
 # :class: warning
 # The generator has no encoder: it maps noise to data and learns only through D's verdict.
 # Training it to minimise a squared error to real samples (with no pairing between z and x)
-# has a known optimum: output the **mean** of the data for every z, a complete collapse. On a
-# two-mode target:
+# has a known optimum: output the **mean** of the data for every z, a complete collapse. An
+# encoder plus a decoder trained by MSE (an autoencoder) is no generator either: it reconstructs
+# its inputs, but nothing makes its decoder turn *noise* into data. On a two-mode target, the
+# cells train the three (same small networks, a few seconds each) and count the samples that land
+# within 0.3 of a mode.
 # :::
 
 # %%
@@ -374,6 +378,55 @@ with torch.no_grad():
 print(f"data modes at -2 and +2; MSE-trained generator: mean {out.mean():.2f}, std {out.std():.2f}")
 assert out.abs().mean() < 0.5 and out.std() < 0.5  # sits between the modes, no spread
 
+# %%
+torch.manual_seed(0)
+enc = nn.Sequential(nn.Linear(1, 32), nn.ReLU(), nn.Linear(32, 1))
+dec = nn.Sequential(nn.Linear(1, 32), nn.ReLU(), nn.Linear(32, 1))
+opt_ae = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=1e-2)
+for _ in range(300):
+    x_real = two_modes[torch.randint(len(two_modes), (256,))]
+    loss = F.mse_loss(dec(enc(x_real)), x_real)  # reconstruction: an encoder plus a decoder
+    opt_ae.zero_grad()
+    loss.backward()
+    opt_ae.step()
+G_adv, D_adv = gan.build_gan(cfg, seed=0)  # the 1-D networks above, trained adversarially
+gan.train_gan((G_adv, D_adv), two_modes, gan.GANTrainConfig(steps=800, batch_size=256))
+with torch.no_grad():
+    outputs = {"generator trained by MSE": out, "autoencoder's decoder on noise": dec(torch.randn(5000, 1)),
+               "GAN generator": gan.sample(G_adv, 5000, seed=1)}
+    ae_rec = F.mse_loss(dec(enc(two_modes)), two_modes).item()
+on_mode = {}
+for name, o in outputs.items():
+    on_mode[name] = ((o + 2).abs() < 0.3).float().mean().item(), ((o - 2).abs() < 0.3).float().mean().item()
+    print(f"{name:32s}: {100 * on_mode[name][0]:5.1f} % near -2, {100 * on_mode[name][1]:5.1f} % near +2, "
+          f"mean {o.mean():+.2f}, std {o.std():.2f}")
+print(f"(the autoencoder reconstructs its inputs with MSE {ae_rec:.4f})")
+for key, name in (("mse", "generator trained by MSE"), ("ae", "autoencoder's decoder on noise"), ("gan", "GAN generator")):
+    glue(f"gan01_{key}_on_mode", 100 * sum(on_mode[name]))
+glue("gan01_gan_mode_minus", 100 * on_mode["GAN generator"][0])
+glue("gan01_gan_mode_plus", 100 * on_mode["GAN generator"][1])
+assert sum(on_mode["generator trained by MSE"]) < 0.05 and sum(on_mode["autoencoder's decoder on noise"]) < 0.3
+assert sum(on_mode["GAN generator"]) > 0.9
+
+fig, ax = plt.subplots(figsize=(7, 3))
+bins = torch.linspace(-3, 3, 121)
+ax.hist(two_modes.squeeze(1), bins=bins, density=True, alpha=0.3, label="data")
+for name, o in outputs.items():
+    ax.hist(o.squeeze(1), bins=bins, density=True, histtype="step", lw=1.5, label=name)
+ax.set(xlabel="x", ylabel="density", title="Two modes: what each training objective generates")
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# The generator trained by MSE puts {glue:text}`gan01_mse_on_mode:.1f` % of its samples near a mode:
+# it outputs the average, which is no sample at all. The autoencoder's decoder, fed noise, puts
+# {glue:text}`gan01_ae_on_mode:.1f` % there: it learned to undo its encoder, not to map noise to
+# data. The adversarially trained generator puts {glue:text}`gan01_gan_on_mode:.1f` % of its
+# samples on a mode. In this short run they all sit on *one* mode
+# ({glue:text}`gan01_gan_mode_minus:.1f` % near −2, {glue:text}`gan01_gan_mode_plus:.1f` % near +2):
+# the adversarial objective rewards realistic samples, and dropping a mode is its failure, mode
+# collapse, the subject of the next notebook. It does not average.
+
 # %% [markdown]
 # :::{admonition} ReLU alone does not cure the generator's vanishing gradient
 # :class: warning
@@ -381,8 +434,50 @@ assert out.abs().mean() < 0.5 and out.std() < 0.5  # sits between the modes, no 
 # with respect to D's logit is −D(G(z)), whatever activations the generator uses (the plot
 # above). The non-saturating loss, or a Wasserstein critic (next notebook), fixes it. The
 # straight-through estimator is a trick for back-propagating through *discrete* samples (text,
-# see the sequence-GAN chapters), not a general stabiliser.
+# see the sequence-GAN chapters), not a general stabiliser. The cell trains a discriminator
+# until it confidently rejects the fakes of three untrained generators that differ only in
+# their activation (ReLU, tanh, sigmoid), then measures the norm of each generator's parameter
+# gradient under the two losses.
 # :::
+
+# %%
+def generator_with(act):
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(1, 32), act(), nn.Linear(32, 32), act(), nn.Linear(32, 1))
+
+
+gens = {"ReLU": generator_with(nn.ReLU), "tanh": generator_with(nn.Tanh), "sigmoid": generator_with(nn.Sigmoid)}
+torch.manual_seed(0)
+D_conf = nn.Sequential(nn.Linear(1, 32), nn.LeakyReLU(0.2), nn.Linear(32, 32), nn.LeakyReLU(0.2), nn.Linear(32, 1))
+opt_conf = torch.optim.Adam(D_conf.parameters(), lr=1e-3)
+for _ in range(300):  # D learns to reject the fakes of all three generators
+    fakes = torch.cat([g(torch.randn(86, 1)) for g in gens.values()]).detach()
+    loss = gan.discriminator_loss(D_conf(target.sample((256, 1))), D_conf(fakes))
+    opt_conf.zero_grad()
+    loss.backward()
+    opt_conf.step()
+z = torch.randn(1024, 1, generator=torch.Generator().manual_seed(1))
+grad_norm = {}
+for name, g in gens.items():
+    for lname, loss_fn in (("saturating", gan.g_loss_saturating), ("non-saturating", gan.g_loss_nonsaturating)):
+        grads = torch.autograd.grad(loss_fn(D_conf(g(z))), list(g.parameters()))
+        grad_norm[name, lname] = torch.sqrt(sum(x.pow(2).sum() for x in grads)).item()
+    d_fake = torch.sigmoid(D_conf(g(z))).mean().item()
+    print(f"{name:8s} generator: D(G(z)) = {d_fake:.4f}; gradient norm saturating "
+          f"{grad_norm[name, 'saturating']:.4f}, non-saturating {grad_norm[name, 'non-saturating']:.2f}")
+ratios = [grad_norm[n, "non-saturating"] / grad_norm[n, "saturating"] for n in gens]
+glue("gan01_relu_sat_grad", grad_norm["ReLU", "saturating"])
+glue("gan01_relu_ns_grad", grad_norm["ReLU", "non-saturating"])
+glue("gan01_min_grad_ratio", min(ratios))
+assert min(ratios) > 10  # whatever the activation, the saturating loss starves the generator
+
+# %% [markdown]
+# With a ReLU generator the saturating loss gives a gradient of norm
+# {glue:text}`gan01_relu_sat_grad:.3f` and the non-saturating loss one of
+# {glue:text}`gan01_relu_ns_grad:.1f`; for every activation the non-saturating gradient is at least
+# {glue:text}`gan01_min_grad_ratio:.0f` times larger. Changing the generator's activation does not
+# touch the factor D(G(z)) that makes the saturating gradient vanish.
+#
 #
 # :::{admonition} GANs have no recurrent connections
 # :class: warning
@@ -403,6 +498,9 @@ assert out.abs().mean() < 0.5 and out.std() < 0.5  # sits between the modes, no 
 # - A GAN has exactly two optimizers, one per network. A single optimizer over both networks
 #   would let the generator's loss also move D, *helping* the counterfeiter; an extra "third
 #   optimizer" in some scripts is simply undefined.
+#
+# The two patterns of the other boxes (sigmoid into a loss that expects logits, a discriminator
+# trained on one label) were run above; the cell runs the rest.
 # :::
 
 # %%
@@ -432,6 +530,12 @@ both.step()
 after = torch.sigmoid(D3(fixed_fakes)).mean().item()
 print(f"shared optimizer: D's P(real) on the same fakes {before:.3f} -> {after:.3f} after one G step")
 assert after > before  # the generator's loss taught D to accept fakes
+
+# a "third optimizer" that the script uses but never defines
+try:
+    opt_c.step()  # noqa: F821
+except NameError as e:
+    print("third optimizer:", type(e).__name__, "-", e)
 
 # %% [markdown]
 # ## Summary

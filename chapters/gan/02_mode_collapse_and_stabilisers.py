@@ -163,6 +163,7 @@ assert final[("grid", "non-saturating + TTUR")]["modes"] >= 18, final
 # %%
 ns_equal = run(ring, ring_centers, 0.01, {**BASE, "lr_d": 2e-4}, steps=3000)
 glue("gan02_ring_spread", ring.std(0).mean())
+glue("gan02_ring_mode_width", 0.01 / float(ring.std()))  # a ring mode's σ after standardising
 live = {
     "sat_equal": ("GAN (saturating, equal lr)", runs[("ring", "GAN (saturating, equal lr)")][1][-1]),
     "ns_equal": ("non-saturating, equal lr, 3,000", ns_equal[1][-1]),
@@ -455,8 +456,8 @@ assert seed_stats("grid", best, "modes")[0] >= BEST_GRID_MODES and seed_stats("g
 # at {glue:text}`gan02_ring_wgan_01_hq_percent:.1f` % HQ, and cover
 # {glue:text}`gan02_grid_wgan_01_modes:.1f` grid modes at
 # {glue:text}`gan02_grid_wgan_01_hq_percent:.1f` % HQ. The penalty
-# $\lambda(\|\nabla f\| - 1)^2$ is measured in the units of the data, and our modes are about
-# 0.014 wide after standardising, so the weight that works for images need not work here. We did
+# $\lambda(\|\nabla f\| - 1)^2$ is measured in the units of the data, and our ring modes are about
+# {glue:text}`gan02_ring_mode_width:.3f` wide (σ) after standardising, so the weight that works for images need not work here. We did
 # not pin down the mechanism beyond what the probing runs show: with λ = 10 the generator's
 # spread swings between 0.3 and 0.9 from one evaluation to the next and never settles on the
 # modes; with λ = 0.1 the HQ share climbs steadily.

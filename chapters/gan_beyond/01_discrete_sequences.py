@@ -309,7 +309,7 @@ assert max_entry < 0.99
 # %% [markdown]
 # :::{admonition} Pitfall: "GANs fix exposure bias, so they beat maximum likelihood on text"
 # :class: warning
-# A claim repeated in the seeds. On our task, where correctness can be counted, the MLE model of
+# A claim repeated in popular write-ups. On our task, where correctness can be counted, the MLE model of
 # the same size is at least as valid and at least as diverse as every GAN variant (printed above).
 # GAN training of discrete generators adds estimator bias or variance on top of the usual GAN
 # instabilities; it is worth it only with a reason (a non-likelihood reward, say), and then it

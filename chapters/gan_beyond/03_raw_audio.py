@@ -169,7 +169,7 @@ display(Markdown(markdown_table(table)))
 better = max(["wavegan", "specgan"], key=lambda n: score[n]["inception_score"])
 glue("gb03_better", {"wavegan": "WaveGAN", "specgan": "SpecGAN"}[better])
 TARGET = 5.0  # the inception-style score we aimed for with the better model
-glue("gb03_target_verdict", "reaches" if score[better]["inception_score"] >= TARGET else "falls short of")
+verdict = glue("gb03_target_verdict", "reaches" if score[better]["inception_score"] >= TARGET else "falls short of")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 3))

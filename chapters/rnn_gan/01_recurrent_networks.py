@@ -248,12 +248,24 @@ wrong = gru_tf(x)[0]  # (4, 12, 8) too, but read as 12 sequences of 4 steps
 print(f"shapes {tuple(right.shape)}, {tuple(wrong.shape)}; max difference {(right - wrong).abs().max():.2f}")
 assert not torch.allclose(right, wrong, atol=1e-3)
 
+# %%
+# How PyTorch initialises an LSTM's biases: uniform in ±1/√H, like its weights (not zero)
+lstm = nn.LSTM(input_size=8, hidden_size=64)
+H = lstm.hidden_size
+b_forget = (lstm.bias_ih_l0 + lstm.bias_hh_l0)[H : 2 * H]  # forget gate's total bias (order i, f, g, o)
+largest = float(lstm.bias_hh_l0.abs().max())
+print(f"largest |bias| {largest:.3f}, bound 1/sqrt(H) = {1 / H**0.5:.3f}; "
+      f"forget gate at zero input and state: mean sigma(b_f) = {float(torch.sigmoid(b_forget).mean()):.3f}")
+assert 0.5 / H**0.5 < largest <= 1 / H**0.5  # drawn from the uniform, not zero
+
 # %% [markdown]
 # :::{admonition} An LSTM is not a cure for vanishing gradients by itself
 # :class: warning
 # The measurement above shows an untrained LSTM with default biases losing the gradient as fast
-# as a tanh RNN. Initialise the forget-gate bias to a positive value (PyTorch's default is zero
-# for both bias vectors), clip gradient norms, and check what actually reaches early steps.
+# as a tanh RNN. Initialise the forget-gate bias to a positive value (PyTorch draws both bias
+# vectors, like the weights, from $\mathcal U(-1/\sqrt H, 1/\sqrt H)$, so the forget gate starts
+# near $\sigma(0) = 1/2$, as the cell above checks), clip gradient norms, and check what actually
+# reaches early steps.
 # :::
 #
 # :::{admonition} A "recurrent" network built of dense layers has no memory

@@ -73,7 +73,9 @@ print("device:", device, "| torch", torch.__version__)
 #
 # The audio chapters use the **Free Spoken Digit Dataset** (FSDD, release v1.0.10)
 # {cite}`jackson2016fsdd`: 3,000 recordings of the digits 0–9 spoken in English by 6 speakers,
-# 50 takes of each digit per speaker, mono, 8 kHz, 16-bit. It is the work of Zohar Jackson and
+# 50 takes of each digit per speaker, mono, 8 kHz, stored as 16-bit PCM (one speaker's
+# recordings hold only 256 levels, 8-bit content; the compression chapter shows why that matters).
+# It is the work of Zohar Jackson and
 # contributors and is licensed **CC BY-SA 4.0**; audio derived from it in this book is shared
 # under the same licence. By the dataset's own convention, takes 0–4 form the test split and
 # takes 5–49 the training split.
