@@ -667,6 +667,10 @@ class TimeGAN(nn.Module):
     - discriminator d: latent sequence → per-step logits.
 
     A sample is r(s(g(z))).
+
+    Args:
+        cfg: the sizes (``dim``, ``noise_dim``, ``hidden``, ``num_layers``, ``seq_len``).
+        seed: seeds the initial weights.
     """
 
     def __init__(self, cfg: SeqModelConfig, *, seed: int = 0):
@@ -712,6 +716,12 @@ def timegan_generator_losses(
     - unsupervised (non-saturating) L_U = −log d(s(g(z))) − γ log d(g(z)), per step;
     - supervised L_S on the latents of real data (:func:`_latent_sup`);
     - moments L_V = mean |√(var x̂ + ε) − √(var x + ε)| + mean |mean x̂ − mean x|, over the batch.
+
+    Args:
+        m: the :class:`TimeGAN`.
+        x: real sequences ``(B, T, D)`` in [0, 1].
+        z: noise ``(B, T, Z)`` (:meth:`TimeGAN.noise`).
+        gamma: weight of the loss on the generator's own latents (1 in the reference code).
 
     Returns:
         ``{"unsup", "sup", "moments"}``, scalar tensors.

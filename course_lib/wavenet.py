@@ -958,6 +958,99 @@ def train_conv_vocoder(model: ConvVocoder, waves: list[torch.Tensor], config: Wa
     return _train(model, config, batch_loss, "mr_stft", 1.0)
 
 
+class WaveDiscriminator(nn.Module):
+    """MelGAN's multi-scale discriminator, narrowed {cite}`kumar2019melgan`: strided, grouped
+    convolutions judge the waveform at full rate and averaged down by 2, 4, ...
+
+    Args:
+        channels: width of the first convolution (x4, x8 further in).
+        scales: how many rates are judged.
+    """
+
+    def __init__(self, channels: int = 16, scales: int = 2):
+        super().__init__()
+        C = channels
+        self.blocks = nn.ModuleList(
+            nn.ModuleList(
+                [
+                    nn.Conv1d(1, C, 15, padding=7),
+                    nn.Conv1d(C, 4 * C, 41, stride=4, padding=20, groups=4),
+                    nn.Conv1d(4 * C, 8 * C, 41, stride=4, padding=20, groups=16),
+                    nn.Conv1d(8 * C, 8 * C, 5, padding=2),
+                    nn.Conv1d(8 * C, 1, 3, padding=1),  # the score map
+                ]
+            )
+            for _ in range(scales)
+        )
+
+    def forward(self, x: torch.Tensor) -> list[list[torch.Tensor]]:
+        """x: (B, T) -> per scale, every layer's output (B, C_l, T_l); the last is the score map."""
+        out = []
+        for i, block in enumerate(self.blocks):
+            h, feats = (F.avg_pool1d(x[:, None], 2**i) if i else x[:, None]), []
+            for j, conv in enumerate(block):
+                h = conv(h)
+                h = F.leaky_relu(h, 0.2) if j < len(block) - 1 else h
+                feats.append(h)
+            out.append(feats)
+        return out
+
+
+def train_vocoder_gan(
+    model: ConvVocoder,
+    disc: WaveDiscriminator,
+    waves: list[torch.Tensor],
+    config: WaveNetTrainConfig,
+    adv_weight: float = 4.0,
+) -> History:
+    """Parallel WaveGAN's objective {cite}`yamamoto2020parallel` with least-squares GAN losses:
+
+        D:  mean (D(x) - 1)^2 + mean D(G(c))^2             (summed over scales)
+        G:  multi_resolution_stft_loss(G(c), x) + adv_weight * mean (D(G(c)) - 1)^2
+
+    One discriminator step, then one generator step, on the same batch; Adam (0.5, 0.9) for both,
+    constant learning rate, gradient clipping at 1. Logs ``"mr_stft"``, ``"g_adv"`` and ``"d"``.
+
+    Args:
+        model: a :class:`ConvVocoder` (e.g. trained first by :func:`train_conv_vocoder`).
+        disc: a :class:`WaveDiscriminator`.
+        waves: (T_i,) training waveforms.
+        config: steps, batch size, crop length, learning rate, seed, evaluation.
+        adv_weight: weight of the adversarial term.
+
+    Returns:
+        the :class:`~course_lib.utils.History`.
+    """
+    dev, gen, history = next(model.parameters()).device, make_generator(config.seed), History()
+    opt_g = torch.optim.Adam(model.parameters(), lr=config.lr, betas=(0.5, 0.9))
+    opt_d = torch.optim.Adam(disc.parameters(), lr=config.lr, betas=(0.5, 0.9))
+    model.train(), disc.train()
+    with history.timed():
+        for step in range(1, config.steps + 1):
+            clean = audio.random_crops(list(waves), config.batch_size, config.segment, gen).to(dev)  # (B, T)
+            fake = model(mel_features(clean))[:, : config.segment]
+            d_loss = sum(
+                ((r[-1] - 1) ** 2).mean() + f[-1].pow(2).mean()
+                for r, f in zip(disc(clean), disc(fake.detach()), strict=True)
+            )
+            opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            torch.nn.utils.clip_grad_norm_(disc.parameters(), 1.0)
+            opt_d.step()
+            stft_loss = multi_resolution_stft_loss(fake, clean)
+            adv = sum(((f[-1] - 1) ** 2).mean() for f in disc(fake))
+            opt_g.zero_grad(set_to_none=True)
+            (stft_loss + adv_weight * adv).backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt_g.step()
+            history.add(mr_stft=stft_loss.item(), g_adv=adv.item(), d=d_loss.item())
+            if config.evaluate is not None and config.eval_every and step % config.eval_every == 0:
+                history.add_metric(step, **config.evaluate(model, step))
+                model.train()
+    model.eval(), disc.eval()
+    return history
+
+
 @dataclass
 class DigitMelConfig:
     """Hyper-parameters of :class:`DigitMels`.

@@ -444,7 +444,9 @@ def test_new_checkpoints_round_trip_through_pretrained_wavenet(tmp_path, monkeyp
         assert saved.keys() == back.keys() and all(torch.equal(saved[k], back[k]) for k in saved)
 
 
-@pytest.mark.parametrize("name", ["wavenet_vocoder_long", "wavenet_conv_vocoder", "wavenet_digit_mels"])
+@pytest.mark.parametrize(
+    "name", ["wavenet_vocoder_long", "wavenet_conv_vocoder", "wavenet_conv_vocoder_gan", "wavenet_digit_mels"]
+)
 def test_shipped_vocoders_and_digit_mels_load_in_eval_mode(name):
     model, meta = wn.pretrained_wavenet(name)
     assert not model.training and isinstance(model, (wn.WaveNet, wn.ConvVocoder, wn.DigitMels))
@@ -452,3 +454,16 @@ def test_shipped_vocoders_and_digit_mels_load_in_eval_mode(name):
         assert (model.durations > 0).sum(1).min() > 100 and (model.scales > 0).all()
     else:
         assert meta["train_steps"] > 1500
+
+
+def test_discriminator_judges_each_scale_and_the_gan_loop_leaves_the_rng_alone():
+    torch.manual_seed(0)
+    disc = wn.WaveDiscriminator(channels=4, scales=2)
+    feats = disc(torch.randn(3, 800))
+    assert len(feats) == 2 and all(len(f) == 5 for f in feats)
+    assert feats[0][-1].shape == (3, 1, 800 // 16) and feats[1][-1].shape == (3, 1, 400 // 16)
+    model = wn.ConvVocoder(tiny_conv_vocoder())
+    config = wn.WaveNetTrainConfig(steps=3, batch_size=2, segment=800, lr=1e-3)
+    hist = assert_rng_untouched(wn.train_vocoder_gan, model, disc, sines(), config)
+    assert set(hist.losses) == {"mr_stft", "g_adv", "d"} and len(hist.losses["d"]) == 3
+    assert not model.training and not disc.training

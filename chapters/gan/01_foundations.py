@@ -478,7 +478,6 @@ assert min(ratios) > 10  # whatever the activation, the saturating loss starves 
 # {glue:text}`gan01_min_grad_ratio:.0f` times larger. Changing the generator's activation does not
 # touch the factor D(G(z)) that makes the saturating gradient vanish.
 #
-#
 # :::{admonition} GANs have no recurrent connections
 # :class: warning
 # A GAN is a training scheme, not an architecture. The networks here are feed-forward; a

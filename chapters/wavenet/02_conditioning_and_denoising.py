@@ -439,7 +439,28 @@ assert speak["envelope_conv"]["accuracy"] < speak["mels_conv"]["accuracy"] - 0.3
 assert speak["other_digit_mels"]["accuracy"] < 0.2
 
 # %% [markdown]
-# PROSE_SPEAK
+# The rows answer the question of this section. The label alone: {glue:text}`wn02_label_only_acc:.0%`.
+# The learned duration and loudness envelope of the digit, spoken by the same conv vocoder on a
+# spectral shape averaged over all digits: {glue:text}`wn02_speak_envelope_conv:.0%`, barely above
+# chance (10 %); when and how loudly a digit is said tells little about which digit it is. A
+# learned mel trajectory per digit, spoken by the conv vocoder: {glue:text}`wn02_speak_mels_conv:.0%`
+# ({glue:text}`wn02_speak_mean_mel_conv:.0%` with the mean trajectory alone), against
+# {glue:text}`wn02_speak_real_test:.0%` for the 300 real test recordings and
+# {glue:text}`wn02_speak_real_test_conv:.0%` for those recordings re-synthesised from their own
+# mels. What made the difference is the spectral content of the upsampled local features: once the
+# mel spectrogram carries the digit, any vocoder says it (Griffin–Lim
+# {glue:text}`wn02_speak_mels_griffin_lim:.0%`, the WaveNet vocoder
+# {glue:text}`wn02_speak_mels_wavenet:.0%`). Given the mel of another digit, the samples are heard
+# as the digit asked for {glue:text}`wn02_speak_other_digit_mels:.0%` of the time: the classifier
+# follows the mel, not an artefact of the pipeline. The weakest digit of the two-stage samples is
+# {glue:text}`wn02_speak_worst_digit` ({glue:text}`wn02_speak_worst_acc:.0%`).
+#
+# Two caveats. The classifier measures whether a digit is recognisable, not whether it sounds
+# natural: the two-stage samples come from a Gaussian around an averaged trajectory and sound
+# smoother and more alike than real speakers (listen above). And the first stage is simple on
+# purpose; the label-only WaveNet has to discover the same structure, the order of the sounds of
+# a word over half a second, from raw samples with a quarter-second receptive field, and this
+# small model trained for minutes does not.
 
 # %% [markdown]
 # ## WaveNet on noisy data: a denoising WaveNet
