@@ -896,8 +896,10 @@ class ConvVocoder(nn.Module):
         self.out = nn.Conv1d(C, 1, 7, padding=3)
 
     def forward(self, c: torch.Tensor) -> torch.Tensor:
-        """c: (B, n_mels, F) :func:`mel_features` -> (B, F * 80) waveform in [-1, 1], frame f centred
-        on sample f * 80 as in the features (crop it to the recording's length)."""
+        """c: (B, n_mels, F) :func:`mel_features` -> (B, F * 80) waveform in [-1, 1].
+
+        Frame f is centred on sample f * 80, as in the features; crop the output to the recording's length.
+        """
         if c.dim() != 3 or c.shape[1] != self.cfg.n_mels:
             raise ValueError(f"c must have shape (batch, {self.cfg.n_mels}, frames), got {tuple(c.shape)}")
         h = self.inp(c)  # (B, C, F)
@@ -912,7 +914,9 @@ class ConvVocoder(nn.Module):
 def multi_resolution_stft_loss(
     est: torch.Tensor, ref: torch.Tensor, resolutions: Sequence[int] = (128, 256, 512), eps: float = 1e-5
 ) -> torch.Tensor:
-    """Parallel WaveGAN's spectral loss {cite}`yamamoto2020parallel`, averaged over STFT sizes N (hop N/4):
+    """Parallel WaveGAN's spectral loss {cite}`yamamoto2020parallel`, averaged over STFT sizes N.
+
+    With hop N / 4:
 
         L = mean_N [ || |Y| - |X| ||_F / || |Y| ||_F  +  mean | log |Y| - log |X| | ]
 
@@ -939,8 +943,9 @@ def multi_resolution_stft_loss(
 
 
 def train_conv_vocoder(model: ConvVocoder, waves: list[torch.Tensor], config: WaveNetTrainConfig) -> History:
-    """Regress random crops of recordings from their own :func:`mel_features` with
-    :func:`multi_resolution_stft_loss` (no adversary): the loop of :func:`train_wavenet`.
+    """Regress random crops of recordings from their own :func:`mel_features` (no adversary).
+
+    The loss is :func:`multi_resolution_stft_loss`; the loop is that of :func:`train_wavenet`.
 
     Args:
         model: a :class:`ConvVocoder`.
@@ -959,8 +964,9 @@ def train_conv_vocoder(model: ConvVocoder, waves: list[torch.Tensor], config: Wa
 
 
 class WaveDiscriminator(nn.Module):
-    """MelGAN's multi-scale discriminator, narrowed {cite}`kumar2019melgan`: strided, grouped
-    convolutions judge the waveform at full rate and averaged down by 2, 4, ...
+    """MelGAN's multi-scale discriminator, narrowed {cite}`kumar2019melgan`.
+
+    Strided, grouped convolutions judge the waveform at full rate and averaged down by 2, 4, ...
 
     Args:
         channels: width of the first convolution (x4, x8 further in).
@@ -1003,7 +1009,7 @@ def train_vocoder_gan(
     config: WaveNetTrainConfig,
     adv_weight: float = 4.0,
 ) -> History:
-    """Parallel WaveGAN's objective {cite}`yamamoto2020parallel` with least-squares GAN losses:
+    """Parallel WaveGAN's objective {cite}`yamamoto2020parallel`, with least-squares GAN losses.
 
         D:  mean (D(x) - 1)^2 + mean D(G(c))^2             (summed over scales)
         G:  multi_resolution_stft_loss(G(c), x) + adv_weight * mean (D(G(c)) - 1)^2

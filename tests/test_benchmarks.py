@@ -106,3 +106,15 @@ def test_runner_check_compares_with_the_committed_csv(tmp_path: Path, capsys) ->
     lines[1] = lines[1].replace("a,0,10,", "a,0,11,")  # a committed number that drifted
     csv_path.write_text("\n".join(lines) + "\n")
     assert bench.main(["--check"]) == 1 and "FAIL" in capsys.readouterr().out
+
+
+def test_runner_check_only_reruns_those_rows_in_full(tmp_path: Path, capsys) -> None:
+    """Plain ``--check``: the cheap rows with ``check_measure``; ``--check --only``: any rows, ``measure``."""
+    bench = _toy_benchmark(tmp_path)
+    bench.results_dir, bench.check_rows = tmp_path, ["a"]
+    bench.check_measure = lambda row, seed, dry_run: {"value": -1.0}  # a stand-in that disagrees
+    assert bench.main(["--seeds", "1"]) == 0
+    assert bench.main(["--check"]) == 1 and "FAIL a" in capsys.readouterr().out
+    assert bench.main(["--check", "--only", "b"]) == 0
+    out = capsys.readouterr().out
+    assert "ok   b" in out and " a " not in out

@@ -39,6 +39,16 @@ def test_fsdd_has_3000_files_six_speakers_ten_digits(fsdd_all):
     assert len(per) == 60
 
 
+def test_stratified_subset_holds_every_speaker_digit_pair(fsdd_all):
+    idx = fsdd_all.stratified(per_cell=2, seed=0)
+    pairs = [(fsdd_all.speakers[i], fsdd_all.digits[i]) for i in idx]
+    assert len(idx) == 2 * 6 * 10 and idx == sorted(idx)
+    assert all(pairs.count(p) == 2 for p in set(pairs)) and len(set(pairs)) == 60
+    assert fsdd_all.stratified(per_cell=2, seed=1) != idx  # the seed chooses the takes
+    with pytest.raises(ValueError, match="per_cell must be in 1..50"):
+        fsdd_all.stratified(per_cell=51)
+
+
 def test_fsdd_items_are_float_mono_in_range(fsdd_all):
     wave, digit, speaker = fsdd_all[123]
     assert wave.dtype == torch.float32 and wave.dim() == 1

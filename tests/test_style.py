@@ -86,8 +86,11 @@ LAZY_EXTRA = {
 DOCUMENTED_METHODS = frozenset({"forward", "sample", "generate", "encode", "decode", "predict"})
 #: The library's size budget. The second edition fitted 7,000 lines; SpecGAN with Griffin-Lim,
 #: the balance report of mode coverage, classifier embeddings and AmbientGAN's rescaled
-#: measurement added about 250. Raise it only with new material, never to fit bloat.
-MAX_LINES = 7300
+#: measurement added about 250; TimeGAN (moved in from its benchmark), the protocol scores over
+#: scorer seeds, stratified FSDD subsets, WaveNet's NumPy generation path, the convolutional
+#: vocoder with its STFT loss and discriminator, and the per-digit mel model about 700 more.
+#: Raise it only with new material, never to fit bloat.
+MAX_LINES = 8000
 MAX_SUMMARY = 110
 
 

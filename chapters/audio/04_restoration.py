@@ -224,20 +224,21 @@ learned_white = next(r["SI-SDR dB"] for r in live
 assert learned_white > white["noisy"] + 3, "the L1 mask network should clearly improve 0 dB white noise"
 
 # %% [markdown]
-# The benchmark's full table: 30 test recordings, four noise types (two unseen), three SNRs,
-# SI-SDR and narrowband PESQ {cite}`rix2001pesq`.
+# The benchmark's full table (scored by the script's `--from-checkpoints` run on the committed
+# networks): the same {glue:text}`restoration_bench_n_clips` test recordings as the live cells, one
+# take of every digit by every speaker, four noise types (two unseen), three SNRs, SI-SDR and
+# narrowband PESQ {cite}`rix2001pesq`.
 
 # %%
 den = read_csv_rows(committed_result("restoration_denoise.csv"))  # the repository's copy, or fetched from it
-bench_speakers = sorted({test_set.speakers[i] for i in range(0, len(test_set), 10)})  # its test files
-glue("restoration_bench_speakers", ", ".join(bench_speakers))
-glue("restoration_bench_n_speakers", len(bench_speakers))
+n_bench = glue("restoration_bench_n_clips", int(den[0]["clips"]))
+assert all(r["clips"] == n_bench for r in den) and n_bench == len(cells)
 for r in den:
     if r["noise"] == "babble" and int(r["snr_db"]) == 0 and r["method"] in ("noisy", "wiener", "masknet_l1"):
         glue(f"restoration_pesq_babble0_{r['method'].replace('masknet_', '')}", r["pesq_nb"])
 pesq = {(r["noise"], int(r["snr_db"]), r["method"]): r["pesq_nb"] for r in den}
 assert max(pesq[("babble", 0, m)] for m in ("masknet_l1", "wiener")) < pesq[("babble", 0, "noisy")]  # read below
-display(Markdown(committed_result("restoration_results.md").read_text().split("\n\n")[1]))
+display(Markdown(committed_result("restoration_denoise.md").read_text().split("\n\n")[1]))
 print("SI-SDR (dB) of the output")
 display(Markdown(markdown_table(pivot(den, ["noise", "snr_db"], "method", "si_sdr_db"))))
 print("PESQ narrowband of the output")
@@ -275,11 +276,6 @@ assert margin >= 3, "target: at least 3 dB above spectral subtraction at 0 dB wh
 assert all(si[(k, s, "masknet_l1")] > si[(k, s, "noisy")] + 1 for k in ("hum", "babble") for s in (0, 5, 10))
 
 # %% [markdown]
-# The benchmark's test files are every 10th file of the test split: take 0 of every digit by
-# {glue:text}`restoration_bench_n_speakers` of the six speakers
-# ({glue:text}`restoration_bench_speakers`, as the files are sorted by digit, then speaker); the
-# live cells of this page use one take of every digit by every speaker.
-#
 # SI-SDR is not the whole story. With unseen babble at 0 dB the network gains SI-SDR over the noisy
 # input, but the benchmark's PESQ of its output ({glue:text}`restoration_pesq_babble0_l1:.2f`) is
 # *below* that of the noisy input ({glue:text}`restoration_pesq_babble0_noisy:.2f`); the same holds

@@ -314,7 +314,10 @@ plt.show()
 # against a **validation** set every few hundred steps (with a faster post-hoc classifier of
 # 1,000 steps, used for nothing else); the weights with the best validation score are kept, and
 # their samples (committed beside the table) are scored against a separate **test** set with
-# the full protocol, scorer seed = run seed. The reference rows are scored the same way.
+# the full protocol. The post-hoc classifier of the discriminative score sometimes fails to
+# learn, and a classifier at chance reports a perfect 0; so each run is scored by three
+# classifiers (scorer seeds $k$, $k + 5$, $k + 10$ for run $k$), and a row of five runs averages
+# fifteen scores. The reference rows are scored the same way.
 
 # %%
 bench = read_csv_rows(committed_result("rnn_gan_table.csv"))  # one row per data set, model and seed
@@ -380,17 +383,28 @@ best_fsdd = min(["RCGAN", "Teacher Forcing"], key=lambda m: stats("fsdd_mfcc", m
 d_best, p_best = stats("sines", best, "disc")[0], stats("sines", best, "pred")[0]
 d_fsdd = stats("fsdd_mfcc", best_fsdd, "disc")[0]
 glue("rnn_gan_best", best)
+glue("rnn_gan_best_disc", d_best)
+glue("rnn_gan_best_pred", p_best)
 glue("rnn_gan_best_fsdd", best_fsdd)
 glue("rnn_gan_sines_verdict", "meets" if d_best <= 0.05 and p_best <= 0.10 else "misses")
 glue("rnn_gan_fsdd_verdict", "meets" if d_fsdd <= 0.30 else "misses")
 glue("rnn_gan_best_fsdd_disc", d_fsdd)
+rc_f, sh_f = stats("fsdd_mfcc", "RCGAN", "disc")[0], stats("fsdd_mfcc", "Shuffled time steps", "disc")[0]
+glue("rnn_gan_fsdd_rcgan_vs_shuffled", "better than" if rc_f < sh_f else "no better than")
+ranked = sorted(sines_models, key=lambda m: stats("sines", m, "disc")[0])
+glue("rnn_gan_ordering", "the paper's ordering" if ranked == sines_models else
+     "the paper ranks them TimeGAN, RCGAN, C-RNN-GAN, teacher forcing; here, " + ", ".join(ranked))
 print(f"Sines: best {best}, disc {d_best:.3f}, pred {p_best:.3f} (aim: <= 0.05 and <= 0.10)")
 print(f"FSDD MFCC: best {best_fsdd}, disc {d_fsdd:.3f} (aim: <= 0.30)")
 # the protocol's reference rows discriminate: real ~ 0, noise and shuffled steps far from it
-assert stats("sines", "Real data", "disc")[0] < 0.05 and stats("fsdd_mfcc", "Real data", "disc")[0] < 0.05
-assert min(stats(ds, m, "disc")[0] for ds in ("sines", "fsdd_mfcc") for m in ("Uniform noise", "Shuffled time steps")) > 0.3
-# every trained model is better than noise, and the committed samples are what the table scored
-assert all(stats("sines", m, "disc")[0] < stats("sines", "Uniform noise", "disc")[0] for m in sines_models)
+for ds in ("sines", "fsdd_mfcc"):
+    real_d = stats(ds, "Real data", "disc")[0]
+    assert real_d < 0.05 and stats(ds, "Uniform noise", "disc")[0] > 0.4
+    assert stats(ds, "Shuffled time steps", "disc")[0] > real_d + 0.1
+# the aims: Sines (disc <= 0.05 and pred <= 0.10) is missed, the best model is still far better
+# than shuffled real data; FSDD MFCC (disc <= 0.30) is met
+assert d_best < stats("sines", "Shuffled time steps", "disc")[0] - 0.15 and d_best < stats("sines", "Teacher Forcing", "disc")[0]
+assert d_fsdd <= 0.30
 
 # %%
 # The committed samples of the best model (seed 0) next to real test sequences
@@ -406,10 +420,57 @@ axes[0, 0].set_ylabel("real\nvalue")
 axes[1, 0].set_ylabel(f"{best}\nvalue")
 fig.suptitle(f"Test sequences (top) and committed {best} samples, seed 0 (bottom)")
 plt.show()
-d0 = discriminative_score(test, best_samples, seed=0)
-print(f"discriminative score of these samples, recomputed: {d0:.4f}; committed: "
-      f"{next(r['disc'] for r in bench if r['row'] == 'sines/' + best and r['seed'] == 0):.4f}")
-assert abs(d0 - next(r["disc"] for r in bench if r["row"] == "sines/" + best and r["seed"] == 0)) < 1e-6
+committed = next(r for r in bench if r["row"] == "sines/" + best and r["seed"] == 0)
+d0 = discriminative_score(test, best_samples, seed=0)  # the first of the run's three classifiers
+print(f"discriminative score of these samples (scorer seed 0), recomputed: {d0:.4f}; committed: "
+      f"{committed['disc_0']:.4f}; the three classifiers of this run: "
+      f"{[committed[f'disc_{j}'] for j in range(3)]}")
+assert abs(d0 - committed["disc_0"]) < 1e-6
+
+# %% [markdown]
+# What the table says. The reference rows discriminate: another real sample scores
+# {glue:text}`rnn_gan_sines_real_disc:.3f` (its predictive score, {glue:text}`rnn_gan_sines_real_pred:.3f`,
+# is the floor), uniform noise {glue:text}`rnn_gan_sines_noise_disc:.3f`, and real sequences with
+# shuffled time steps {glue:text}`rnn_gan_sines_shuffled_disc:.3f`: the classifier catches a wrong
+# order even when every value is real (less so for speech frames:
+# {glue:text}`rnn_gan_fsdd_mfcc_shuffled_disc:.3f` on FSDD). Under this protocol the best model on Sines is the
+# {glue:text}`rnn_gan_best`, with a discriminative score of {glue:text}`rnn_gan_best_disc:.3f` and a
+# predictive score of {glue:text}`rnn_gan_best_pred:.3f`; it {glue:text}`rnn_gan_sines_verdict` the
+# aim of this chapter (at most 0.05 and 0.10; the paper reports 0.011 and 0.093 for TimeGAN with
+# three layers and 50,000 steps per phase). The RCGAN scores {glue:text}`rnn_gan_sines_rcgan_disc:.3f`,
+# C-RNN-GAN {glue:text}`rnn_gan_sines_crnn_disc:.3f` and teacher forcing
+# {glue:text}`rnn_gan_sines_tf_disc:.3f`: {glue:text}`rnn_gan_ordering`. On the FSDD MFCC windows the
+# {glue:text}`rnn_gan_best_fsdd` scores {glue:text}`rnn_gan_best_fsdd_disc:.3f`, which
+# {glue:text}`rnn_gan_fsdd_verdict` the aim of 0.30 (noise: {glue:text}`rnn_gan_fsdd_mfcc_noise_disc:.3f`);
+# there the RCGAN ({glue:text}`rnn_gan_fsdd_mfcc_rcgan_disc:.3f`) is {glue:text}`rnn_gan_fsdd_rcgan_vs_shuffled`
+# real frames in a shuffled order, and teacher forcing scores {glue:text}`rnn_gan_fsdd_mfcc_tf_disc:.3f`
+# there, against {glue:text}`rnn_gan_sines_tf_disc:.3f` on the smooth Sines, where the noise of its
+# per-step sampling gives it away.
+#
+# Three lessons about measuring. First, one post-hoc classifier is not a measurement: the three
+# classifiers of one run can disagree widely (largest spread in this table:
+# {glue:text}`rnn_gan_spread_run`, from {glue:text}`rnn_gan_spread_lo:.3f` to
+# {glue:text}`rnn_gan_spread_hi:.3f`), because a classifier that fails to learn reports a
+# near-perfect score. Second, the validation score that chose the weights is optimistic: the
+# RCGAN's chosen checkpoints averaged {glue:text}`rnn_gan_rcgan_val:.3f` on validation and
+# {glue:text}`rnn_gan_sines_rcgan_disc:.3f` on the test set. Part of the gap is the faster, single
+# classifier (the same failure, picked out by the selection), part is selection itself: the best
+# of several noisy measurements is biased low, which is why the table's numbers come from a set
+# the selection never saw. Third, the curves: a sequence GAN's score does not fall steadily, it
+# wanders, so "train longer" without a validation set to choose the weights is as likely to end
+# worse as better. What was tried before the committed run, and what each attempt gave:
+
+# %%
+notes = committed_result("rnn_gan_table.md").read_text()
+display(Markdown(notes[notes.index("What was tried") :]))
+trained_runs = [r for r in bench if r["model"] not in ("Real data", "Uniform noise", "Shuffled time steps")]
+widest = max(trained_runs, key=lambda r: max(r[f"disc_{j}"] for j in range(3)) - min(r[f"disc_{j}"] for j in range(3)))
+glue("rnn_gan_spread_run", f"{widest['row'].replace('_mfcc', ' MFCC').replace('/', ' ')}, seed {widest['seed']:.0f}")
+glue("rnn_gan_spread_lo", min(widest[f"disc_{j}"] for j in range(3)))
+glue("rnn_gan_spread_hi", max(widest[f"disc_{j}"] for j in range(3)))
+rc_val = [r["val_disc"] for r in bench if r["row"] == "sines/RCGAN"]
+glue("rnn_gan_rcgan_val", sum(rc_val) / len(rc_val))
+assert sum(rc_val) / len(rc_val) < stats("sines", "RCGAN", "disc")[0]  # selection is optimistic
 
 # %% [markdown]
 # ## Common pitfalls
@@ -421,7 +482,10 @@ assert abs(d0 - next(r["disc"] for r in bench if r["row"] == "sines/" + best and
 # are independent. The cell below builds that generator and measures the correlation between
 # consecutive steps: {glue:text}`rnn_gan_corr_real:.2f` for Sines,
 # {glue:text}`rnn_gan_corr_rcgan:.2f` for the recurrent generator, {glue:text}`rnn_gan_corr_dense:.2f`
-# for the dense one (untrained here, but no amount of training can change it).
+# for the dense one (untrained here, but no amount of training can change it). The other dense
+# version, an MLP from one noise vector to the whole flattened sequence of $T \cdot D$ values,
+# does have memory, but it is built for one length: asked for 48 steps after training on 24 it
+# can only fail, while the recurrent generator just keeps stepping (second cell).
 # :::
 
 # %%
@@ -446,6 +510,21 @@ for key, name in [("real", "real Sines"), ("rcgan", "recurrent generator"), ("de
     glue(f"rnn_gan_corr_{key}", corr[name])
 assert corr["real Sines"] > 0.9 and corr["recurrent generator"] > 0.5 and abs(corr["dense generator"]) < 0.1
 
+# %%
+# An MLP over the flattened sequence: (B, Z) -> (B, T * D), reshaped to (B, T, D). Its last layer
+# fixes T; the recurrent generator has no such layer, so it can run for any number of steps.
+flat = nn.Sequential(nn.Linear(8, 64), nn.ReLU(), nn.Linear(64, 24 * cfg.dim), nn.Sigmoid())
+try:
+    flat(torch.randn(4, 8)).reshape(4, 48, cfg.dim)  # 48 steps from a network built for 24
+    flat_error = None
+except RuntimeError as err:
+    flat_error = str(err).split("\n")[0]
+with torch.no_grad():
+    longer = gen(gen.noise(4, torch.Generator().manual_seed(0)).repeat(1, 2, 1)).cpu()  # 48 steps of noise
+print(f"flattened MLP asked for 48 steps: {flat_error}")
+print(f"recurrent generator: {tuple(longer.shape)} from 48 steps of noise")
+assert flat_error is not None and longer.shape == (4, 48, cfg.dim)
+
 # %% [markdown]
 # :::{admonition} V(D, G) must be defined, and the losses come from a batch of real and a batch of fake scores
 # :class: warning
@@ -468,13 +547,14 @@ assert torch.isclose(v_hat, -loss_d, atol=1e-4)
 # :class: warning
 # The generator was trained with $z \sim \mathcal{N}(0, I)$ of shape `(batch, time, noise_dim)`.
 # Sampling it with `randn(...) + 0.9` feeds inputs it never saw, and reshaping a sequence to an
-# "image" such as `(batch, 1, 12, 10)` puts steps $t$ and $t + 2$ side by side and mixes features
-# with time. The cell measures the first: the same generator and the same noise draw, shifted,
-# give different sequences (a mean absolute change of {glue:text}`rnn_gan_shift_change:.3f` in the
-# data's [0, 1] range) and a different discriminative score ({glue:text}`rnn_gan_shift_disc_right:.3f`
-# before, {glue:text}`rnn_gan_shift_disc_shifted:.3f` after). At this small training budget such a
-# change of score is within seed noise (compare the spread in the benchmark table), so the honest
-# lesson is the first one: the samples are no longer the ones the training objective shaped.
+# "image" such as `(batch, 1, 12, 10)` puts steps $t$ and $t + 2$ next to each other and mixes
+# features with time. The first cell measures the shift: the same generator and the same noise
+# draw, shifted, give different sequences (a mean absolute change of
+# {glue:text}`rnn_gan_shift_change:.3f` in the data's [0, 1] range) and a discriminative score of
+# {glue:text}`rnn_gan_shift_disc_shifted:.3f` instead of {glue:text}`rnn_gan_shift_disc_right:.3f`,
+# a change {glue:text}`rnn_gan_shift_verdict` than the spread of the RCGAN's five seeds in the
+# benchmark table (± {glue:text}`rnn_gan_rcgan_disc_std:.3f`). The second cell prints which step
+# and feature each pixel of the reshaped "image" holds.
 # :::
 
 # %%
@@ -490,7 +570,18 @@ print(f"discriminative score, N(0, I) noise: {d_right:.3f};  noise + 0.9: {d_shi
 glue("rnn_gan_shift_change", change)
 glue("rnn_gan_shift_disc_right", d_right)
 glue("rnn_gan_shift_disc_shifted", d_shift)
+rcgan_std = glue("rnn_gan_rcgan_disc_std", stats("sines", "RCGAN", "disc")[1])
+glue("rnn_gan_shift_verdict", "larger" if abs(d_shift - d_right) > rcgan_std else "smaller")
 assert change > 0.01
+
+# %%
+# Reshaping (24 steps, 5 features) to a 12 x 10 "image": what each pixel holds, as step.feature
+index = torch.stack(torch.meshgrid(torch.arange(24), torch.arange(5), indexing="ij"), -1)  # (24, 5, 2)
+image = index.reshape(12, 10, 2)  # the same memory read row by row
+for row in image[:3]:
+    print("  ".join(f"{int(t):2d}.{int(k)}" for t, k in row))
+print("...")
+assert image[0, 5, 0] == 1 and image[1, 0, 0] == 2  # a row holds two steps; the row below, the next two
 
 # %% [markdown]
 # ## Summary

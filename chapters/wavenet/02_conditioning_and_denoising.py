@@ -110,28 +110,36 @@ assert nll[3] < min(nll[:3]), "WaveNet should beat all three baselines"
 # %% [markdown]
 # ### Generation speed
 #
-# The previous notebook measured naive and cached generation live on small models;
+# The previous notebook measured naive, cached and fast generation live on small models;
 # `OMP_NUM_THREADS=1 python benchmarks/wavenet_generation.py` goes up to RF 2,047 and batch 16
 # (untrained stacks of this model's widths; speed does not depend on the weights). Samples per
-# CPU second of one thread (wall-clock figures and the load average of the shared machine are in
-# `benchmarks/results/wavenet_generation.csv`):
+# CPU second of one thread at batch 1 unless marked (wall-clock figures and the load average of
+# the shared machine are in `benchmarks/results/wavenet_generation.csv`):
 
 # %%
 speed = read_csv_rows(committed_result("wavenet_generation.csv"))
+stacks = [r for r in speed if r["row"].startswith("RF")]  # untrained stacks; the trained models follow
 display(Markdown(markdown_table(
     [{"RF": int(r["receptive_field"]), "naive": r["naive_samples_per_s_cpu"], "cached": r["cached_samples_per_s_cpu"],
-      "cached, batch 16 (total)": r["cached_b16_total_samples_per_s_cpu"], "speed-up": r["speedup_cpu"]}
-     for r in speed], digits=1)))
-widest = max(speed, key=lambda r: r["receptive_field"])
+      "fast": r["fast_samples_per_s_cpu"], "cached, batch 16 (total)": r["cached_b16_total_samples_per_s_cpu"],
+      "real-time factor (fast)": r["fast_real_time_factor"]}
+     for r in stacks], digits=1)))
+widest = max(stacks, key=lambda r: r["receptive_field"])
+digits_speed = next(r for r in speed if r["row"] == "wavenet_digits")
 glue("wn02_speedup_2047", widest["speedup_cpu"])
 glue("wn02_cached_per_s_2047", widest["cached_samples_per_s_cpu"])
-assert all(r["same_codes"] for r in speed), "naive and cached generation must give the same codes"
+glue("wn02_fast_per_s_digits", digits_speed["fast_samples_per_s_cpu"])
+glue("wn02_rtf_digits", digits_speed["fast_real_time_factor"])
+assert all(r["same_codes"] and r["same_codes_long"] for r in speed), "the generators must give the same codes"
+assert digits_speed["fast_real_time_factor"] < 1  # the text says: faster than real time
 
 # %% [markdown]
 # At RF 2,047 cached generation is {glue:text}`wn02_speedup_2047:.0f` times faster than naive
-# generation, about {glue:text}`wn02_cached_per_s_2047:,.0f` samples per CPU second at batch 1:
-# still far from real time at 8 kHz on one thread, which is why batching (the last column) and
-# parallel-in-time models matter.
+# generation ({glue:text}`wn02_cached_per_s_2047:,.0f` samples per CPU second with the PyTorch
+# queues), and the fast NumPy path runs the trained digit model at
+# {glue:text}`wn02_fast_per_s_digits:,.0f` samples per CPU second, a real-time factor of
+# {glue:text}`wn02_rtf_digits:.2f` at 8 kHz on one thread. Batching (the batch-16 column) raises
+# the throughput of many clips; it does not shorten one clip, whose steps stay sequential.
 
 # %% [markdown]
 # ### Sampling temperature
@@ -267,7 +275,7 @@ cpu = {"Griffin-Lim": c1 - c0, "WaveNet vocoder": c2 - c1, "conv vocoder": c3 - 
 n = sum(len(w) for w in demo)
 rows = [{"method": k, "LSD (dB)": np.mean([log_spectral_distance(w, o).item() for w, o in zip(demo, v, strict=True)]),
          "PESQ-NB": np.mean([pesq_nb(w, o.clamp(-1, 1)) for w, o in zip(demo, v, strict=True)]),
-         "samples per CPU-s": n / cpu[k] if k in cpu else float("nan")} for k, v in resynth.items()]
+         "samples per CPU-s": n / cpu[k] if k in cpu else ""} for k, v in resynth.items()]
 display(Markdown(markdown_table(rows, digits=2)))
 live = {r["method"]: r for r in rows}
 assert live["conv vocoder"]["LSD (dB)"] < live["Griffin-Lim"]["LSD (dB)"], "the trained conv vocoder matches spectra better"
@@ -292,28 +300,56 @@ for name, waves in resynth.items():
 # %%
 voc = {r["row"]: r for r in read_csv_rows(committed_result("wavenet_vocoder.csv"))}
 order = ["original", "griffin_lim", "nnls_random_phase", "silence", "wavenet_vocoder",
-         "wavenet_vocoder_long", "wavenet_conv_vocoder"]
+         "wavenet_vocoder_long", "wavenet_conv_vocoder", "wavenet_conv_vocoder_gan"]
 voc_names = {"original": "the recording", "griffin_lim": "Griffin-Lim (32 iterations)",
          "nnls_random_phase": "least-squares magnitude, random phase", "silence": "silence",
          "wavenet_vocoder": "WaveNet vocoder, 1,500 steps",
          "wavenet_vocoder_long": f"WaveNet vocoder, {int(voc['wavenet_vocoder_long']['train_steps']):,} steps",
-         "wavenet_conv_vocoder": f"conv vocoder, {int(voc['wavenet_conv_vocoder']['train_steps']):,} steps"}
+         "wavenet_conv_vocoder": f"conv vocoder, {int(voc['wavenet_conv_vocoder']['train_steps']):,} steps",
+         "wavenet_conv_vocoder_gan": "conv vocoder + 3,000 steps with a discriminator"}
 display(Markdown(markdown_table(
     [{"method": voc_names[k], "LSD (dB)": voc[k]["lsd_db"], "PESQ-NB": voc[k]["pesq_nb"],
       "digit accuracy": voc[k]["accuracy"], "p(true digit)": voc[k]["p_true_digit"],
       "samples per CPU-s": voc[k].get("samples_per_cpu_s", ""), "real-time factor": voc[k].get("real_time_factor", "")}
      for k in order], digits=2)))
 gl, conv, wnl = voc["griffin_lim"], voc["wavenet_conv_vocoder"], voc["wavenet_vocoder_long"]
-for key, row in (("gl", gl), ("conv", conv), ("wn", wnl), ("wn1500", voc["wavenet_vocoder"]), ("nnls", voc["nnls_random_phase"])):
+for key, row in (("gl", gl), ("conv", conv), ("wn", wnl), ("wn1500", voc["wavenet_vocoder"]),
+                 ("nnls", voc["nnls_random_phase"]), ("gan", voc["wavenet_conv_vocoder_gan"])):
     for col in ("lsd_db", "pesq_nb", "accuracy", "p_true_digit", "samples_per_cpu_s", "real_time_factor"):
         glue(f"wn02_voc_{key}_{col}", row[col])
 glue("wn02_voc_real_acc", voc["original"]["accuracy"])
 glue("wn02_voc_conv_speedup", conv["samples_per_cpu_s"] / wnl["samples_per_cpu_s"])
-assert conv["lsd_db"] < gl["lsd_db"] and conv["pesq_nb"] > gl["pesq_nb"], "the conv vocoder beats Griffin-Lim"
-assert conv["accuracy"] >= gl["accuracy"], "and is recognised at least as often"
+assert conv["lsd_db"] < min(gl["lsd_db"], voc["nnls_random_phase"]["lsd_db"]) - 3, "closest spectra: the conv vocoder"
+assert voc["nnls_random_phase"]["pesq_nb"] < conv["pesq_nb"] < gl["pesq_nb"], "PESQ: Griffin-Lim > conv > trivial"
+assert conv["accuracy"] >= 0.95 and wnl["accuracy"] > voc["wavenet_vocoder"]["accuracy"] + 0.1
+assert conv["samples_per_cpu_s"] > 3 * gl["samples_per_cpu_s"] and gl["samples_per_cpu_s"] > wnl["samples_per_cpu_s"]
 
 # %% [markdown]
-# PROSE_VOCODER_TABLE
+# On these 60 recordings the conv vocoder matches the spectrum far more closely than Griffin–Lim:
+# {glue:text}`wn02_voc_conv_lsd_db:.1f` dB of log-spectral distance against
+# {glue:text}`wn02_voc_gl_lsd_db:.1f` dB. Yet PESQ, the measure built to predict a listener's
+# opinion, prefers Griffin–Lim ({glue:text}`wn02_voc_gl_pesq_nb:.2f` against
+# {glue:text}`wn02_voc_conv_pesq_nb:.2f`), and the classifier recognises every Griffin–Lim
+# re-synthesis ({glue:text}`wn02_voc_gl_accuracy:.0%`, mean probability of the true digit
+# {glue:text}`wn02_voc_gl_p_true_digit:.2f`) against {glue:text}`wn02_voc_conv_accuracy:.0%`
+# (probability {glue:text}`wn02_voc_conv_p_true_digit:.2f`) for the conv vocoder. So at this
+# budget, half an hour of one CPU core on 2,700 short recordings, **this neural vocoder does not
+# beat Griffin–Lim**: it wins on spectral distance and speed, and loses on PESQ and, narrowly, on
+# recognisability. Notice also that the trivial answer, the least-squares magnitude with a random
+# phase, has a *lower* LSD ({glue:text}`wn02_voc_nnls_lsd_db:.1f` dB) than Griffin–Lim, which
+# changes the magnitude while it makes the phase consistent, and a much lower PESQ
+# ({glue:text}`wn02_voc_nnls_pesq_nb:.2f`): LSD compares the power of every time-frequency bin,
+# PESQ what an ear would notice, and the two can disagree. Report both.
+#
+# The WaveNet vocoder gains from its longer training (LSD {glue:text}`wn02_voc_wn1500_lsd_db:.1f` →
+# {glue:text}`wn02_voc_wn_lsd_db:.1f` dB, recognised {glue:text}`wn02_voc_wn1500_accuracy:.0%` →
+# {glue:text}`wn02_voc_wn_accuracy:.0%`) but stays behind both on PESQ
+# ({glue:text}`wn02_voc_wn_pesq_nb:.2f`): each sample is *drawn* from its softmax, and a small
+# model's uncertainty becomes audible noise. Adding a discriminator to the conv vocoder for 3,000
+# steps, with Parallel WaveGAN's objective, made it worse on every measure (LSD
+# {glue:text}`wn02_voc_gan_lsd_db:.1f` dB, PESQ {glue:text}`wn02_voc_gan_pesq_nb:.2f`): adversarial
+# vocoders are trained for hundreds of thousands of steps on a GPU, and a short adversarial phase
+# first disturbs what the spectral loss had reached.
 #
 # The training curves (`wavenet_vocoder_curve.csv`: LSD on 6 of the 60 recordings during
 # training, and the WaveNet vocoder's test NLL on all 60), with Griffin–Lim's LSD on the same
@@ -322,30 +358,39 @@ assert conv["accuracy"] >= gl["accuracy"], "and is recognised at least as often"
 # %% tags=["hide-input"]
 curve = read_csv_rows(committed_result("wavenet_vocoder_curve.csv"))
 fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3))
-for row, label in (("wavenet_conv_vocoder", "conv vocoder"), ("wavenet_vocoder_long", "WaveNet vocoder")):
+for row, label in (("wavenet_conv_vocoder", "conv vocoder"), ("wavenet_conv_vocoder_gan", "conv vocoder + discriminator"),
+                   ("wavenet_vocoder_long", "WaveNet vocoder")):
     pts = [r for r in curve if r["row"] == row]
     a.plot([r["step"] for r in pts], [r["lsd_db_check"] for r in pts], marker="o", ms=3, label=label)
 a.axhline(gl["check_lsd_db"], color="k", ls="--", lw=1, label="Griffin-Lim")
 a.set(xlabel="training step", ylabel="LSD on 6 test recordings (dB)")
-a.legend(fontsize=8)
+a.legend(fontsize=8, loc="center right")
 pts = [r for r in curve if r["row"] == "wavenet_vocoder_long"]
 b.plot([r["step"] for r in pts], [r["test_bits_per_sample"] for r in pts], marker="o", ms=3)
 b.set(xlabel="training step", ylabel="test NLL (bits/sample)", title="WaveNet vocoder")
+glue("wn02_curve_wn_nll_first", pts[0]["test_bits_per_sample"])
+glue("wn02_curve_wn_nll_last", pts[-1]["test_bits_per_sample"])
 plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# PROSE_VOCODER_CURVES
+# The conv vocoder's LSD falls fast at first and is flat over its last 2,000 steps; the WaveNet
+# vocoder's test NLL ({glue:text}`wn02_curve_wn_nll_first:.2f` →
+# {glue:text}`wn02_curve_wn_nll_last:.2f` bits per sample) and LSD were still falling, slowly,
+# when its budget ended, so more training would still help it; the adversarial phase raises the
+# conv vocoder's LSD from the start.
 #
 # Quality against speed, on this 2-core machine (one thread):
 
 # %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(6, 3.2))
-for k in ("griffin_lim", "nnls_random_phase", "wavenet_vocoder", "wavenet_vocoder_long", "wavenet_conv_vocoder"):
+fig, ax = plt.subplots(figsize=(8, 3.4))
+for k in ("griffin_lim", "nnls_random_phase", "wavenet_vocoder", "wavenet_vocoder_long", "wavenet_conv_vocoder",
+          "wavenet_conv_vocoder_gan"):
     ax.scatter(voc[k]["samples_per_cpu_s"], voc[k]["lsd_db"])
     ax.annotate(voc_names[k], (voc[k]["samples_per_cpu_s"], voc[k]["lsd_db"]), fontsize=7, xytext=(4, 3),
                 textcoords="offset points")
 ax.axvline(SAMPLE_RATE, color="k", ls=":", lw=1)
+ax.set_xlim(5e3, 1e7)
 ax.set(xscale="log", xlabel="samples per CPU-second (log scale; dotted: real time at 8 kHz)",
        ylabel="LSD (dB), lower is better")
 plt.tight_layout()
@@ -426,7 +471,9 @@ display(Markdown(markdown_table(
 per_digit = read_csv_rows(committed_result("wavenet_digits_speak_per_digit.csv"))
 shown = ["real_test", "mels_conv", "mels_wavenet", "envelope_conv", "label_only"]
 wide = pivot([r | {"digit": int(r["digit"])} for r in per_digit if r["row"] in shown], ["row"], "digit", "accuracy")
-display(Markdown(markdown_table(sorted(wide, key=lambda r: shown.index(r["row"])), digits=2)))
+label = dict(speak_rows)
+display(Markdown(markdown_table([{"conditioning": label[r.pop("row")], **r}
+                                 for r in sorted(wide, key=lambda r: shown.index(r["row"]))], digits=2)))
 for k in ("real_test", "real_test_conv", "envelope_conv", "mean_mel_conv", "mels_conv", "mels_wavenet",
           "mels_griffin_lim", "other_digit_mels", "noise"):
     glue(f"wn02_speak_{k}", speak[k]["accuracy"])
@@ -558,9 +605,9 @@ assert den_c[("white", 0.0)]["wavenet_minus_spectral_subtraction"] > 1.5
 # {glue:text}`wn02_babble5_gain_committed:.1f` dB over spectral subtraction, but on pink noise
 # it **loses** to both classical methods (benchmark: {glue:text}`wn02_pink0_wavenet:.2f` dB
 # against {glue:text}`wn02_pink0_ss:.2f` dB for spectral subtraction and
-# {glue:text}`wn02_pink0_wiener:.2f` dB for the Wiener filter). Pink noise puts most of its
-# power at low frequencies, where the speech is; white noise, the only one the model saw, is
-# spread evenly, and the model learnt to remove exactly that.
+# {glue:text}`wn02_pink0_wiener:.2f` dB for the Wiener filter). A likely reason: pink noise puts
+# most of its power at low frequencies, where most of the speech energy is, while white noise,
+# the only one the model saw, spreads it evenly over the band.
 
 # %% [markdown]
 # Listen: white noise at 0 dB as noisy / spectral subtraction / denoising WaveNet, then pink
@@ -612,7 +659,8 @@ assert nll_true <= nll_wrong + 0.01
 #   local features carry the digit; an envelope alone does not.
 # - Vocoders are compared on the same recordings, by the same code, against Griffin–Lim and
 #   trivial answers, for quality (log-spectral distance, PESQ, recognisability) *and* speed.
-#   SUMMARY_VOCODER
+#   The parallel conv vocoder beats Griffin–Lim on log-spectral distance and speed, not on PESQ
+#   or recognisability; the small WaveNet vocoder is the slowest and, by PESQ, the worst.
 # - The denoising WaveNet drops causality and sampling: centred dilated convolutions map
 #   noisy to clean audio in one pass. It beats spectral subtraction and a Wiener filter on the
 #   white noise it was trained on and on babble, and loses to both on pink noise.
@@ -677,12 +725,14 @@ assert nll_true <= nll_wrong + 0.01
 #
 # ```{solution} ex-wavenet-melgan
 # :class: dropdown
-# Keep `multi_resolution_stft_loss` as an auxiliary term (weight about 45 against 1 for the
-# adversarial term, as in the papers) and alternate one discriminator and one generator step.
-# The spectral loss alone fixes the magnitude at several resolutions but leaves fine temporal
-# structure free; the discriminator penalises what sounds synthetic (buzz, phase smearing), so
-# expect PESQ to move more than LSD. A fair comparison gives both the same CPU time, not the
-# same number of steps: an adversarial step costs more than twice as much.
+# `wn.WaveDiscriminator` and `wn.train_vocoder_gan` do this with least-squares GAN losses and
+# Parallel WaveGAN's weighting (spectral loss + 4 x adversarial loss). The benchmark's attempt,
+# 3,000 adversarial steps after 12,000 spectral ones, made every measure worse (table above):
+# the published models first train on the spectral loss for a long time and then run the
+# adversarial phase for hundreds of thousands of steps. A fair comparison gives both versions the
+# same CPU time, not the same number of steps: per training crop, an adversarial step costs
+# about four times as much here. Things to vary: the adversarial weight, the discriminator's learning rate, and the
+# length of the adversarial phase; judge by PESQ and by listening, not by LSD alone.
 # ```
 #
 # ```{exercise} Label plus envelope
@@ -695,8 +745,9 @@ assert nll_true <= nll_wrong + 0.01
 #
 # ```{solution} ex-wavenet-envelope
 # :class: dropdown
-# The envelope tells the model when to speak and how loudly, which removes the babble before and
-# after the word and fixes the duration; the label must still supply every spectral detail. Expect
-# a gain over the label alone, but far less than a whole mel spectrogram gives: the envelope-only
-# row of the table shows how little the loudness contour says about the digit by itself.
+# The envelope tells the model when to speak and how loudly, which fixes the duration and
+# removes babble before and after the word; the label must still supply every spectral detail.
+# Compare with the two measured rows that bracket it: the label alone and the envelope alone
+# through a vocoder. Score 20 samples per digit, as the benchmark does, before drawing a
+# conclusion: with 20 samples one digit's accuracy moves in steps of 5 %.
 # ```
