@@ -161,7 +161,8 @@ assert results["mle"]["valid"] > 0.7
 assert all(r["valid"] > 20 * random_valid for r in results.values())
 assert results["gumbel"]["diversity"] < 0.5 * min(results[m]["diversity"] for m in ("mle", "st"))
 assert results["st"]["valid"] < results["mle"]["valid"] and results["reinforce"]["coverage"] < results["mle"]["coverage"]
-assert all(results["mle"][c] >= results[m][c] for m in ("gumbel", "st", "reinforce") for c in ("valid", "diversity"))
+assert all(results["mle"][c] >= results[m][c] for m in ("gumbel", "st", "reinforce") for c in ("coverage", "diversity"))
+assert abs(results["reinforce"]["valid"] - results["mle"]["valid"]) < 0.06  # about as valid as MLE
 
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 3))
@@ -178,12 +179,12 @@ plt.tight_layout()
 # %% [markdown]
 # What to read from it: the teacher-forced MLE model, trained with no adversary at all, is the
 # one to beat: it produces valid strings *and* covers the language (coverage
-# {glue:text}`gb01_live_mle_coverage:.2f`). On this small problem no GAN variant beats it.
+# {glue:text}`gb01_live_mle_coverage:.2f`). On this small problem no GAN variant covers the
+# language as well.
 # Gumbel-softmax collapses onto a few strings (diversity {glue:text}`gb01_live_gumbel_diversity:.3f`,
 # against {glue:text}`gb01_live_mle_diversity:.3f` for MLE), and its discriminator also has an
 # easy cue (see the pitfalls). ST keeps the diversity but makes more invalid strings (valid share
-# {glue:text}`gb01_live_st_valid:.2f`); REINFORCE, the unbiased estimator, comes close to MLE in
-# validity ({glue:text}`gb01_live_reinforce_valid:.2f` against {glue:text}`gb01_live_mle_valid:.2f`)
+# {glue:text}`gb01_live_st_valid:.2f`); REINFORCE, the unbiased estimator, is about as valid as MLE ({glue:text}`gb01_live_reinforce_valid:.2f` against {glue:text}`gb01_live_mle_valid:.2f`)
 # but covers a smaller part of the language ({glue:text}`gb01_live_reinforce_coverage:.2f`). This
 # matches the experience that text GANs need MLE pre-training (SeqGAN) and careful tuning to
 # compete with MLE. One seed and 300 steps: use the benchmark script above before trusting small

@@ -489,8 +489,7 @@ assert speak["other_digit_mels"]["accuracy"] < 0.2
 # %% [markdown]
 # The rows answer the question of this section. The label alone: {glue:text}`wn02_label_only_acc:.0%`.
 # The learned duration and loudness envelope of the digit, spoken by the same conv vocoder on a
-# spectral shape averaged over all digits: {glue:text}`wn02_speak_envelope_conv:.0%`, barely above
-# chance (10 %); when and how loudly a digit is said tells little about which digit it is. A
+# spectral shape averaged over all digits: {glue:text}`wn02_speak_envelope_conv:.0%`, barely above chance (one in ten); when and how loudly a digit is said tells little about which digit it is. A
 # learned mel trajectory per digit, spoken by the conv vocoder: {glue:text}`wn02_speak_mels_conv:.0%`
 # ({glue:text}`wn02_speak_mean_mel_conv:.0%` with the mean trajectory alone), against
 # {glue:text}`wn02_speak_real_test:.0%` for the 300 real test recordings and
@@ -597,11 +596,11 @@ assert pink["denoising WaveNet"] < min(pink["spectral subtraction"], pink["Wiene
 assert den_c[("white", 0.0)]["wavenet_minus_spectral_subtraction"] > 1.5
 
 # %% [markdown]
-# The benchmark's gain at white noise, 0 dB, is {glue:text}`wn02_gain_white0_committed:.1f` dB,
+# The benchmark's gain on white noise at the lowest SNR is {glue:text}`wn02_gain_white0_committed:.1f` dB,
 # the live one above {glue:text}`wn02_gain_white0:.1f` dB: the same model on other recordings and
-# noise draws. A figure such as "+3 dB" therefore carries an uncertainty of several tenths of a
+# noise draws. A target stated to the whole decibel therefore carries an uncertainty of several tenths of a
 # dB with 20 to 60 recordings; what both agree on is a clear gain on the training noise at low
-# SNR, shrinking to {glue:text}`wn02_gain_white10_committed:.1f` dB at 10 dB. On the unseen
+# SNR, shrinking to {glue:text}`wn02_gain_white10_committed:.1f` dB at the highest SNR. On the unseen
 # noises the picture splits: on babble the WaveNet still gains
 # {glue:text}`wn02_babble5_gain_committed:.1f` dB over spectral subtraction, but on pink noise
 # it **loses** to both classical methods (benchmark: {glue:text}`wn02_pink0_wavenet:.2f` dB
@@ -727,7 +726,7 @@ assert nll_true <= nll_wrong + 0.01
 # ```{solution} ex-wavenet-melgan
 # :class: dropdown
 # `wn.WaveDiscriminator` and `wn.train_vocoder_gan` do this with least-squares GAN losses and
-# Parallel WaveGAN's weighting (spectral loss + 4 x adversarial loss). The benchmark's attempt,
+# Parallel WaveGAN's weighting (the spectral loss plus a weighted adversarial loss). The benchmark's attempt,
 # 3,000 adversarial steps after 12,000 spectral ones, made every measure worse (table above):
 # the published models first train on the spectral loss for a long time and then run the
 # adversarial phase for hundreds of thousands of steps. A fair comparison gives both versions the
@@ -750,5 +749,5 @@ assert nll_true <= nll_wrong + 0.01
 # removes babble before and after the word; the label must still supply every spectral detail.
 # Compare with the two measured rows that bracket it: the label alone and the envelope alone
 # through a vocoder. Score 20 samples per digit, as the benchmark does, before drawing a
-# conclusion: with 20 samples one digit's accuracy moves in steps of 5 %.
+# conclusion: with 20 samples one digit's accuracy moves in steps of one sample in twenty.
 # ```
