@@ -332,10 +332,10 @@ def test_colab_simulation(tmp_path: Path) -> None:
     # into the user cache) are put in the cache, and the offline FSDD copy stands in for the
     # GitHub release.
     cache = tmp_path / "cache"
-    cache.mkdir()
+    (cache / "checkpoints").mkdir(parents=True)
     for ckpt in sorted((ROOT / "benchmarks" / "checkpoints").glob("*")):
-        if ckpt.is_file():
-            shutil.copy2(ckpt, cache / ckpt.name)
+        if ckpt.is_file():  # where course_lib.checkpoints.fetch puts a download
+            shutil.copy2(ckpt, cache / "checkpoints" / ckpt.name)
     # likewise the committed benchmark tables the pages display (course_lib.utils.committed_result)
     shutil.copytree(ROOT / "benchmarks" / "results", cache / "results")
     env.update(

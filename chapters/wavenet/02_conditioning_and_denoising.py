@@ -274,8 +274,13 @@ with torch.no_grad():
 c3 = time.process_time()
 cpu = {"Griffin-Lim": c1 - c0, "WaveNet vocoder": c2 - c1, "conv vocoder": c3 - c2}
 n = sum(len(w) for w in demo)
+try:  # PESQ-NB needs the optional package `pesq` (`pip install pesq`; Colab does not preinstall it)
+    import pesq  # noqa: F401
+    has_pesq = True
+except ImportError:
+    has_pesq = False
 rows = [{"method": k, "LSD (dB)": np.mean([log_spectral_distance(w, o).item() for w, o in zip(demo, v, strict=True)]),
-         "PESQ-NB": np.mean([pesq_nb(w, o.clamp(-1, 1)) for w, o in zip(demo, v, strict=True)]),
+         "PESQ-NB": np.mean([pesq_nb(w, o.clamp(-1, 1)) for w, o in zip(demo, v, strict=True)]) if has_pesq else "–",
          "samples per CPU-s": n / cpu[k] if k in cpu else ""} for k, v in resynth.items()]
 display(Markdown(markdown_table(rows, digits=2)))
 live = {r["method"]: r for r in rows}
