@@ -33,6 +33,7 @@ from course_lib.utils import get_device, make_generator, seeded
 
 NUM_CLASSES = 10
 ARCHS = ("cnn", "gru", "transformer")
+NOT_A_DIGIT = -1  #: what ``predict(..., reject=True)`` answers for a clip that is not a spoken digit
 
 # --- Digit images ---------------------------------------------------------------------------------
 
@@ -343,7 +344,8 @@ class SpokenDigitClassifier(nn.Module):
         was_training, device = self.training, next(self.parameters()).device
         self.eval()
         x = prepare_waves(items, self.feature_cfg).split(batch_size)
-        out = torch.cat([self(c.to(device)).softmax(-1).cpu() for c in x])
+        t = float(self.meta.get("temperature", 1.0))  # set by recognition.calibrate (1: uncalibrated)
+        out = torch.cat([(self(c.to(device)) / t).softmax(-1).cpu() for c in x])
         self.train(was_training)
         return out
 
@@ -358,9 +360,25 @@ class SpokenDigitClassifier(nn.Module):
             hook.remove()
         return torch.cat(grabbed) if grabbed else torch.zeros(0, self.backbone.head[-1].in_features)
 
-    def predict(self, waves, sample_rate: int = SAMPLE_RATE, batch_size: int = 256) -> torch.Tensor:
-        """Digit indices ``(n,)`` (int64) for waveforms of any length."""
-        return self.predict_proba(waves, sample_rate, batch_size).argmax(-1)
+    def predict(
+        self, waves, sample_rate: int = SAMPLE_RATE, batch_size: int = 256, *, reject: bool = False
+    ) -> torch.Tensor:
+        """Digit indices ``(n,)`` (int64) for waveforms of any length (a long one: its loudest window).
+
+        With ``reject=True`` a clip whose top probability is below ``meta["reject_threshold"]``
+        (:func:`course_lib.recognition.calibrate`) gets :data:`NOT_A_DIGIT` (-1) instead.
+        """
+        p = self.predict_proba(waves, sample_rate, batch_size)
+        if not reject:
+            return p.argmax(-1)
+        if "reject_threshold" not in self.meta:
+            raise ValueError(
+                "this classifier has no rejection threshold: fit one with "
+                "course_lib.recognition.calibrate(model, validation_data), or use "
+                "pretrained_spoken_digit_classifier(variant='robust')"
+            )
+        conf, label = p.max(-1)
+        return torch.where(conf >= self.meta["reject_threshold"], label, torch.full_like(label, NOT_A_DIGIT))
 
 
 def build_classifier(
@@ -405,16 +423,23 @@ def classifier_from_checkpoint(blob: dict, device: torch.device | str | None = N
     return model.to(device if device is not None else get_device()).eval()
 
 
-def pretrained_spoken_digit_classifier(device: torch.device | str | None = None) -> SpokenDigitClassifier:
-    """The committed spoken-digit CNN (FSDD's official training split); ``.predict(waves)`` labels clips.
+def pretrained_spoken_digit_classifier(
+    device: torch.device | str | None = None, *, variant: str = "default"
+) -> SpokenDigitClassifier:
+    """A committed spoken-digit CNN (FSDD's official training split); ``.predict(waves)`` labels clips.
 
     Args:
         device: where to put it (default: :func:`~course_lib.utils.get_device`).
+        variant: ``"default"``, the judge the chapters' tables use; or ``"robust"``, trained with
+            waveform augmentation and non-speech clips, calibrated, with ``predict(..., reject=True)``.
 
     Returns:
         the classifier in eval mode.
     """
-    return classifier_from_checkpoint(load("recognition_digit_classifier"), device)
+    names = {"default": "recognition_digit_classifier", "robust": "recognition_robust_classifier"}
+    if variant not in names:
+        raise ValueError(f"variant must be one of {sorted(names)}, got {variant!r}")
+    return classifier_from_checkpoint(load(names[variant]), device)
 
 
 # --- Synthetic time series: TimeGAN's post-hoc scores ---------------------------------------------

@@ -27,7 +27,17 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from torch import optim
 
-from course_lib.audio import SAMPLE_RATE, add_noise, check_wave, log_mel, make_noise, mfcc, trim_silence
+from course_lib.audio import (
+    SAMPLE_RATE,
+    add_noise,
+    check_wave,
+    istft,
+    log_mel,
+    make_noise,
+    mfcc,
+    stft,
+    trim_silence,
+)
 from course_lib.evaluators import NUM_CLASSES, SpokenDigitClassifier, prepare_waves
 from course_lib.utils import History, make_generator, seeded
 
@@ -41,6 +51,7 @@ class AugmentConfig:
         noise_prob: probability of using a clip's noisy copy (white noise, drawn once per clip).
         noise_snr_db: the SNR range (dB) of the noise, drawn uniformly.
         freq_masks, freq_width, time_masks, time_width: SpecAugment's mask counts and widths (at most).
+        wave: waveform perturbations (:class:`WaveAugmentConfig`: speed, warp, room, noise kinds), or None.
     """
 
     time_shift: bool = True
@@ -50,6 +61,7 @@ class AugmentConfig:
     freq_width: int = 6
     time_masks: int = 2
     time_width: int = 6
+    wave: WaveAugmentConfig | None = None
 
 
 def augment_waves(x: torch.Tensor, snr_db: tuple[float, float], generator: torch.Generator) -> torch.Tensor:
@@ -164,6 +176,9 @@ class RecognitionTrainConfig:
         val_data: validation data in the form of the training data (training speakers only), or None.
         patience: with ``val_data``, stop after this many epochs without a better validation
             score and restore the best weights (None: all epochs, last weights).
+        outliers: non-speech clips (:func:`non_speech`, every kind in turn) for outlier exposure
+            {cite}`hendrycks2019oe`: each batch adds a quarter as many of them, trained towards the
+            uniform distribution with weight ``outlier_weight`` (0: off).
         seed: seeds the batch order, the augmentation and dropout.
     """
 
@@ -178,6 +193,8 @@ class RecognitionTrainConfig:
     augment: AugmentConfig | None = field(default_factory=AugmentConfig)
     val_data: Any = None
     patience: int | None = 8
+    outliers: int = 0
+    outlier_weight: float = 0.5
     seed: int = 0
 
 
@@ -231,11 +248,24 @@ def train_classifier(model: nn.Module, data, config: RecognitionTrainConfig) -> 
     g, history, device = make_generator(config.seed), History(), next(model.parameters()).device
     net = model.backbone if isinstance(model, SpokenDigitClassifier) else model  # what sees the features
     feats, labels, x = _tensors(model, data)
-    aug, noisy, margin = config.augment if x is not None else None, None, None
+    aug, noisy, margin, views, outliers = config.augment if x is not None else None, None, None, None, None
     if aug is not None:
         margin = (x != 0).int().argmax(-1) // model.feature_cfg.hop_length  # leading zeros, in frames
         if aug.noise_prob > 0:
             noisy = _features(model, augment_waves(x, aug.noise_snr_db, g))
+        if aug.wave is not None:  # (views + 1, n, F, T): the clean features and the perturbed copies
+            waves = _unpack(data)[0]
+            copies = [[augment_wave(w, aug.wave, g) for w in waves] for _ in range(aug.wave.views)]
+            views = torch.stack(
+                [feats] + [_features(model, prepare_waves(c, model.feature_cfg)) for c in copies]
+            )
+    if config.outliers > 0 and x is not None:
+        clips = [
+            c
+            for i, k in enumerate(NON_SPEECH)
+            for c in non_speech(k, -(-config.outliers // len(NON_SPEECH)), config.seed + i)
+        ]
+        outliers = _features(model, prepare_waves(clips[: config.outliers], model.feature_cfg))
     inverse = len(labels) / (NUM_CLASSES * torch.bincount(labels, minlength=NUM_CLASSES).clamp(min=1))
     weights = inverse.to(device) if config.class_weights else None
     val = _tensors(model, config.val_data)[:2] if config.val_data is not None else None
@@ -253,10 +283,17 @@ def train_classifier(model: nn.Module, data, config: RecognitionTrainConfig) -> 
             else:
                 order = torch.randperm(len(labels), generator=g)
             for idx in order.split(config.batch_size):
-                f = feats[idx]
+                f = (
+                    feats[idx]
+                    if views is None
+                    else views[torch.randint(len(views), (len(idx),), generator=g), idx]
+                )
                 if aug is not None:
                     f = _augment(f, None if noisy is None else noisy[idx], margin[idx], aug, g)
                 loss = classification_loss(net(f.to(device)), labels[idx].to(device), config.loss, weights)
+                if outliers is not None:  # cross-entropy to the uniform distribution on non-speech
+                    o = outliers[torch.randint(len(outliers), (max(1, len(idx) // 4),), generator=g)]
+                    loss = loss - config.outlier_weight * net(o.to(device)).log_softmax(-1).mean()
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -427,3 +464,191 @@ def fit_classical(x, y, model: str = "logreg", c: float = 1.0, seed: int = 0) ->
     return make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=3000, random_state=seed)).fit(
         x, y
     )
+
+
+# --- Robustness: waveform augmentation, non-speech, calibration, rejection -------------------------
+@dataclass
+class WaveAugmentConfig:
+    """Waveform perturbations aimed at unseen voices and rooms, each applied with probability ``prob``.
+
+    Attributes:
+        views: augmented copies of each training clip, made once before training (features cached);
+            each batch draws the clean clip or one of its copies, with equal probability.
+        prob: probability of each perturbation within one copy.
+        speed: speed factor range (resampling: tempo and pitch move together) {cite}`ko2015audio`.
+        warp: vocal-tract-length factor range (the spectrum's frequency axis stretched, the duration
+            kept: formants and pitch move) {cite}`jaitly2013vtlp`.
+        gain_db: gain range in dB (the log-mel front end normalises the level, so this checks that).
+        noise: the noise kinds mixed in; ``noise_snr_db`` their SNR range.
+        rt60: reverberation time range in seconds of the synthetic room (exponentially decaying noise).
+    """
+
+    views: int = 4
+    prob: float = 0.5
+    speed: tuple[float, float] | None = (0.85, 1.15)
+    warp: tuple[float, float] | None = (0.85, 1.15)
+    gain_db: tuple[float, float] | None = (-20.0, 6.0)
+    noise: tuple[str, ...] = ("white", "pink", "brown")
+    noise_snr_db: tuple[float, float] = (0.0, 30.0)
+    rt60: tuple[float, float] | None = (0.1, 0.6)
+
+
+def speed_perturb(x: torch.Tensor, factor: float) -> torch.Tensor:
+    """Play ``x`` ``factor`` times faster: linear-interpolation resampling to len / factor samples."""
+    n = max(2, int(round(x.numel() / factor)))
+    return F.interpolate(x[None, None], size=n, mode="linear", align_corners=True)[0, 0]
+
+
+def vocal_tract_warp(x: torch.Tensor, alpha: float, n_fft: int = 256, hop: int = 64) -> torch.Tensor:
+    """Stretch the spectrum's frequency axis by ``alpha`` frame by frame, keeping the duration.
+
+    Bin k of the output takes the STFT at frequency bin k / alpha (linear interpolation of the
+    complex values, zero beyond Nyquist), then the inverse STFT: formants and harmonics move by alpha.
+    """
+    spec = stft(x, n_fft, hop)  # (F, frames) complex
+    src = torch.arange(spec.shape[0]) / alpha
+    lo = src.floor().long().clamp(max=spec.shape[0] - 1)
+    hi, w = (lo + 1).clamp(max=spec.shape[0] - 1), (src - src.floor())[:, None]
+    warped = (1 - w) * spec[lo] + w * spec[hi]
+    warped[src > spec.shape[0] - 1] = 0
+    return istft(warped, n_fft, hop, length=x.numel())
+
+
+def synthetic_room(rt60: float, generator: torch.Generator, sample_rate: int = SAMPLE_RATE) -> torch.Tensor:
+    """A room impulse response: a direct path, then Gaussian noise decaying by 60 dB in ``rt60`` s."""
+    n = int(rt60 * sample_rate)
+    t = torch.arange(n) / sample_rate
+    tail = torch.randn(n, generator=generator) * torch.exp(-6.9078 * t / rt60)  # ln(1000) = 6.9078
+    tail[: int(0.002 * sample_rate)] = 0  # the first reflections arrive after 2 ms
+    return torch.cat([torch.ones(1), 0.3 * tail / tail.norm().clamp(min=1e-8) * math.sqrt(n / 8)])
+
+
+def augment_wave(x: torch.Tensor, cfg: WaveAugmentConfig, generator: torch.Generator) -> torch.Tensor:
+    """One perturbed copy of a clip ``(time,)``: speed, warp, room, noise, gain (each with ``cfg.prob``)."""
+
+    def coin() -> bool:
+        return bool(torch.rand((), generator=generator) < cfg.prob)
+
+    def uniform(lo_hi: tuple[float, float]) -> float:
+        return float(lo_hi[0] + (lo_hi[1] - lo_hi[0]) * torch.rand((), generator=generator))
+
+    peak = x.abs().max().clamp(min=1e-8)
+    if cfg.speed is not None and coin():
+        x = speed_perturb(x, uniform(cfg.speed))
+    if cfg.warp is not None and coin():
+        x = vocal_tract_warp(x, uniform(cfg.warp))
+    if cfg.rt60 is not None and coin():
+        h = synthetic_room(uniform(cfg.rt60), generator)
+        x = torch.from_numpy(np.convolve(x.numpy(), h.numpy())[: x.numel() + len(h) // 2]).float()
+    if cfg.noise and coin():
+        kind = cfg.noise[int(torch.randint(len(cfg.noise), (), generator=generator))]
+        x = add_noise(x, make_noise(kind, x.numel(), seed=generator), uniform(cfg.noise_snr_db))
+    x = x / x.abs().max().clamp(min=1e-8) * peak
+    if cfg.gain_db is not None and coin():
+        x = x * 10 ** (uniform(cfg.gain_db) / 20)
+    return x.clamp(-1, 1)
+
+
+NON_SPEECH = ("white", "pink", "brown", "tone", "clicks", "silence")
+
+
+def non_speech(kind: str, n: int, seed: int = 0, seconds: float = 0.8) -> list[torch.Tensor]:
+    """``n`` clips that are not digits: coloured noise, tone complexes, click trains or (near) silence.
+
+    Random level (-40 to -6 dBFS peak) and parameters: tones hold 1-3 sinusoids of 100-3000 Hz;
+    clicks are 2-30 single-sample impulses per second; silence is digital zero or hiss at -70 dBFS.
+    """
+    if kind not in NON_SPEECH:
+        raise ValueError(f"kind must be one of {NON_SPEECH}, got {kind!r}")
+    g, length, out = make_generator(seed), int(seconds * SAMPLE_RATE), []
+    t = torch.arange(length) / SAMPLE_RATE
+    for i in range(n):
+        if kind in ("white", "pink", "brown"):
+            x = make_noise(kind, length, seed=g)
+        elif kind == "tone":
+            f = 100 + 2900 * torch.rand(int(torch.randint(1, 4, (), generator=g)), 1, generator=g)
+            x = torch.sin(2 * math.pi * f * t + 6.28 * torch.rand(len(f), 1, generator=g)).sum(0)
+        elif kind == "clicks":
+            rate = 2 + 28 * torch.rand((), generator=g)
+            x = (torch.rand(length, generator=g) < rate / SAMPLE_RATE).float()
+            x[int(torch.randint(length, (), generator=g))] = 1.0  # at least one click
+        else:
+            x = torch.zeros(length) if i % 2 == 0 else make_noise("white", length, seed=g) * 10 ** (-70 / 20)
+            out.append(x)
+            continue
+        level = 10 ** ((-40 + 34 * torch.rand((), generator=g)) / 20)
+        out.append(x / x.abs().max().clamp(min=1e-8) * level)
+    return out
+
+
+def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, steps: int = 200) -> float:
+    """Temperature scaling {cite}`guo2017calibration`: the T > 0 minimising the NLL of softmax(z / T).
+
+    Fitted on held-out (validation) logits ``(n, classes)`` and labels ``(n,)``; the argmax is unchanged.
+    """
+    log_t = torch.zeros((), requires_grad=True)
+    opt = optim.LBFGS([log_t], lr=0.1, max_iter=steps)
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        loss = F.cross_entropy(logits / log_t.exp(), labels)
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():
+        opt.step(closure)
+    return float(log_t.exp())
+
+
+def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, bins: int = 15) -> float:
+    """ECE: sum over equal-width confidence bins of (bin size / n) x |accuracy - mean confidence|.
+
+    Args:
+        probs, labels: ``(n, classes)`` probabilities and ``(n,)`` true labels.
+        bins: the number of bins on [0, 1].
+    """
+    conf, pred = probs.max(-1)
+    correct = (pred == labels).float()
+    edges = torch.linspace(0, 1, bins + 1)
+    ece = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        inside = (conf > lo) & (conf <= hi)
+        if inside.any():
+            ece += inside.float().mean().item() * abs(correct[inside].mean() - conf[inside].mean()).item()
+    return ece
+
+
+def auroc(positive: Sequence[float], negative: Sequence[float]) -> float:
+    """Area under the ROC curve: P(score of a positive > score of a negative), ties counting 1/2."""
+    pos, neg = np.asarray(positive, float)[:, None], np.asarray(negative, float)[None, :]
+    if pos.size == 0 or neg.size == 0:
+        raise ValueError("need at least one positive and one negative score")
+    return float((pos > neg).mean() + 0.5 * (pos == neg).mean())
+
+
+@torch.no_grad()
+def calibrate(model: SpokenDigitClassifier, val_data, keep: float = 0.95) -> dict:
+    """Fit the temperature and the rejection threshold of ``model`` on validation data, in ``model.meta``.
+
+    The temperature comes from :func:`fit_temperature` on the raw logits; the threshold is the
+    (1 - keep) quantile of the calibrated top probability of the validation digits, so that
+    ``model.predict(waves, reject=True)`` keeps about ``keep`` of real digits and answers
+    :data:`~course_lib.evaluators.NOT_A_DIGIT` below it.
+
+    Args:
+        model, val_data: a trained classifier; items ``(wave, digit, ...)`` it was not trained on.
+        keep: the fraction of validation digits accepted.
+
+    Returns:
+        ``{"temperature", "reject_threshold"}`` (also stored in ``model.meta``, saved with checkpoints).
+    """
+    if not 0 < keep <= 1:
+        raise ValueError(f"keep must lie in (0, 1], got {keep}")
+    waves, labels = _unpack(val_data)
+    model.eval()
+    x = prepare_waves(waves, model.feature_cfg).split(256)
+    logits = torch.cat([model(c.to(next(model.parameters()).device)).cpu() for c in x])
+    t = fit_temperature(logits, labels)
+    conf = (logits / t).softmax(-1).max(-1).values
+    model.meta.update(temperature=t, reject_threshold=float(torch.quantile(conf, 1 - keep)))
+    return {"temperature": t, "reject_threshold": model.meta["reject_threshold"]}
