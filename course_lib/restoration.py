@@ -113,6 +113,108 @@ def band_limit(x: torch.Tensor, *, cutoff_hz: float = 1000.0) -> torch.Tensor:
     return torch.fft.irfft(torch.fft.rfft(x) * keep, x.shape[-1])
 
 
+# --- Noise made from real speech, and mains hum's classical remedy ----------------------------
+def long_term_spectrum(waves: Sequence[torch.Tensor], n_fft: int = 256) -> torch.Tensor:
+    """The long-term average power spectrum ``(n_fft // 2 + 1,)`` of recordings (Hann frames, hop n_fft/4)."""
+    frames = [audio.stft(audio.check_wave(w, batch=False), n_fft, n_fft // 4).abs().pow(2) for w in waves]
+    if not frames:
+        raise ValueError("need at least one recording")
+    return torch.cat(frames, dim=-1).mean(-1)
+
+
+def speech_shaped_noise(
+    spectrum: torch.Tensor, length: int, *, batch: int | None = None, seed: int | torch.Generator = 0
+) -> torch.Tensor:
+    """Unit-RMS Gaussian noise with the power spectrum ``spectrum`` (say, :func:`long_term_spectrum`).
+
+    White noise is filtered in the frequency domain by sqrt(spectrum) interpolated to its FFT bins.
+    """
+    g, b = make_generator(seed), 1 if batch is None else batch
+    white = torch.randn(b, length, generator=g)
+    grid = torch.linspace(0, len(spectrum) - 1, length // 2 + 1)
+    lo = grid.floor().long().clamp(max=len(spectrum) - 2)
+    amp = torch.lerp(spectrum[lo], spectrum[lo + 1], grid - lo).clamp(min=0).sqrt()
+    out = torch.fft.irfft(torch.fft.rfft(white) * amp, length)
+    out = out / out.pow(2).mean(-1, keepdim=True).sqrt().clamp(min=1e-12)
+    return out[0] if batch is None else out
+
+
+def babble_noise(
+    pool: Sequence[torch.Tensor], length: int, *, talkers: int = 4, seed: int | torch.Generator = 0
+) -> torch.Tensor:
+    """Babble from real recordings, unit RMS ``(length,)``: ``talkers`` voices, each made of recordings
+    of ``pool`` drawn at random and laid end to end (silences trimmed), from a random offset, at equal RMS.
+
+    Build the pool from recordings that never meet the evaluation (say, the training split for
+    training, other speakers' test recordings for testing).
+    """
+    if len(pool) < talkers:
+        raise ValueError(f"need at least {talkers} recordings in the pool, got {len(pool)}")
+    g, out = make_generator(seed), torch.zeros(length)
+    for _ in range(talkers):
+        parts, n = [], 0
+        while n < length + SAMPLE_RATE:
+            w = audio.trim_silence(pool[int(torch.randint(len(pool), (), generator=g))])
+            parts.append(w / w.pow(2).mean().sqrt().clamp(min=1e-8))
+            n += len(w)
+        voice = torch.cat(parts)
+        start = int(torch.randint(SAMPLE_RATE, (), generator=g))
+        out += voice[start : start + length]
+    return out / out.pow(2).mean().sqrt().clamp(min=1e-12)
+
+
+def hum_filter(
+    x: torch.Tensor,
+    *,
+    mains_hz: float = 50.0,
+    harmonics: int = 20,
+    width_hz: float = 3.0,
+    drift: float = 0.01,
+    highpass_hz: float = 0.0,
+) -> torch.Tensor:
+    """The classical hum remover: a notch at each mains harmonic k f0 (k = 1..harmonics, below Nyquist),
+    zero-phase (``filtfilt``), optionally after a 4th-order Butterworth high-pass.
+
+    Args:
+        x: ``(time,)`` or ``(batch, time)`` at 8 kHz.
+        mains_hz, harmonics: the mains frequency and how many harmonics to notch.
+        width_hz, drift: the k-th notch is width_hz + drift x k x mains_hz wide (-3 dB), room for a
+            mains frequency that drifts by ``drift`` (relative) without removing the speech between.
+        highpass_hz: cut-off of the high-pass (0: none).
+
+    Returns:
+        same shape as ``x``.
+    """
+    from scipy.signal import butter, filtfilt, iirnotch
+
+    x = audio.check_wave(x, name="x")
+    y = x.double().numpy()
+    if highpass_hz > 0:
+        y = filtfilt(*butter(4, highpass_hz, "highpass", fs=SAMPLE_RATE), y, axis=-1)
+    for k in range(1, harmonics + 1):
+        if k * mains_hz < SAMPLE_RATE / 2 - 1:
+            f = k * mains_hz
+            y = filtfilt(*iirnotch(f, f / (width_hz + drift * f), fs=SAMPLE_RATE), y, axis=-1)
+    return torch.from_numpy(np.ascontiguousarray(y)).float()
+
+
+def consistent_declip(
+    x: torch.Tensor, estimate: torch.Tensor, *, threshold: float | None = None
+) -> torch.Tensor:
+    """Project an estimate onto the clipping constraints: the unclipped samples of ``x`` exactly, and at
+    clipped samples a value of the clipped sample's sign at least as large as the clip level.
+
+    Args:
+        x: the clipped waveform ``(time,)`` or ``(batch, time)``; ``estimate``: a restoration of it.
+        threshold: the clip level (default: each item's peak |x|; samples at >= 0.999 of it count as clipped).
+    """
+    x, estimate = audio.check_wave(x, name="x"), audio.check_wave(estimate, name="estimate")
+    level = x.abs().amax(-1, keepdim=True) if threshold is None else torch.as_tensor(float(threshold))
+    clipped = x.abs() >= 0.999 * level
+    grown = torch.sign(x) * torch.maximum(estimate * torch.sign(x), level.expand_as(x))
+    return torch.where(clipped, grown, x)
+
+
 # --- Classical denoising: a gain on the STFT -------------------------------------------------
 def _filter(noisy: torch.Tensor, sample_rate: int, gain_fn: Callable) -> torch.Tensor:
     """256-point STFT (hop 64: 32 and 8 ms), gain_fn(|Y|² (B, F, frames), N (B, F, 1)), inverse STFT.
