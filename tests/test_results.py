@@ -44,3 +44,18 @@ def test_a_table_under_a_list_is_separated_from_it(tmp_path: Path) -> None:
     res.mkdir(parents=True)
     (res / "gan_x.md").write_text("# X\n\n- a note\n| a | b |\n|---|---|\n| 1 | 2 |\n")
     assert "- a note\n\n| a | b |\n|---|---|\n| 1 | 2 |" in R.render_page(tmp_path)
+
+
+def test_headings_are_distinct_words_not_file_names() -> None:
+    files = [
+        Path(f"{s}.md") for s in ("rec_loso", "rec_loso_cnn", "rec_loso_gru", "wavenet_digits", "codec_rd")
+    ]
+    titles = ["LOSO", "LOSO", "LOSO", "wavenet_digits", ""]
+    assert R.headings(files, titles) == ["LOSO", "LOSO (cnn)", "LOSO (gru)", "Wavenet digits", "Codec rd"]
+
+
+def test_the_committed_page_has_no_repeated_heading() -> None:
+    names = [
+        line for line in (ROOT / R.PAGE).read_text(encoding="utf-8").splitlines() if line.startswith("#")
+    ]
+    assert len(names) == len(set(names)), sorted({n for n in names if names.count(n) > 1})

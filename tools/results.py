@@ -20,7 +20,7 @@ import re
 import sys
 from pathlib import Path
 
-__all__ = ["CHAPTERS", "PAGE", "chapter_of", "run_date", "render_page", "write_page"]
+__all__ = ["CHAPTERS", "PAGE", "chapter_of", "headings", "run_date", "render_page", "write_page"]
 
 PAGE = Path("chapters/appendix/results.md")
 RESULTS = Path("benchmarks/results")
@@ -72,6 +72,31 @@ def _body(text: str) -> tuple[str, str]:
     return title, "\n".join(out).strip("\n")
 
 
+def headings(files: list[Path], titles: list[str]) -> list[str]:
+    """One distinct, readable heading per results file.
+
+    A file without a title, or whose title is its own file name, is named by its file name in
+    words (``wavenet_digits`` -> "Wavenet digits"). Files that share a title (one benchmark run
+    with several settings) keep it, followed by the part of the file name that tells them
+    apart (``recognition_loso_cnn`` -> "... (cnn)").
+    """
+    words = [
+        t if t and t != f.stem else f.stem.replace("_", " ").capitalize()
+        for f, t in zip(files, titles, strict=True)
+    ]
+    out = list(words)
+    for title in {w for w in words if words.count(w) > 1}:
+        group = [i for i, w in enumerate(words) if w == title]
+        parts = [files[i].stem.split("_") for i in group]
+        common = 0
+        while all(len(p) > common and p[common] == parts[0][common] for p in parts):
+            common += 1
+        for i, p in zip(group, parts, strict=True):
+            if p[common:]:
+                out[i] = f"{title.rstrip('.')} ({' '.join(p[common:])})"
+    return out
+
+
 def render_page(root: str | Path = ".") -> str:
     """The text of the Results page for the results files under ``root``."""
     root = Path(root)
@@ -96,12 +121,13 @@ def render_page(root: str | Path = ".") -> str:
         parts += ["No benchmark results are committed yet.", ""]
     for chapter in sorted(by_chapter, key=order.index):
         parts += [f"## {chapter}", ""]
-        for f in by_chapter[chapter]:
-            text = f.read_text(encoding="utf-8")
-            title, body = _body(text)
+        texts = [f.read_text(encoding="utf-8") for f in by_chapter[chapter]]
+        bodies = [_body(text) for text in texts]
+        names = headings(by_chapter[chapter], [title for title, _ in bodies])
+        for f, text, (_, body), name in zip(by_chapter[chapter], texts, bodies, names, strict=True):
             date = run_date(text)
             parts += [
-                f"### {title or f.stem.replace('_', ' ')}",
+                f"### {name}",
                 "",
                 f"*Source: `{RESULTS.as_posix()}/{f.name}`; "
                 + (f"run on {date}.*" if date else "the file records no date.*"),
