@@ -26,7 +26,7 @@ export OMP_NUM_THREADS ?= 1
 WORKERS ?= 2
 
 .PHONY: setup book test lint unit nbval pairs build execute sync clean timed lock test-latest
-.PHONY: assignments student-notebooks colab browser browser-deps pin-colab results-page
+.PHONY: assignments student-notebooks colab browser browser-deps pin-colab results-page release-check
 
 setup: $(STAMP)
 
@@ -151,21 +151,52 @@ student-notebooks: $(STAMP)
 	$(BIN)/jupytext --sync --quiet assignments/*.ipynb
 	$(PY) -m tools.assignments build
 
-# A Colab-like venv (cached under /tmp, keyed on pyproject.toml) runs the setup notebook and the
-# fastest notebook of every chapter, after their first cell installed course_lib.
+# A Colab-like venv in this clone's $(COLAB_VENV) (git-ignored; rebuilt when Colab's pinned list,
+# pyproject.toml or the Python changes) runs every notebook of _toc.yml after its first cell
+# installed course_lib, downloading FSDD, checkpoints and result tables from a local HTTP server
+# (see tests/test_colab.py). COLAB_FULL=1 runs every notebook to the end (longer than 8 min).
+COLAB_VENV ?= .venv-colab
+COLAB_FULL ?=
 colab: $(STAMP)
-	COURSE_COLAB_SIM=1 $(PY) -m pytest tests/test_colab.py -k simulation -q -s -p no:cacheprovider
+	COURSE_COLAB_SIM=1 COURSE_COLAB_VENV="$(COLAB_VENV)" COURSE_COLAB_FULL="$(COLAB_FULL)" \
+	  TORCH_PIP_ARGS="$(TORCH_PIP_ARGS)" \
+	  $(PY) -m pytest tests/test_colab.py -k simulation -q -s -p no:cacheprovider
 
 # Regenerate the Results appendix from benchmarks/results/*.md (a unit test checks it is current).
 results-page: $(STAMP)
 	$(PY) -m tools.results
 
-# Rewrite the Colab install line of every notebook to course_lib.notebook.COLAB_INSTALL_SPEC (and,
-# in the assignments, the course-tools line to tools.assignments.TOOLS_INSTALL_SPEC), then
-# rebuild the student notebooks from the re-pinned instructor notebooks.
+# Rewrite the Colab install line of every notebook to course_lib/release.py's INSTALL_SPEC (and,
+# in the assignments, the course-tools line to its TOOLS_INSTALL_SPEC; in the teacher's guide,
+# the Colab links to its tag), then rebuild the student notebooks from the re-pinned instructor
+# notebooks.
 pin-colab: $(STAMP)
 	$(PY) -m tools.assignments pin-colab
 	$(PY) -m tools.assignments build
+
+# Before publishing a release: the tag v<VERSION> of course_lib/release.py must exist and point
+# at HEAD, with nothing uncommitted and every notebook pinned to it. Never creates or moves a tag.
+RELEASE_PIN_CHECK ?= $(PY) -m tools.assignments pin-colab --check
+release-check:
+	@version=$$($(PY) -c 'from course_lib.release import VERSION; print(VERSION)'); tag="v$$version"; \
+	head=$$(git rev-parse HEAD); \
+	if ! git diff --quiet HEAD --; then \
+	  echo "release-check: uncommitted changes; commit them first: the tag $$tag must hold what is published"; exit 1; \
+	fi; \
+	if ! $(RELEASE_PIN_CHECK) >/dev/null; then \
+	  echo "release-check: some notebooks are not pinned to $$tag: run \`make pin-colab\` and commit"; exit 1; \
+	fi; \
+	if ! target=$$(git rev-parse -q --verify "refs/tags/$$tag^{commit}"); then \
+	  echo "release-check: tag $$tag does not exist. Create it on the commit being published (HEAD) and push it:"; \
+	  echo "  git tag -a $$tag -m 'Release $$version' && git push origin $$tag"; exit 1; \
+	fi; \
+	if [ "$$target" != "$$head" ]; then \
+	  echo "release-check: tag $$tag points at $$target, not at HEAD ($$head)."; \
+	  echo "  A published tag is never moved: set a new VERSION in course_lib/release.py (and tools/__init__.py),"; \
+	  echo "  run \`make pin-colab\`, commit, then: git tag -a v<new version> -m 'Release <new version>' && git push origin v<new version>"; \
+	  exit 1; \
+	fi; \
+	echo "release-check: tag $$tag points at HEAD ($$head); every notebook installs course_lib from it"
 
 # Headless Chromium over the built site (run `make build` first). Installs Debian's chromium
 # and chromium-driver when missing (needs root and apt-get), and the CDN packages from npm.

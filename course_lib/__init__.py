@@ -8,7 +8,7 @@ Four layers; a module imports only from the layers below it (``tests/test_style.
                    │         (one chapter each; no topic imports another, except gan_beyond → gan)
     judges       evaluators          trained networks that score samples across chapters
     artefacts    checkpoints         one registry, one save/load/verify/fetch path
-    foundations  utils · audio · data · metrics · notebook      (import nothing above them)
+    foundations  utils · audio · data · metrics · notebook · release   (import nothing above them)
 
 Module → chapter: ``gan`` → chapters/gan/; ``gan_beyond`` → chapters/gan_beyond/; ``vae`` →
 chapters/vae/; ``wavenet`` → chapters/wavenet/; ``rnn_gan`` → chapters/rnn_gan/; ``recognition``,
@@ -17,4 +17,6 @@ chapters/vae/; ``wavenet`` → chapters/wavenet/; ``rnn_gan`` → chapters/rnn_g
 ``History`` from every trainer, explicit seeds, committed checkpoints).
 """
 
-__version__ = "0.1.0"
+from course_lib.release import VERSION
+
+__version__ = VERSION  # the one place of the version: course_lib/release.py

@@ -11,9 +11,10 @@ name without ``.pt``) to its file and SHA-256; it is written by a command, never
     python -m course_lib.checkpoints check    # every registered file is present and intact
 
 A file is found in the repository (``benchmarks/checkpoints/``), then in the user cache,
-and otherwise downloaded from the published repository into the cache: to a temporary file
-that is moved into place only when its hash matches, so a failed download never replaces
-a good file. Committed result tables (``benchmarks/results/``) resolve the same way.
+and otherwise downloaded into the cache from the repository at the library's release tag
+(:func:`course_lib.release.file_url`; ``$COURSE_MIRROR_URL`` names another copy): to a
+temporary file that is moved into place only when its hash matches, so a failed download
+never replaces a good file. Committed result tables (``benchmarks/results/``) resolve the same way.
 """
 
 from __future__ import annotations
@@ -26,13 +27,14 @@ from typing import Any
 
 import torch
 
+from course_lib.release import file_url
 from course_lib.utils import cache_dir, download, sha256_file
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINT_DIR = REPO_ROOT / "benchmarks" / "checkpoints"
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
-#: Where a pip-installed library (e.g. on Colab) downloads committed files from.
-PUBLISHED_URL = "https://raw.githubusercontent.com/dgm-seq-audio/course/main/benchmarks/"
+#: Where a pip-installed library (e.g. on Colab) downloads committed files from: the release tag.
+PUBLISHED_URL = file_url("benchmarks/")
 REGISTRY_FILE = Path(__file__).with_name("checkpoints.json")
 #: ``{name: (file, sha256)}`` of every committed checkpoint (read from ``checkpoints.json``).
 REGISTRY: dict[str, tuple[str, str]] = {

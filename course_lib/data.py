@@ -38,6 +38,8 @@ from course_lib.utils import Seed, cache_dir, download, make_generator, sha256_f
 FSDD_VERSION = "1.0.10"
 FSDD_SPEAKERS: tuple[str, ...] = ("george", "jackson", "lucas", "nicolas", "theo", "yweweler")
 FSDD_URL = f"https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/v{FSDD_VERSION}.tar.gz"
+#: Environment variable naming another URL of the same archive (a mirror, or a local server in tests).
+FSDD_URL_ENV = "COURSE_FSDD_URL"
 FSDD_ARCHIVE_NAME = f"free-spoken-digit-dataset-v{FSDD_VERSION}.tar.gz"
 FSDD_TOP_FOLDER = f"free-spoken-digit-dataset-{FSDD_VERSION}"
 FSDD_NUM_FILES = 3000
@@ -169,13 +171,18 @@ def _extract(archive: Path, dest: Path, *, check_archive_hash: bool) -> Path:
 
 
 def _download(dest_dir: Path) -> Path:
-    """Download the release archive into ``dest_dir`` (atomically; verified later by content)."""
-    print(f"Downloading FSDD v{FSDD_VERSION} from {FSDD_URL} ...")
+    """Download the release archive into ``dest_dir`` (atomically; verified later by content).
+
+    The file name is this process's own, so that two processes downloading at once (two
+    notebooks) never extract or delete each other's archive.
+    """
+    url = os.environ.get(FSDD_URL_ENV) or FSDD_URL
+    print(f"Downloading FSDD v{FSDD_VERSION} from {url} ...")
     try:
-        return download(FSDD_URL, dest_dir / FSDD_ARCHIVE_NAME)
+        return download(url, dest_dir / f".{os.getpid()}-{FSDD_ARCHIVE_NAME}")
     except OSError as err:
         raise FSDDError(
-            f"could not download {FSDD_URL} ({err}). Check the network, or download the "
+            f"could not download {url} ({err}). Check the network, or download the "
             "archive by hand and pass its folder as load_fsdd(root=...) or set COURSE_DATA."
         ) from err
 
@@ -184,7 +191,8 @@ def find_fsdd(root: str | Path | None = None, *, download: bool = True) -> Path:
     """Return the folder of verified FSDD v1.0.10 recordings, fetching them if needed.
 
     Sources, in order: ``root`` → ``$COURSE_DATA`` → ``shared/data`` beside the repository
-    → the user cache (``$COURSE_CACHE`` or ``~/.cache/course_lib``) → download from GitHub.
+    → the user cache (``$COURSE_CACHE`` or ``~/.cache/course_lib``) → download from GitHub
+    (``$COURSE_FSDD_URL`` names another URL of the archive).
     A source may hold an extracted ``recordings/`` folder (checked by content hash) or the
     release ``.tar.gz`` (extracted into the cache, atomically, then checked).
 

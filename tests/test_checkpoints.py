@@ -8,7 +8,9 @@ import pytest
 import torch
 
 from course_lib import checkpoints as C
+from course_lib import release
 from course_lib.utils import sha256_file
+from tests.test_utils import serve_files
 
 
 def test_registry_matches_the_committed_files():
@@ -111,3 +113,40 @@ def test_register_writes_names_and_hashes(tmp_path):
     entries = C.register(tmp_path, tmp_path / "reg.json")
     assert json.loads((tmp_path / "reg.json").read_text()) == entries
     assert entries["a"]["sha256"] == sha256_file(tmp_path / "a.pt")
+
+
+def test_published_files_are_pinned_to_the_release_tag(monkeypatch):
+    monkeypatch.delenv(release.MIRROR_ENV, raising=False)
+    url = f"https://raw.githubusercontent.com/{release.SLUG}/{release.TAG}/benchmarks/"
+    assert C.PUBLISHED_URL == release.file_url("benchmarks/") == url
+    monkeypatch.setenv(release.MIRROR_ENV, "http://127.0.0.1:8000/copy/")
+    assert release.file_url("benchmarks/x.pt") == "http://127.0.0.1:8000/copy/benchmarks/x.pt"
+
+
+def test_fetch_over_http_refuses_wrong_and_truncated_files_and_keeps_nothing(tmp_path, monkeypatch):
+    """The download path a pip-installed library takes (e.g. on Colab), against a local server
+    named by ``$COURSE_MIRROR_URL``: only a file with the registered hash is ever kept."""
+    good = tmp_path / "ck.pt"
+    C.save(torch.nn.Linear(2, 2), good)
+    monkeypatch.setitem(C.REGISTRY, "ck", ("ck.pt", sha256_file(good)))
+    monkeypatch.setattr(C, "CHECKPOINT_DIR", tmp_path / "no-repo")
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "cache"))
+    cache = tmp_path / "cache" / "checkpoints"
+    path = "/benchmarks/checkpoints/ck.pt"
+    for served, cut, error in [
+        (b"not the checkpoint", None, ValueError),
+        (good.read_bytes(), 64, FileNotFoundError),
+    ]:
+        with serve_files({path: served}, truncate={path: cut} if cut else None) as (url, requests):
+            monkeypatch.setenv(release.MIRROR_ENV, url)
+            monkeypatch.setattr(C, "PUBLISHED_URL", release.file_url("benchmarks/"))
+            with pytest.raises(error):
+                C.fetch("ck")
+            assert requests == [path]
+        assert list(cache.iterdir()) == [], "a wrong or truncated download must leave nothing in the cache"
+    with serve_files({path: good.read_bytes()}) as (url, requests):
+        monkeypatch.setattr(C, "PUBLISHED_URL", url + "/benchmarks/")
+        assert C.fetch("ck") == cache / "ck.pt"
+        assert torch.equal(C.load("ck")["state_dict"]["weight"], C.load(good)["state_dict"]["weight"])
+        assert requests == [path], "found in the cache the second time"
+    assert sorted(p.name for p in cache.iterdir()) == ["ck.pt"]

@@ -12,6 +12,7 @@ import torch
 from course_lib import data
 from course_lib.audio import SAMPLE_RATE
 from tests.conftest import make_wav_bytes, write_tar
+from tests.test_utils import serve_files
 
 # ---------------------------------------------------------------- FSDD, real offline copy
 
@@ -184,13 +185,46 @@ def test_download_failure_cleans_up_and_explains(isolated_cache, monkeypatch, tm
     assert leftovers == [], leftovers
 
 
+ARCHIVE_PATH = f"/archive/refs/tags/v{data.FSDD_VERSION}.tar.gz"
+
+
 def test_downloaded_archive_is_verified_by_content(isolated_cache, monkeypatch, tmp_path, fsdd_archive):
-    """The download path: GitHub's archive (here the offline copy) is extracted and checked."""
+    """The download path over HTTP (a local server with the offline copy standing in for
+    GitHub's archive, named by ``$COURSE_FSDD_URL``): downloaded, extracted, checked."""
     monkeypatch.setattr(data, "_shared_data_dir", lambda: tmp_path / "no-shared")
-    monkeypatch.setattr(urllib.request, "urlretrieve", lambda url, fn: shutil.copyfile(fsdd_archive, fn))
-    rec = data.find_fsdd()
+    with serve_files({ARCHIVE_PATH: fsdd_archive.read_bytes()}) as (url, requests):
+        monkeypatch.setenv(data.FSDD_URL_ENV, url + ARCHIVE_PATH)
+        rec = data.find_fsdd()
+        assert data.find_fsdd() == rec and requests == [ARCHIVE_PATH], "the verified copy is reused"
     assert data.fsdd_content_hash(rec) == data.FSDD_CONTENT_SHA256
-    assert not list(isolated_cache.glob("*.tar.gz")), "downloaded archive should be removed after extraction"
+    assert [p.name for p in isolated_cache.iterdir()] == [f"fsdd-{data.FSDD_VERSION}"], (
+        "the downloaded archive is removed after extraction"
+    )
+
+
+@pytest.mark.parametrize("fault", ["cut mid-transfer", "short file", "wrong recordings"])
+def test_truncated_or_wrong_download_raises_and_leaves_nothing(isolated_cache, monkeypatch, tmp_path, fault):
+    """A broken transfer (fewer bytes than announced), a short archive served as if complete,
+    or an archive of other recordings: an FSDDError, and the cache is left empty."""
+    monkeypatch.setattr(data, "_shared_data_dir", lambda: tmp_path / "no-shared")
+    members = {
+        f"{data.FSDD_TOP_FOLDER}/recordings/{d}_george_{t}.wav": make_wav_bytes(seed=10 * d + t)
+        for d in range(10)
+        for t in range(3)
+    }
+    archive = write_tar(tmp_path / "other.tar.gz", members).read_bytes()  # 30 recordings, not FSDD's
+    body, truncate = {
+        "cut mid-transfer": (archive, {ARCHIVE_PATH: len(archive) // 2}),
+        "short file": (archive[: len(archive) // 2], None),
+        "wrong recordings": (archive, None),
+    }[fault]
+    with serve_files({ARCHIVE_PATH: body}, truncate=truncate) as (url, requests):
+        monkeypatch.setenv(data.FSDD_URL_ENV, url + ARCHIVE_PATH)
+        with pytest.raises(data.FSDDError, match="could not download|truncated or corrupt|expected 3000"):
+            data.find_fsdd()
+        assert requests == [ARCHIVE_PATH]
+    leftovers = [p for p in isolated_cache.rglob("*")] if isolated_cache.exists() else []
+    assert leftovers == [], leftovers
 
 
 # ---------------------------------------------------------------- digit images

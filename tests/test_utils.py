@@ -1,10 +1,19 @@
-"""course_lib.utils: seeds and generators, device, timing, History, cache folder."""
+"""course_lib.utils: seeds and generators, device, timing, History, cache folder, downloads.
+
+:func:`serve_files` is a small HTTP server on the loopback address, used here and by the
+checkpoint and FSDD tests to exercise the real download path (``urllib``) with right,
+wrong and truncated files.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import http.server
 import random
+import threading
 import time
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -100,3 +109,58 @@ def test_sha256_file(tmp_path):
     p = tmp_path / "f.bin"
     p.write_bytes(b"abc" * 1000)
     assert utils.sha256_file(p) == hashlib.sha256(b"abc" * 1000).hexdigest()
+
+
+# ---------------------------------------------------------------- downloads over HTTP
+
+
+class _FileHandler(http.server.BaseHTTPRequestHandler):
+    """Serves ``server.files[path]``; for a path in ``server.truncate`` it announces the full
+    length but sends only that many bytes, then closes the connection (a broken download)."""
+
+    def do_GET(self) -> None:
+        body = self.server.files.get(self.path)  # type: ignore[attr-defined]
+        self.server.requests.append(self.path)  # type: ignore[attr-defined]
+        if body is None:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: self.server.truncate.get(self.path, len(body))])  # type: ignore[attr-defined]
+
+    def log_message(self, *args: object) -> None:  # quiet test output
+        pass
+
+
+@contextlib.contextmanager
+def serve_files(
+    files: dict[str, bytes], truncate: dict[str, int] | None = None
+) -> Iterator[tuple[str, list]]:
+    """Serve ``{"/path": bytes}`` on 127.0.0.1 in a thread; yields (base URL, list of requested paths)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FileHandler)
+    server.files, server.truncate, server.requests = files, truncate or {}, []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", server.requests  # type: ignore[attr-defined]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_download_over_http_checks_the_hash_and_keeps_nothing_bad(tmp_path):
+    good = b"the right bytes" * 1000
+    digest = hashlib.sha256(good).hexdigest()
+    files = {"/good": good, "/wrong": b"other bytes" * 1000, "/cut": good}
+    with serve_files(files, truncate={"/cut": 100}) as (url, requests):
+        dest = tmp_path / "cache" / "f.bin"
+        assert utils.download(f"{url}/good", dest, sha256=digest) == dest and dest.read_bytes() == good
+        for path, error in [("/wrong", ValueError), ("/cut", OSError), ("/missing", OSError)]:
+            with pytest.raises(error):
+                utils.download(f"{url}{path}", tmp_path / "cache" / "g.bin", sha256=digest)
+            with pytest.raises(error):  # a failed download never replaces a good file either
+                utils.download(f"{url}{path}", dest, sha256=digest)
+        assert requests == ["/good"] + [p for p in ("/wrong", "/cut", "/missing") for _ in range(2)]
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["f.bin"]
+    assert dest.read_bytes() == good

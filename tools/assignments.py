@@ -33,20 +33,20 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from course_lib import __version__
+from course_lib import release
 from tools.grading import FAIL, PASS, grade
 
 # ---------------------------------------------------------------------------------------
 # The release pin: the first cell of every notebook (chapters and assignments)
 # ---------------------------------------------------------------------------------------
 
-#: The course's public repository (also ``repository.url`` in ``_config.yml``).
-COURSE_REPOSITORY = "https://github.com/dgm-seq-audio/course"
+#: The course's public repository (also ``repository.url`` in ``_config.yml``): see course_lib/release.py.
+COURSE_REPOSITORY = release.REPOSITORY
 #: What every notebook's first cell installs on Colab: this release of the library, pinned to
 #: the git tag ``v<version>`` so that a notebook always gets the code it was executed with.
-#: Bump ``course_lib.__version__``, rewrite the first cells with
-#: ``make pin-colab``, commit, and tag that commit.
-COLAB_INSTALL_SPEC = f"course_lib @ git+{COURSE_REPOSITORY}@v{__version__}"
+#: Bump ``course_lib.release.VERSION``, rewrite the first cells with
+#: ``make pin-colab``, commit, and tag that commit (``make release-check``).
+COLAB_INSTALL_SPEC = release.INSTALL_SPEC
 
 
 def colab_install_cell(spec: str = COLAB_INSTALL_SPEC) -> str:
@@ -251,24 +251,29 @@ def build(root: str | Path = ".", check: bool = False) -> list[Path]:
 #: What the first cell of every assignment notebook installs on Colab beside
 #: ``COLAB_INSTALL_SPEC``: these tools (the self-checks of :mod:`tools.grading`), from the same
 #: release tag (or commit) and the repository's ``tools/`` folder.
-TOOLS_INSTALL_SPEC = (
-    f"course-tools @ git+{COURSE_REPOSITORY}@{COLAB_INSTALL_SPEC.rsplit('@', 1)[1]}#subdirectory=tools"
-)
+TOOLS_INSTALL_SPEC = release.TOOLS_INSTALL_SPEC
 _PIN = r"@[A-Za-z0-9._/\-]+"
 _SPEC_RE = re.compile(r"course_lib @ git\+" + re.escape(COURSE_REPOSITORY) + _PIN)
 _TOOLS_SPEC_RE = re.compile(
     r"course-tools @ git\+" + re.escape(COURSE_REPOSITORY) + _PIN + "#subdirectory=tools"
 )
+#: A link that opens a notebook of the repository on Colab, at some tag or branch.
+_COLAB_LINK_RE = re.compile(
+    r"https://colab\.research\.google\.com/github/" + re.escape(release.SLUG) + r"/blob/[^/\s]+/"
+)
+#: Markdown pages whose install lines and Colab links follow the release too.
+PINNED_PAGES = ("chapters/appendix/teachers_guide.md",)
 
 
 def pin_colab(paths: list[Path], check: bool = False) -> list[Path]:
     """Point the install lines of each notebook (``.ipynb`` and ``.py``) at the release's specs.
 
     The ``course_lib`` line becomes COLAB_INSTALL_SPEC and, in an assignment, the
-    ``course-tools`` line TOOLS_INSTALL_SPEC. Only the spec strings change (text substitutions),
-    so outputs and formatting stay as they are. Returns the files that were (or, with ``check``,
-    would be) changed. A file without exactly one ``course_lib`` line, or with more than one
-    ``course-tools`` line, is an error.
+    ``course-tools`` line TOOLS_INSTALL_SPEC; a Colab link to the repository points at the
+    release tag (:func:`course_lib.release.colab_url`). Only these strings change (text
+    substitutions), so outputs and formatting stay as they are. Returns the files that were
+    (or, with ``check``, would be) changed. A file without exactly one ``course_lib`` line,
+    or with more than one ``course-tools`` line, is an error.
     """
     changed = []
     for path in paths:
@@ -280,6 +285,7 @@ def pin_colab(paths: list[Path], check: bool = False) -> list[Path]:
                 f"`course-tools @ git+...#subdirectory=tools` line, found {len(found)} and {len(found_tools)}"
             )
         pinned = _TOOLS_SPEC_RE.sub(TOOLS_INSTALL_SPEC, _SPEC_RE.sub(COLAB_INSTALL_SPEC, text))
+        pinned = _COLAB_LINK_RE.sub(release.colab_url(""), pinned)
         if pinned != text:
             changed.append(path)
             if not check:
@@ -347,6 +353,7 @@ def main(argv: list[str] | None = None) -> int:
             if ".ipynb_checkpoints" not in p.parts and _SPEC_RE.search(p.read_text(encoding="utf-8"))
         ),
         *instructor_notebooks(root),
+        *(root / page for page in PINNED_PAGES if (root / page).is_file()),
     ]
     paths += [q.with_suffix(".py") for q in paths if q.suffix == ".ipynb" and q.with_suffix(".py").is_file()]
     changed = pin_colab(sorted(set(paths)), check=args.check)
