@@ -231,3 +231,134 @@ def test_fit_classical_separates_separable_data():
         assert (R.fit_classical(x, y, model).predict(x) == y).mean() > 0.9
     with pytest.raises(ValueError, match="'logreg' or 'svm'"):
         R.fit_classical(x, y, "forest")
+
+
+# ----------------------------------------------------------------------------- robustness
+
+
+def dominant_hz(x: torch.Tensor, rate: int = 8000) -> float:
+    spec = torch.fft.rfft(x * torch.hann_window(len(x))).abs()
+    return float(spec.argmax()) * rate / len(x)
+
+
+def test_speed_perturb_changes_duration_and_pitch_together():
+    x = tone(500, 0.5)
+    y = R.speed_perturb(x, 1.25)
+    assert len(y) == round(len(x) / 1.25)
+    assert dominant_hz(y) == pytest.approx(625, abs=12)
+
+
+def test_vocal_tract_warp_moves_frequencies_and_keeps_duration():
+    x = tone(1000, 0.5)
+    assert torch.allclose(R.vocal_tract_warp(x, 1.0), x, atol=1e-5)
+    y = R.vocal_tract_warp(x, 1.1)
+    assert len(y) == len(x)
+    assert dominant_hz(y) == pytest.approx(1100, abs=35)  # the warp moves bins by 1/alpha, 31 Hz wide
+
+
+def test_synthetic_room_decays_by_60_db_in_rt60():
+    g = torch.Generator().manual_seed(0)
+    h = R.synthetic_room(0.4, g)
+    assert h[0] == 1 and len(h) == 1 + int(0.4 * 8000)
+    tail = h[1:]
+    early, late = tail[16:416].pow(2).mean(), tail[-400:].pow(2).mean()  # 2-52 ms and the last 50 ms
+    drop_db = 10 * torch.log10(early / late).item()
+    assert 45 < drop_db < 70  # 60 dB over 0.4 s, minus the 50 ms windows' spread
+
+
+def test_augment_wave_is_seeded_bounded_and_each_part_acts():
+    """Same seed, same copy; probability 0 leaves the clip; each perturbation alone changes it."""
+    x = tone(300, 0.6, amp=0.4)
+    cfg = R.WaveAugmentConfig(prob=1.0)
+    a = R.augment_wave(x, cfg, torch.Generator().manual_seed(1))
+    b = R.augment_wave(x, cfg, torch.Generator().manual_seed(1))
+    assert torch.equal(a, b) and a.abs().max() <= 1
+    off = R.WaveAugmentConfig(prob=0.0)
+    assert torch.allclose(R.augment_wave(x, off, torch.Generator()), x, atol=1e-6)
+    assert_rng_untouched(lambda: R.augment_wave(x, cfg, torch.Generator().manual_seed(2)))
+    only = dict(speed=None, warp=None, rt60=None, noise=(), gain_db=None, prob=1.0)
+    for part, value in [
+        ("speed", (1.2, 1.2)),
+        ("warp", (1.1, 1.1)),
+        ("rt60", (0.3, 0.3)),
+        ("noise", ("pink",)),
+    ]:
+        y = R.augment_wave(x, R.WaveAugmentConfig(**only | {part: value}), torch.Generator().manual_seed(0))
+        assert y.shape != x.shape or (y - x).abs().max() > 0.01, part
+
+
+def test_non_speech_kinds_levels_and_errors():
+    for kind in R.NON_SPEECH:
+        clips = R.non_speech(kind, 4, seed=3)
+        assert len(clips) == 4 and all(len(c) == 6400 for c in clips)
+        peaks = torch.stack([c.abs().max() for c in clips])
+        if kind == "silence":  # digital zero, or hiss at -70 dBFS RMS
+            rms = torch.stack([c.pow(2).mean().sqrt() for c in clips])
+            assert rms.max() <= 1.01 * 10 ** (-70 / 20) and (rms == 0).sum() == 2
+        else:
+            assert ((peaks > 0.009) & (peaks < 0.51)).all()  # -40 to -6 dBFS
+    assert torch.equal(R.non_speech("tone", 2, seed=5)[1], R.non_speech("tone", 2, seed=5)[1])
+    with pytest.raises(ValueError, match="kind must be one of"):
+        R.non_speech("music", 1)
+
+
+def test_fit_temperature_recovers_the_temperature_that_made_the_labels():
+    g = torch.Generator().manual_seed(0)
+    z = 3 * torch.randn(4000, 10, generator=g)
+    labels = torch.multinomial((z / 2.5).softmax(-1), 1, generator=g)[:, 0]  # true temperature 2.5
+    assert R.fit_temperature(z, labels) == pytest.approx(2.5, rel=0.08)
+    probs = (z / R.fit_temperature(z, labels)).softmax(-1)
+    assert (
+        R.expected_calibration_error(probs, labels)
+        < 0.03
+        < R.expected_calibration_error(z.softmax(-1), labels)
+    )
+
+
+def test_ece_and_auroc_by_hand():
+    probs = torch.tensor([[0.9, 0.1], [0.9, 0.1], [0.6, 0.4], [0.6, 0.4]])
+    labels = torch.tensor([0, 1, 0, 0])
+    # bins: {0.9, 0.9} accuracy 0.5 -> gap 0.4; {0.6, 0.6} accuracy 1 -> gap 0.4; ECE = 0.4
+    assert R.expected_calibration_error(probs, labels) == pytest.approx(0.4)
+    assert R.auroc([3, 4], [1, 2]) == 1.0 and R.auroc([1, 2], [3, 4]) == 0.0
+    assert R.auroc([1, 3], [2, 2]) == 0.5 and R.auroc([1], [1]) == 0.5
+    with pytest.raises(ValueError):
+        R.auroc([], [1])
+
+
+def test_outlier_exposure_separates_noise_from_the_classes():
+    """Trained with non-speech clips, a tiny CNN trusts noise less: its top probability on noise falls
+    and brown noise (which the plain model confuses with the low tone) is ranked below every tone."""
+    kinds = ("white", "pink", "brown", "clicks", "silence")
+    test = [tone(f, 0.15) for f in (250, 500, 1000, 2000) for _ in range(3)]
+    noise_conf, brown_auroc = {}, {}
+    for outliers in (0, 60):
+        model = build_classifier("cnn", tiny=True)
+        cfg = R.RecognitionTrainConfig(epochs=6, lr=1e-2, batch_size=16, outliers=outliers, seed=0)
+        R.train_classifier(model, tones(24), cfg)
+        top = {k: model.predict_proba(R.non_speech(k, 6, seed=100)).max(-1).values for k in kinds}
+        noise_conf[outliers] = torch.cat(list(top.values())).mean().item()
+        brown_auroc[outliers] = R.auroc(
+            model.predict_proba(test).max(-1).values.tolist(), top["brown"].tolist()
+        )
+    assert noise_conf[60] < noise_conf[0] - 0.1
+    assert brown_auroc[60] >= 0.95 and brown_auroc[0] < 0.9
+
+
+def test_calibrate_keeps_the_requested_fraction_and_reject_answers_not_a_digit():
+    from course_lib.evaluators import NOT_A_DIGIT
+
+    model = build_classifier("cnn", tiny=True, seed=3)  # untrained: spread-out confidences
+    with pytest.raises(ValueError, match="no rejection threshold"):
+        model.predict([tone(250, 0.2)], reject=True)
+    val = tones(10, seed=7)
+    cal = R.calibrate(model, val, keep=0.8)
+    assert cal["temperature"] > 0 and model.meta["reject_threshold"] == cal["reject_threshold"]
+    waves = [w for w, _, _ in val]
+    answers = model.predict(waves, reject=True)
+    assert (answers != NOT_A_DIGIT).float().mean().item() == pytest.approx(0.8, abs=0.05)
+    p = model.predict_proba(waves)
+    expected = torch.where(p.max(-1).values >= cal["reject_threshold"], p.argmax(-1), NOT_A_DIGIT)
+    assert torch.equal(answers, expected)
+    with pytest.raises(ValueError, match="keep"):
+        R.calibrate(model, val, keep=0)

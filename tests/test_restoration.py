@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from course_lib import audio
 from course_lib import restoration as R
 from course_lib.audio import NOISE_TYPES, SAMPLE_RATE
 from course_lib.metrics import si_sdr, snr
@@ -192,3 +193,59 @@ def test_sisdr_term_and_cosine_schedule_raise_sisdr():
     config = R.RestorerTrainConfig(white_noise_damage, steps=30, batch_size=4, crop=2000, lr=5e-3)
     scores = R.train_restorer(net, waves, config).losses["si_sdr"]
     assert sum(scores[-5:]) > sum(scores[:5])
+
+
+# ----------------------------------------------------------------------------- real noise
+
+
+def band_power(x: torch.Tensor, lo: float, hi: float) -> float:
+    spec = torch.fft.rfft(x).abs().pow(2)
+    f = torch.fft.rfftfreq(len(x), 1 / SAMPLE_RATE)
+    return spec[(f >= lo) & (f < hi)].sum().item()
+
+
+def test_speech_shaped_noise_follows_the_spectrum_it_is_given():
+    g = torch.Generator().manual_seed(0)
+    low = torch.sin(2 * math.pi * 300 * torch.arange(8000) / SAMPLE_RATE) + 0.01 * torch.randn(
+        8000, generator=g
+    )
+    spectrum = R.long_term_spectrum([low])
+    assert spectrum.argmax().item() == round(300 / (SAMPLE_RATE / 256))  # the 300 Hz bin
+    n = R.speech_shaped_noise(spectrum, 16000, seed=1)
+    assert n.pow(2).mean().item() == pytest.approx(1.0, rel=1e-4)
+    assert band_power(n, 200, 400) > 50 * band_power(n, 2000, 4000)  # shaped like its source
+    assert torch.equal(n, R.speech_shaped_noise(spectrum, 16000, seed=1))
+    assert R.speech_shaped_noise(spectrum, 100, batch=3, seed=2).shape == (3, 100)
+
+
+def test_babble_is_unit_rms_seeded_and_needs_enough_talkers():
+    pool = [0.3 * torch.sin(2 * math.pi * f * torch.arange(3000) / SAMPLE_RATE) for f in (200, 300, 400, 500)]
+    b = R.babble_noise(pool, 12000, seed=3)
+    assert b.shape == (12000,) and b.pow(2).mean().item() == pytest.approx(1.0, rel=1e-4)
+    assert torch.equal(b, R.babble_noise(pool, 12000, seed=3))
+    assert not torch.equal(b, R.babble_noise(pool, 12000, seed=4))
+    with pytest.raises(ValueError, match="at least 4 recordings"):
+        R.babble_noise(pool[:3], 100)
+
+
+def test_hum_filter_removes_mains_harmonics_and_keeps_the_speech_band_between():
+    hum = audio.make_noise("hum", 16000, seed=0)
+    between = torch.sin(
+        2 * math.pi * 475 * torch.arange(16000) / SAMPLE_RATE
+    )  # midway between 450 and 500 Hz
+    assert R.hum_filter(hum, highpass_hz=100).pow(2).mean() < 0.05 * hum.pow(2).mean()
+    kept = R.hum_filter(between)[2000:-2000].pow(2).mean() / between[2000:-2000].pow(2).mean()
+    assert kept > 0.85  # within 0.7 dB: the notches are narrow (q = 10 everywhere would keep about half)
+    assert R.hum_filter(torch.stack([hum, between])).shape == (2, 16000)
+
+
+def test_consistent_declip_keeps_reliable_samples_and_respects_the_clip_level():
+    x = 0.8 * torch.sin(2 * math.pi * 200 * torch.arange(800) / SAMPLE_RATE)
+    clipped = R.clip(x, threshold=0.3)
+    level = clipped.abs().max()
+    guess = torch.zeros_like(x)  # a poor estimate: the projection still honours what is known
+    out = R.consistent_declip(clipped, guess)
+    reliable = clipped.abs() < 0.999 * level
+    assert torch.equal(out[reliable], clipped[reliable])
+    assert (out[~reliable] * torch.sign(clipped[~reliable]) >= level - 1e-6).all()
+    assert si_sdr(x, R.consistent_declip(clipped, x)) > 60  # the truth is consistent: unchanged
