@@ -25,7 +25,7 @@ export PYTHONHASHSEED ?= 0
 export OMP_NUM_THREADS ?= 1
 WORKERS ?= 2
 
-.PHONY: setup book test lint unit nbval pairs build execute sync clean timed lock test-latest
+.PHONY: setup book test lint unit nbval pairs build execute sync clean timed lock test-latest lab
 .PHONY: assignments student-notebooks colab browser browser-deps pin-colab results-page release-check
 
 setup: $(STAMP)
@@ -145,6 +145,15 @@ BROWSER_NPM_PACKAGES := mathjax@3.2.2 requirejs@2.3.4 @jupyter-widgets/html-mana
 assignments: $(STAMP)
 	$(PY) -m tools.assignments build --check
 	$(PY) -m tools.assignments selftest
+
+# Open the course (chapters, assignments) in JupyterLab, with the kernel and libraries of .venv.
+# JupyterLab is installed into .venv on first use only (within constraints.txt), so that
+# `make setup` and CI stay lean. Options go through LAB_ARGS, e.g. LAB_ARGS="--no-browser --port 8890".
+LAB_ARGS ?=
+lab: $(STAMP)
+	@$(PY) -c "import jupyterlab" 2>/dev/null || { echo "installing jupyterlab into $(VENV) (first use)"; \
+	  $(PY) -m pip install --quiet $(if $(wildcard $(CONSTRAINTS)),-c $(CONSTRAINTS)) jupyterlab; }
+	$(BIN)/jupyter lab $(LAB_ARGS)
 
 # Regenerate the student notebooks after editing an instructor notebook (assignments/*.py).
 student-notebooks: $(STAMP)

@@ -102,18 +102,26 @@ check("gan", "g_losses", globals())
 # ## 3. Why the saturating loss stalls (2 points)
 #
 # Early in training the discriminator easily spots fakes: say $D(G(z)) = \sigma(-6) \approx 0.0025$.
-# Use autograd to compute the gradient of each generator loss with respect to one fake logit
-# of $-6$ (a batch of one), and store the ratio |non-saturating gradient| / |saturating gradient|
-# in `gradient_ratio`.
+# Write `gradient_ratio(logit)`: make a batch of one fake logit (a tensor that requires grad),
+# use autograd (`torch.autograd.grad`) to compute the gradient of each generator loss with
+# respect to it, and return |non-saturating gradient| / |saturating gradient| as a float.
 
 # %%
-### BEGIN SOLUTION
-logit = torch.tensor([-6.0], requires_grad=True)
-(grad_sat,) = torch.autograd.grad(g_loss_saturating(logit), logit)
-(grad_ns,) = torch.autograd.grad(g_loss_nonsaturating(logit), logit)
-gradient_ratio = (grad_ns.abs() / grad_sat.abs()).item()
-### END SOLUTION
-print(f"gradient_ratio = {gradient_ratio:.1f}")
+def gradient_ratio(logit: float) -> float:
+    ### BEGIN SOLUTION
+    x = torch.tensor([logit], requires_grad=True)
+    (grad_sat,) = torch.autograd.grad(g_loss_saturating(x), x)
+    (grad_ns,) = torch.autograd.grad(g_loss_nonsaturating(x), x)
+    return (grad_ns.abs() / grad_sat.abs()).item()
+    ### END SOLUTION
+
+
+try:
+    for logit in (-6.0, -2.0, 0.0, 2.0):
+        print(f"logit {logit:+.0f}: D(G(z)) = {torch.sigmoid(torch.tensor(logit)):.4f}, "
+              f"gradient ratio {gradient_ratio(logit):.3g}")
+except NotImplementedError:
+    print("not done yet: write g_loss_saturating, g_loss_nonsaturating and gradient_ratio")
 check("gan", "gradients", globals())
 
 # %% [markdown]
@@ -123,7 +131,8 @@ check("gan", "gradients", globals())
 # <!-- BEGIN SOLUTION -->
 # The saturating loss has gradient $-\sigma(\ell)$, which vanishes when the discriminator
 # is confident ($\sigma(\ell) \to 0$); the non-saturating loss has gradient $-(1 - \sigma(\ell))$,
-# close to −1 there. The generator gets about 400 times more signal exactly when it needs it.
+# close to −1 there. The ratio is $(1 - D)/D$: at a logit of −6 the generator gets a few
+# hundred times more signal exactly when it needs it, and the two agree only at $D = 1/2$.
 # <!-- END SOLUTION -->
 
 # %% [markdown]

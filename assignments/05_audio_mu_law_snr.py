@@ -53,7 +53,7 @@ import torch
 from tools.grading import check
 
 t = torch.arange(8000) / 8000  # one second at 8 kHz
-tone = 0.6 * torch.exp(-3 * t) * torch.sin(2 * math.pi * 220 * t)  # a decaying 220 Hz tone
+tone = torch.exp(-3 * t) * torch.sin(2 * math.pi * 220 * t)  # a decaying 220 Hz tone, peak 1
 
 # %% [markdown]
 # ## 1. Encoding (3 points)
@@ -114,19 +114,32 @@ check("audio", "mix_at_snr", globals())
 # %% [markdown]
 # ## 4. What µ-law buys (1 hidden point)
 #
-# Quantise the test signal below with 8-bit µ-law and with 8-bit *linear* PCM (the codes
-# $\lfloor (x+1)/2 \cdot 256 \rfloor$ clipped to $[0, 255]$, decoded to the centre of their
-# step), and store the SNR difference (µ-law minus linear, in dB) in `mu_law_advantage_db`.
-# The signal is the tone above with a little noise; build it exactly like this:
+# Write `mu_law_advantage_db(x)`: quantise the signal `x` with 8-bit µ-law (your two functions
+# above) and with 8-bit *linear* PCM (the codes $\lfloor (x+1)/2 \cdot 256 \rfloor$ clipped to
+# $[0, 255]$, decoded to the centre of their step, $(c + \tfrac12)/256 \cdot 2 - 1$), and return
+# the SNR of µ-law minus the SNR of linear PCM, in dB. The cell after it measures both on the
+# decaying tone played loud, quiet and very quiet.
 
 # %%
-noisy_tone = (tone + 0.01 * torch.randn(8000, generator=torch.Generator().manual_seed(15))).clamp(-1, 1)
-### BEGIN SOLUTION
-linear = (((noisy_tone + 1) / 2 * 256).floor().clamp(0, 255) + 0.5) / 256 * 2 - 1
-mu_law = mu_law_decode(mu_law_encode(noisy_tone))
-mu_law_advantage_db = snr_db(noisy_tone, mu_law) - snr_db(noisy_tone, linear)
-### END SOLUTION
-print(f"mu-law advantage: {mu_law_advantage_db:.1f} dB")
+def mu_law_advantage_db(x: torch.Tensor) -> float:
+    ### BEGIN SOLUTION
+    linear = (((x + 1) / 2 * 256).floor().clamp(0, 255) + 0.5) / 256 * 2 - 1
+    mu_law = mu_law_decode(mu_law_encode(x))
+    return snr_db(x, mu_law) - snr_db(x, linear)
+    ### END SOLUTION
+
+
+# %%
+print("peak level      µ-law SNR   linear SNR   advantage")
+try:
+    for peak in (0.8, 0.08, 0.008):
+        x = peak * tone
+        level_db = 20 * math.log10(peak)
+        mu_snr = snr_db(x, mu_law_decode(mu_law_encode(x)))
+        advantage = mu_law_advantage_db(x)
+        print(f"{level_db:6.1f} dBFS   {mu_snr:8.1f} dB  {mu_snr - advantage:8.1f} dB  {advantage:+8.1f} dB")
+except NotImplementedError:
+    print("not done yet: write the µ-law functions, snr_db and mu_law_advantage_db")
 
 # %%
 ### BEGIN HIDDEN TESTS
@@ -134,12 +147,16 @@ check("audio", "mu_law_gain", globals())
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# Why does µ-law gain most on quiet signals? One or two sentences.
+# Read the table: how do the two SNRs change as the tone gets 20 dB quieter, twice? Why does
+# µ-law keep its SNR while linear PCM loses it? Two or three sentences.
 #
 # <!-- BEGIN SOLUTION -->
-# $F$ is steep near 0, so quiet samples get fine quantisation steps while linear PCM spends
-# the same step everywhere; the error of µ-law grows roughly with the amplitude, keeping the
-# SNR nearly constant as a signal gets quieter, whereas linear PCM loses 6 dB per halving.
+# Linear PCM uses the same step everywhere, so its quantisation noise stays the same while the
+# signal drops: it loses about 20 dB of SNR for every 20 dB of level, and at the quietest level
+# the tone spans only a few codes. $F$ is steep near 0, so µ-law gives quiet samples fine steps
+# and loud ones coarse steps; its error grows roughly with the amplitude, which keeps its SNR
+# nearly constant. On a loud signal linear PCM is slightly better; the quieter the signal, the
+# more µ-law gains.
 # <!-- END SOLUTION -->
 
 # %% [markdown]

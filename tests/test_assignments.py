@@ -70,7 +70,7 @@ def test_make_student_replaces_solutions_and_drops_hidden_tests() -> None:
     nb["cells"][0]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "secret_value\n"}]
     st = A.make_student(nb)
     sources = ["".join(c["source"]) for c in st["cells"]]
-    assert sources[0] == "def f(x):\n    " + A.PLACEHOLDER + "\n"
+    assert sources[0] == "def f(x):\n    " + A.FUNCTION_PLACEHOLDER + "\n"
     assert sources[1] == "print(1)\nprint(2)"  # the hidden-tests-only cell is gone
     assert sources[2] == "Why?\n\n" + A.ANSWER_PLACEHOLDER
     assert all(c.get("outputs", []) == [] for c in st["cells"])
@@ -79,7 +79,15 @@ def test_make_student_replaces_solutions_and_drops_hidden_tests() -> None:
     assert A.leaked_lines(nb, st) == []
     assert nb["cells"][0]["outputs"], "the instructor notebook must not be modified"
     exec(compile(sources[0], "student", "exec"), ns := {})
-    assert ns["f"](3) is None  # the placeholder runs and returns None
+    with pytest.raises(NotImplementedError):  # the placeholder says "not done yet" when called
+        ns["f"](3)
+
+
+def test_a_top_level_solution_becomes_an_inert_placeholder() -> None:
+    nb = _nb([("code", "### BEGIN SOLUTION\nanswer = 41 + 1\n### END SOLUTION\nprint('next')")])
+    source = A._source(A.make_student(nb)["cells"][0])
+    assert source == A.PLACEHOLDER + "\nprint('next')"
+    exec(compile(source, "student", "exec"), {})  # runs: "Run all" goes on
 
 
 @pytest.mark.parametrize(
@@ -160,11 +168,46 @@ def test_instructor_full_marks_student_zero(instructor: Path, capsys) -> None:
     assert errors == [], errors
     full = G.run_checks(assignment, ns)
     assert [r.status for r in full] == [G.PASS] * len(full), [r.message for r in full]
-    ns, _ = G._execute(A.student_path(instructor))
+    ns, errors = G._execute(A.student_path(instructor))
+    assert errors == [], f"the untouched student notebook stops: {errors}"
     zero = G.run_checks(assignment, ns)
     assert [r.status for r in zero] == [G.FAIL] * len(zero), [(r.name, r.status, r.message) for r in zero]
-    assert all(r.points == 0 and len(r.message) > 20 for r in zero)
+    assert all(r.points == 0 and r.message.startswith(G.NOT_DONE) for r in zero)
     assert "Traceback" not in capsys.readouterr().out
+
+
+class _Reads(dict):
+    """A copy of a namespace that records the names read from it."""
+
+    def __init__(self, ns: dict):
+        super().__init__(ns)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+
+def _not_done(*args, **kwargs):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize("instructor", INSTRUCTOR, ids=IDS)
+def test_each_solution_alone_earns_exactly_its_own_points(instructor: Path) -> None:
+    """Independence: a notebook solved except for one function loses that function's points only."""
+    assignment = G.assignment_of(instructor)
+    for name in G.DEFINES[assignment]:
+        ns, _ = G._execute(instructor)
+        callers = set()
+        for c in G.CHECKS[assignment].values():
+            reads = _Reads(ns)
+            c.probe(reads, 7)
+            if name in reads.read:
+                callers.add(c.name)
+        ns[name] = _not_done  # the rest of the notebook keeps the solution
+        lost = {r.name for r in G.run_checks(assignment, ns, seed=7) if r.status != G.PASS}
+        assert lost, f"no check notices that {name} is not done"
+        assert lost == callers, f"without {name}: {sorted(lost)} fail, only {sorted(callers)} call it"
 
 
 def test_every_check_has_points_and_a_goal() -> None:
@@ -178,7 +221,9 @@ def test_every_check_has_points_and_a_goal() -> None:
 
 def test_check_prints_and_never_raises(capsys) -> None:
     assert G.check("gan", "d_loss", {}) is False
-    assert "`d_loss` is not defined" in capsys.readouterr().out
+    assert "not done yet: `d_loss` is not defined" in capsys.readouterr().out
+    assert G.check("gan", "d_loss", {"d_loss": _not_done}) is False
+    assert "d_loss: 0/3 points, not done yet" in capsys.readouterr().out
     assert G.check("gan", "d_loss", {"d_loss": lambda r, f: 1 / 0}) is False
     assert "ZeroDivisionError" in capsys.readouterr().out
 

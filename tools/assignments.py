@@ -4,9 +4,12 @@ An instructor notebook (``assignments/<NN_name>.ipynb``, paired with a ``py:perc
 holds the full solution between markers, nbgrader-style but with no nbgrader needed:
 
 - in a code cell, the lines between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` become
-  one placeholder line, ``...  # YOUR CODE HERE``, at the indentation of the markers (a
-  function whose body is the placeholder returns ``None``, which every check reports as
-  "not done yet" rather than crashing the grader);
+  one placeholder line at the indentation of the markers: inside a function body
+  ``raise NotImplementedError  # YOUR CODE HERE`` (every check, and the notebook's own
+  self-check cells, report it as "not done yet", so "Run all" reaches the end), at the top
+  level of a cell ``...  # YOUR CODE HERE`` (a variable left undefined, reported the same way).
+  A solution block must therefore sit either in a function body or at a cell's top level,
+  never inside a top-level loop or ``if``;
 - in a markdown cell, the text between ``<!-- BEGIN SOLUTION -->`` and ``<!-- END SOLUTION -->``
   becomes ``*Your answer here.*``;
 - the lines between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS`` are removed (a cell
@@ -34,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from course_lib import release
-from tools.grading import FAIL, PASS, grade
+from tools.grading import FAIL, NOT_DONE, PASS, grade
 
 # ---------------------------------------------------------------------------------------
 # The release pin: the first cell of every notebook (chapters and assignments)
@@ -76,6 +79,7 @@ def colab_install_cell(spec: str = COLAB_INSTALL_SPEC) -> str:
 
 __all__ = [
     "PLACEHOLDER",
+    "FUNCTION_PLACEHOLDER",
     "ANSWER_PLACEHOLDER",
     "MarkerError",
     "instructor_notebooks",
@@ -94,6 +98,7 @@ BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 MD_BEGIN, MD_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
 PLACEHOLDER = "...  # YOUR CODE HERE"
+FUNCTION_PLACEHOLDER = "raise NotImplementedError  # YOUR CODE HERE"
 ANSWER_PLACEHOLDER = "*Your answer here.*"
 STUDENT_DIR = "student"
 _KEEP_NB_METADATA = ("kernelspec", "language_info", "course_lib")
@@ -114,11 +119,12 @@ def _lines_to_source(lines: list[str]) -> list[str]:
 
 
 def _replace_blocks(
-    text: str, begin: str, end: str, replacement: str | None, where: str
+    text: str, begin: str, end: str, replacement: str | None, where: str, indented: str | None = None
 ) -> tuple[str, list[str]]:
     """Replace each ``begin``...``end`` block of lines; return the new text and the removed lines.
 
-    ``replacement`` None removes the block; otherwise one line with the marker's indentation.
+    ``replacement`` None removes the block; otherwise one line with the marker's indentation,
+    ``indented`` instead of ``replacement`` where that indentation is not zero (a function body).
     """
     out: list[str] = []
     removed: list[str] = []
@@ -130,7 +136,8 @@ def _replace_blocks(
                 raise MarkerError(f"{where}: nested {begin!r}")
             inside = True
             if replacement is not None:
-                out.append(line[: len(line) - len(line.lstrip())] + replacement)
+                indent = line[: len(line) - len(line.lstrip())]
+                out.append(indent + (indented if indent and indented else replacement))
         elif stripped == end:
             if not inside:
                 raise MarkerError(f"{where}: {end!r} without {begin!r}")
@@ -157,7 +164,9 @@ def make_student(instructor: dict, name: str = "notebook") -> dict:
         text = _source(cell)
         if cell["cell_type"] == "code":
             text, _ = _replace_blocks(text, BEGIN_HIDDEN, END_HIDDEN, None, where)
-            text, _ = _replace_blocks(text, BEGIN_SOLUTION, END_SOLUTION, PLACEHOLDER, where)
+            text, _ = _replace_blocks(
+                text, BEGIN_SOLUTION, END_SOLUTION, PLACEHOLDER, where, FUNCTION_PLACEHOLDER
+            )
             if not text.strip():
                 continue
             cell["outputs"] = []
@@ -303,8 +312,9 @@ def _toc_notebooks(root: Path) -> list[Path]:
 def selftest(root: str | Path = ".", timeout: float = 600, workers: int = 2) -> list[str]:
     """Grade every instructor notebook and its student version as a teacher would.
 
-    Returns the problems found (empty: every instructor notebook scores full marks, every
-    student notebook zero with each check failing on the placeholder, none crashing).
+    Returns the problems found (empty: every instructor notebook scores full marks and runs
+    without a failing cell; every student notebook runs to its end and scores zero, each check
+    reporting its placeholder as not done yet).
     """
     sources = instructor_notebooks(root)
     jobs = [p for src in sources for p in (src, student_path(src))]
@@ -315,8 +325,14 @@ def selftest(root: str | Path = ".", timeout: float = 600, workers: int = 2) -> 
         full, zero = reports[src], reports[student_path(src)]
         if full.crashed or any(r.status != PASS for r in full.results) or full.score != full.max_score:
             problems.append(f"{src}: instructor version scored {full.score:g}/{full.max_score}")
+        if any(" raised " in e for e in full.cell_errors):
+            problems.append(f"{src}: a cell of the instructor version fails: {full.cell_errors}")
         if zero.crashed or any(r.status != FAIL or r.points for r in zero.results):
             problems.append(f"{student_path(src)}: student version is not graded 0 by failing checks")
+        if any(not r.message.startswith(NOT_DONE) for r in zero.results):
+            problems.append(f"{student_path(src)}: a check does not report its placeholder as not done yet")
+        if any(" raised " in e for e in zero.cell_errors):
+            problems.append(f"{student_path(src)}: the untouched notebook stops: {zero.cell_errors}")
     return problems
 
 
