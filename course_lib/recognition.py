@@ -176,9 +176,9 @@ class RecognitionTrainConfig:
         val_data: validation data in the form of the training data (training speakers only), or None.
         patience: with ``val_data``, stop after this many epochs without a better validation
             score and restore the best weights (None: all epochs, last weights).
-        outliers: non-speech clips (:func:`non_speech`, every kind in turn) for outlier exposure
-            {cite}`hendrycks2019oe`: each batch adds a quarter as many of them, trained towards the
-            uniform distribution with weight ``outlier_weight`` (0: off).
+        outliers, outlier_weight: non-speech clips (:func:`non_speech`, every kind in turn) for
+            outlier exposure {cite}`hendrycks2019oe`: each batch adds a quarter as many of them,
+            trained towards the uniform distribution with weight ``outlier_weight`` (0: off).
         seed: seeds the batch order, the augmentation and dropout.
     """
 
@@ -479,7 +479,7 @@ class WaveAugmentConfig:
         warp: vocal-tract-length factor range (the spectrum's frequency axis stretched, the duration
             kept: formants and pitch move) {cite}`jaitly2013vtlp`.
         gain_db: gain range in dB (the log-mel front end normalises the level, so this checks that).
-        noise: the noise kinds mixed in; ``noise_snr_db`` their SNR range.
+        noise, noise_snr_db: the noise kinds mixed in and their SNR range in dB.
         rt60: reverberation time range in seconds of the synthetic room (exponentially decaying noise).
     """
 
@@ -494,7 +494,14 @@ class WaveAugmentConfig:
 
 
 def speed_perturb(x: torch.Tensor, factor: float) -> torch.Tensor:
-    """Play ``x`` ``factor`` times faster: linear-interpolation resampling to len / factor samples."""
+    """Play ``x`` ``factor`` times faster: linear-interpolation resampling to len / factor samples.
+
+    Args:
+        x, factor: a clip ``(time,)``; the speed factor (> 1: faster and higher).
+
+    Returns:
+        ``(round(time / factor),)``.
+    """
     n = max(2, int(round(x.numel() / factor)))
     return F.interpolate(x[None, None], size=n, mode="linear", align_corners=True)[0, 0]
 
@@ -504,6 +511,13 @@ def vocal_tract_warp(x: torch.Tensor, alpha: float, n_fft: int = 256, hop: int =
 
     Bin k of the output takes the STFT at frequency bin k / alpha (linear interpolation of the
     complex values, zero beyond Nyquist), then the inverse STFT: formants and harmonics move by alpha.
+
+    Args:
+        x, alpha: a clip ``(time,)``; the warp factor (> 1: higher formants, a shorter vocal tract).
+        n_fft, hop: the STFT's size and step in samples.
+
+    Returns:
+        ``(time,)``.
     """
     spec = stft(x, n_fft, hop)  # (F, frames) complex
     src = torch.arange(spec.shape[0]) / alpha
@@ -515,7 +529,15 @@ def vocal_tract_warp(x: torch.Tensor, alpha: float, n_fft: int = 256, hop: int =
 
 
 def synthetic_room(rt60: float, generator: torch.Generator, sample_rate: int = SAMPLE_RATE) -> torch.Tensor:
-    """A room impulse response: a direct path, then Gaussian noise decaying by 60 dB in ``rt60`` s."""
+    """A room impulse response: a direct path, then Gaussian noise decaying by 60 dB in ``rt60`` s.
+
+    Args:
+        rt60, generator: the reverberation time in seconds; draws the noise.
+        sample_rate: in Hz.
+
+    Returns:
+        ``(1 + rt60 x sample_rate,)``: 1 at t = 0, the tail (silent for 2 ms) after it.
+    """
     n = int(rt60 * sample_rate)
     t = torch.arange(n) / sample_rate
     tail = torch.randn(n, generator=generator) * torch.exp(-6.9078 * t / rt60)  # ln(1000) = 6.9078
@@ -524,7 +546,14 @@ def synthetic_room(rt60: float, generator: torch.Generator, sample_rate: int = S
 
 
 def augment_wave(x: torch.Tensor, cfg: WaveAugmentConfig, generator: torch.Generator) -> torch.Tensor:
-    """One perturbed copy of a clip ``(time,)``: speed, warp, room, noise, gain (each with ``cfg.prob``)."""
+    """One perturbed copy of a clip: speed, warp, room, noise, gain (each with ``cfg.prob``).
+
+    Args:
+        x, cfg, generator: a clip ``(time,)``; the perturbations; draws every random choice.
+
+    Returns:
+        the copy ``(time',)`` (speed changes the length), peak as in ``x`` before the gain, in [-1, 1].
+    """
 
     def coin() -> bool:
         return bool(torch.rand((), generator=generator) < cfg.prob)
@@ -556,7 +585,14 @@ def non_speech(kind: str, n: int, seed: int = 0, seconds: float = 0.8) -> list[t
     """``n`` clips that are not digits: coloured noise, tone complexes, click trains or (near) silence.
 
     Random level (-40 to -6 dBFS peak) and parameters: tones hold 1-3 sinusoids of 100-3000 Hz;
-    clicks are 2-30 single-sample impulses per second; silence is digital zero or hiss at -70 dBFS.
+    clicks are 2-30 single-sample impulses per second; silence is digital zero or hiss at -70 dBFS RMS.
+
+    Args:
+        kind: one of :data:`NON_SPEECH`.
+        n, seed, seconds: how many clips, their seed, their duration.
+
+    Returns:
+        a list of ``n`` clips ``(seconds x 8000,)``.
     """
     if kind not in NON_SPEECH:
         raise ValueError(f"kind must be one of {NON_SPEECH}, got {kind!r}")
@@ -584,7 +620,12 @@ def non_speech(kind: str, n: int, seed: int = 0, seconds: float = 0.8) -> list[t
 def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, steps: int = 200) -> float:
     """Temperature scaling {cite}`guo2017calibration`: the T > 0 minimising the NLL of softmax(z / T).
 
-    Fitted on held-out (validation) logits ``(n, classes)`` and labels ``(n,)``; the argmax is unchanged.
+    Args:
+        logits, labels: held-out (validation) logits ``(n, classes)`` and labels ``(n,)``.
+        steps: L-BFGS iterations on log T.
+
+    Returns:
+        T (the argmax of softmax(z / T) is that of z: accuracy does not change).
     """
     log_t = torch.zeros((), requires_grad=True)
     opt = optim.LBFGS([log_t], lr=0.1, max_iter=steps)
@@ -606,6 +647,9 @@ def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, bins: 
     Args:
         probs, labels: ``(n, classes)`` probabilities and ``(n,)`` true labels.
         bins: the number of bins on [0, 1].
+
+    Returns:
+        the ECE, in [0, 1].
     """
     conf, pred = probs.max(-1)
     correct = (pred == labels).float()
@@ -619,7 +663,14 @@ def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, bins: 
 
 
 def auroc(positive: Sequence[float], negative: Sequence[float]) -> float:
-    """Area under the ROC curve: P(score of a positive > score of a negative), ties counting 1/2."""
+    """Area under the ROC curve: P(score of a positive > score of a negative), ties counting 1/2.
+
+    Args:
+        positive, negative: the scores of the two groups (higher: more likely positive).
+
+    Returns:
+        the AUROC in [0, 1] (0.5: the score does not separate them).
+    """
     pos, neg = np.asarray(positive, float)[:, None], np.asarray(negative, float)[None, :]
     if pos.size == 0 or neg.size == 0:
         raise ValueError("need at least one positive and one negative score")

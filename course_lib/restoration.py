@@ -26,6 +26,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from scipy.interpolate import CubicSpline
+from scipy.signal import butter, filtfilt, iirnotch
 
 from course_lib import audio, checkpoints
 from course_lib.audio import SAMPLE_RATE
@@ -115,7 +116,14 @@ def band_limit(x: torch.Tensor, *, cutoff_hz: float = 1000.0) -> torch.Tensor:
 
 # --- Noise made from real speech, and mains hum's classical remedy ----------------------------
 def long_term_spectrum(waves: Sequence[torch.Tensor], n_fft: int = 256) -> torch.Tensor:
-    """The long-term average power spectrum ``(n_fft // 2 + 1,)`` of recordings (Hann frames, hop n_fft/4)."""
+    """The long-term average power spectrum of recordings (Hann frames, hop n_fft / 4).
+
+    Args:
+        waves, n_fft: 1-D recordings ``(time_i,)``; the frame size.
+
+    Returns:
+        ``(n_fft // 2 + 1,)``, the mean power per frequency bin over every frame of every recording.
+    """
     frames = [audio.stft(audio.check_wave(w, batch=False), n_fft, n_fft // 4).abs().pow(2) for w in waves]
     if not frames:
         raise ValueError("need at least one recording")
@@ -128,6 +136,13 @@ def speech_shaped_noise(
     """Unit-RMS Gaussian noise with the power spectrum ``spectrum`` (say, :func:`long_term_spectrum`).
 
     White noise is filtered in the frequency domain by sqrt(spectrum) interpolated to its FFT bins.
+
+    Args:
+        spectrum: ``(bins,)`` power from 0 Hz to Nyquist.
+        length, batch, seed: samples per item; items (None: one ``(length,)`` wave); int or generator.
+
+    Returns:
+        ``(length,)`` or ``(batch, length)``.
     """
     g, b = make_generator(seed), 1 if batch is None else batch
     white = torch.randn(b, length, generator=g)
@@ -142,11 +157,18 @@ def speech_shaped_noise(
 def babble_noise(
     pool: Sequence[torch.Tensor], length: int, *, talkers: int = 4, seed: int | torch.Generator = 0
 ) -> torch.Tensor:
-    """Babble from real recordings, unit RMS ``(length,)``: ``talkers`` voices, each made of recordings
-    of ``pool`` drawn at random and laid end to end (silences trimmed), from a random offset, at equal RMS.
+    """Babble from real recordings: several voices at equal RMS, summed.
 
-    Build the pool from recordings that never meet the evaluation (say, the training split for
-    training, other speakers' test recordings for testing).
+    Each talker is recordings of ``pool`` drawn at random and laid end to end (silences trimmed),
+    from a random offset. Build the pool from recordings that never meet the evaluation (say, the
+    training split for training, other speakers' test recordings for testing).
+
+    Args:
+        pool: 1-D recordings ``(time_i,)``, at least ``talkers`` of them.
+        length, talkers, seed: samples; voices; int or generator.
+
+    Returns:
+        ``(length,)`` with unit RMS.
     """
     if len(pool) < talkers:
         raise ValueError(f"need at least {talkers} recordings in the pool, got {len(pool)}")
@@ -172,8 +194,10 @@ def hum_filter(
     drift: float = 0.01,
     highpass_hz: float = 0.0,
 ) -> torch.Tensor:
-    """The classical hum remover: a notch at each mains harmonic k f0 (k = 1..harmonics, below Nyquist),
-    zero-phase (``filtfilt``), optionally after a 4th-order Butterworth high-pass.
+    """The classical hum remover: a notch at each mains harmonic, zero-phase, after an optional high-pass.
+
+    Notches at k f0 (k = 1..harmonics, below Nyquist) filtered forwards and backwards
+    (``filtfilt``), after a 4th-order Butterworth high-pass when ``highpass_hz`` > 0.
 
     Args:
         x: ``(time,)`` or ``(batch, time)`` at 8 kHz.
@@ -185,8 +209,6 @@ def hum_filter(
     Returns:
         same shape as ``x``.
     """
-    from scipy.signal import butter, filtfilt, iirnotch
-
     x = audio.check_wave(x, name="x")
     y = x.double().numpy()
     if highpass_hz > 0:
@@ -201,12 +223,17 @@ def hum_filter(
 def consistent_declip(
     x: torch.Tensor, estimate: torch.Tensor, *, threshold: float | None = None
 ) -> torch.Tensor:
-    """Project an estimate onto the clipping constraints: the unclipped samples of ``x`` exactly, and at
-    clipped samples a value of the clipped sample's sign at least as large as the clip level.
+    """Project an estimate onto what a clipped recording proves about the original.
+
+    The unclipped samples of ``x`` exactly; at clipped samples a value of the clipped sample's
+    sign at least as large as the clip level.
 
     Args:
-        x: the clipped waveform ``(time,)`` or ``(batch, time)``; ``estimate``: a restoration of it.
+        x, estimate: the clipped waveform ``(time,)`` or ``(batch, time)``; a restoration of it.
         threshold: the clip level (default: each item's peak |x|; samples at >= 0.999 of it count as clipped).
+
+    Returns:
+        the projected estimate, same shape.
     """
     x, estimate = audio.check_wave(x, name="x"), audio.check_wave(estimate, name="estimate")
     level = x.abs().amax(-1, keepdim=True) if threshold is None else torch.as_tensor(float(threshold))
