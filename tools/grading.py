@@ -31,7 +31,10 @@ student's code, reads that file with :func:`json.loads` and runs every judge its
   function that computes the right answer by other means, e.g. by copying the library's source:
   that is for a reader of the notebook to judge;
 - the sandbox runs in a process group of its own, in a fresh temporary folder, with a time
-  limit; at the end every process it started is killed.
+  limit; at the end every process it started is killed. It is a separate process, not an
+  operating-system jail: a submission can still read, change or delete whatever the teacher's
+  user account can, or stop the grading itself. Grade where that does no harm (a container, a
+  fresh Colab runtime), and keep the grader's files read-only to the account that runs it.
 
 Each check grades one piece of work: where a later exercise builds on an earlier one
 (``gru_unroll`` on ``gru_cell``, ``elbo`` on ``gaussian_kl``), its probe replaces the earlier
