@@ -13,19 +13,22 @@
   venv like Colab's in this clone (``.venv-colab``, git-ignored, so that runs in two clones never
   meet): Colab's Python when this machine has it and a CPU torch wheel exists for it (see
   :func:`colab_python`), the CPU build of torch first, then Colab's preinstalled releases
-  (:data:`COLAB_PREINSTALLED`). Every notebook of ``_toc.yml`` then runs with ``google.colab``
-  marked as imported, its first cell installing the library from a copy of this checkout, and
-  everything the library downloads comes over HTTP from a local server holding the same files
-  (the FSDD release archive, the checkpoints and result tables of ``benchmarks/``), into an
-  empty cache, checked by hash; wrong and truncated files served on purpose must be refused.
-  All 18 notebooks run to the end take about 13 min of one core's time (their committed run
-  times: 9.5 min, plus the three ``gan_beyond`` notebooks), more than the 8 min this step may take
-  on 2 cores; so the setup notebook and the fastest notebook of every chapter run to the end,
-  and every other notebook runs its install cell, its imports (the cells up to the one that
-  imports ``course_lib``, which also loads its data in several chapters) and then every download
-  it makes (``load_fsdd``, ``committed_result``, ``checkpoints.load``, ``pretrained_*`` called
-  with constant arguments). Measured on the 2-core machine: see the step's printed timings.
-  ``make colab COLAB_FULL=1`` runs every notebook to the end instead.
+  (:data:`COLAB_PREINSTALLED`). The library is built once from a copy of this checkout, as pip
+  builds the tag's source on Colab, and every notebook of ``_toc.yml`` then runs with
+  ``google.colab`` marked as imported, its first cell installing that build. Everything the
+  library downloads comes over HTTP from a local server holding the same files (the FSDD release
+  archive, the checkpoints and result tables of ``benchmarks/``), into an empty cache, checked
+  by hash; a wrong and a truncated checkpoint, served on purpose, must be refused.
+  Not every notebook runs to the end: their committed run times add up to about 15 min of one
+  core (890 s), and each notebook adds about 20 s for its kernel, imports and install, so all of
+  them would take over 10 min on the 2-core machine, more than the 8 min this step may take.
+  The setup notebook and the fastest notebook of every chapter run to the end; every other
+  notebook runs its install cell, its imports (the cells up to the one that imports
+  ``course_lib``, which in several chapters also loads the data) and then every download it
+  makes (``load_fsdd``, ``committed_result``, ``checkpoints.load``, ``pretrained_*`` called with
+  constant arguments). ``make colab COLAB_FULL=1`` runs every notebook to the end. The step
+  prints its timings; on the 2-core machine, shared with other work, it took 4.0 min with the
+  venv already built, and the first build of the venv adds about 3 min (mostly downloads).
 """
 
 from __future__ import annotations
@@ -470,7 +473,13 @@ DRIVER = textwrap.dedent(
     code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
     first = code[0]
     assert job["spec"] in first.source, f"{job['path']}: the first code cell does not install {job['spec']!r}"
-    first.source = first.source.replace(job["spec"], job["local_spec"])
+    # Each Colab notebook has a runtime of its own; here two share one venv, so their installs
+    # take turns (two pips replacing one package at once break each other).
+    first.source = (
+        f"import fcntl\\n_lock = open({job['install_lock']!r}, 'w')\\nfcntl.flock(_lock, fcntl.LOCK_EX)\\n"
+        + first.source.replace(job["spec"], job["local_spec"])
+        + "\\nfcntl.flock(_lock, fcntl.LOCK_UN)"
+    )
     if not job["full"]:  # the install cell, the cells up to the course_lib imports, then the downloads
         last = next(i for i, c in enumerate(code) if i and job["imports_marker"] in c.source)
         nb.cells = code[: last + 1] + [nbformat.v4.new_code_cell(job["probe"])]
@@ -659,9 +668,9 @@ def test_colab_simulation(tmp_path: Path) -> None:
     lock = open(f"{venv}.lock", "w")  # two runs in one clone wait for each other
     fcntl.flock(lock, fcntl.LOCK_EX)
     python, why = colab_python()
-    print(f"\nColab venv {venv.relative_to(ROOT)} on {python}: {why}")
     py = _colab_venv(venv, python) / "bin" / "python"
-    print(f"venv ready in {time.time() - t_start:.0f} s")
+    version = subprocess.run([str(py), "-V"], capture_output=True, text=True, check=True).stdout.strip()
+    print(f"\nColab venv {venv.relative_to(ROOT)}, {version}, ready in {time.time() - t_start:.0f} s: {why}")
     # A clean slate for the library: the first cell must install it.
     subprocess.run([str(py), "-m", "pip", "uninstall", "-q", "-y", "course_lib"], capture_output=True)
     for tool in ("jupyter_book", "sphinx", "jupytext", "nbval", "librosa", "course_lib"):
@@ -677,7 +686,14 @@ def test_colab_simulation(tmp_path: Path) -> None:
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(ROOT / name, src / name)
     shutil.copytree(ROOT / "course_lib", src / "course_lib", ignore=shutil.ignore_patterns("__pycache__"))
-    local_spec = f"course_lib @ {src.as_uri()}"
+    # Built once, as pip builds the tag's source on Colab; every first cell then installs the wheel.
+    subprocess.run(
+        [str(py), "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "wheel"), str(src)],
+        check=True,
+    )
+    (wheel,) = (tmp_path / "wheel").glob("course_lib-*.whl")
+    assert wheel.name == f"course_lib-{release.VERSION}-py3-none-any.whl", wheel.name
+    local_spec = f"course_lib @ {wheel.as_uri()}"
     driver = tmp_path / "driver.py"
     driver.write_text(DRIVER)
     env = {
@@ -703,8 +719,15 @@ def test_colab_simulation(tmp_path: Path) -> None:
             ["from course_lib import checkpoints", "from course_lib.checkpoints import committed_result",
              "from course_lib.data import find_fsdd, load_fsdd", *download_calls(nb)]
         )  # fmt: skip
-        job = {"path": str(nb), "spec": COLAB_INSTALL_SPEC, "local_spec": local_spec, "full": nb in full,
-               "imports_marker": imports, "probe": probe}  # fmt: skip
+        job = {
+            "path": str(nb),
+            "spec": COLAB_INSTALL_SPEC,
+            "local_spec": local_spec,
+            "install_lock": str(tmp_path / "pip.lock"),
+            "full": nb in full,
+            "imports_marker": imports,
+            "probe": probe,
+        }
         job_file = tmp_path / f"job-{rel.stem}-{rel.parent.name}.json"
         job_file.write_text(json.dumps(job))
         try:
