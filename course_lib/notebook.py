@@ -10,6 +10,7 @@ no measured value is typed by hand.
 from __future__ import annotations
 
 import csv
+import html
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,28 +18,68 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from cycler import cycler
 from IPython.display import Audio
 
 from course_lib.audio import log_mel
 from course_lib.utils import History
 
+#: Colour-blind-safe colours (Okabe & Ito), in Matplotlib's order of hues (C0 blue, C1 orange,
+#: C2 green, C3 red), so that code and captions naming "C3" or "red" keep their meaning.
+COURSE_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
-def audio_player(wave: torch.Tensor | np.ndarray, rate: int, *, max_seconds: float = 10.0) -> Audio:
-    """An IPython audio player for a short mono clip, played at its true level.
+
+def use_course_style() -> None:
+    """Matplotlib defaults of the course's figures: the colour-blind-safe colour cycle above.
+
+    Figures whose legend tells curves apart give them markers or line styles as well, so that
+    they differ in more than colour. Applied once when this module is imported; call it again
+    after ``plt.style.use``.
+    """
+    plt.rcParams["axes.prop_cycle"] = cycler(color=COURSE_COLOURS)
+    plt.rcParams["image.cmap"] = "viridis"
+
+
+class LabelledAudio(Audio):
+    """An IPython audio player with a caption saying what it plays (HTML: ``<figure>``)."""
+
+    def __init__(self, data: np.ndarray, rate: int, label: str):
+        super().__init__(data, rate=rate, normalize=False)
+        self.label = label
+
+    def _repr_html_(self) -> str:
+        label = html.escape(self.label)
+        player = super()._repr_html_().replace("<audio", f'<audio aria-label="{label}"', 1)
+        return f'<figure class="course-audio"><figcaption>{label}</figcaption>{player}</figure>'
+
+
+def audio_player(
+    wave: torch.Tensor | np.ndarray,
+    rate: int,
+    *,
+    label: str,
+    max_seconds: float = 10.0,
+    min_seconds: float = 1.0,
+) -> LabelledAudio:
+    """A labelled IPython audio player for a short mono clip, played at its true level.
 
     ``normalize=False`` keeps quiet signals quiet, so noise levels can be compared by ear;
     the WAV is embedded in the page (about 16 kB per second at 8 kHz), hence the length cap.
+    A clip shorter than ``min_seconds`` is padded with silence at its end: browsers show a
+    fraction of a second as "0:00" and it is over before a listener has found the button.
 
     Args:
         wave: ``(time,)`` samples in [-1, 1].
         rate: sample rate in Hz.
+        label: what the clip is ("clean", "noisy 0 dB", "MaskNet output"), shown above the player.
         max_seconds: longest clip accepted.
+        min_seconds: shorter clips are padded with silence to this length.
 
     Returns:
-        an ``IPython.display.Audio`` object.
+        a ``LabelledAudio`` (an ``IPython.display.Audio``) object.
 
     Raises:
-        ValueError: not mono, longer than ``max_seconds``, or samples outside [-1, 1].
+        ValueError: not mono, longer than ``max_seconds``, samples outside [-1, 1], or no label.
     """
     x = torch.as_tensor(wave).detach().cpu().float()
     if x.dim() != 1:
@@ -47,7 +88,10 @@ def audio_player(wave: torch.Tensor | np.ndarray, rate: int, *, max_seconds: flo
         raise ValueError(f"clip is {x.numel() / rate:.1f} s long; keep players under {max_seconds} s")
     if x.numel() and x.abs().max() > 1.0:
         raise ValueError(f"samples must lie in [-1, 1] (peak {x.abs().max():.2f}); normalise first")
-    return Audio(x.numpy(), rate=rate, normalize=False)
+    if not label.strip():
+        raise ValueError("give the player a label saying what it plays, e.g. label='noisy 0 dB'")
+    x = torch.nn.functional.pad(x, (0, max(0, round(min_seconds * rate) - x.numel())))
+    return LabelledAudio(x.numpy(), rate, label)
 
 
 def plot_spectrogram(
@@ -233,3 +277,6 @@ def plot_history(
     fig = axes[0].figure
     fig.tight_layout()
     return fig
+
+
+use_course_style()

@@ -13,6 +13,19 @@ all installed by the Makefile). For every page of ``_toc.yml``:
 - every internal link resolves to a built file, and its ``#anchor`` to an element id;
 - every math element is typeset by MathJax, without MathJax errors.
 
+And what a reader sees (each check fails on a page that has the fault):
+
+- no Markdown table left as pipe text (a ``|---|`` separator outside code) and no TeX left as
+  text outside MathJax (``$$``, ``\\frac``, ``\\tau``: display math the parser did not see);
+- no ``<h1>``/``<h2>`` inside a cell output that the page's contents do not list; no heading
+  repeated on a page, and no file name (``wavenet_digits``) as a heading;
+- every image has alt text, and it is not a file path; a figure (at least
+  :data:`FIGURE_MIN_WIDTH` px) is shown at no less than :data:`MIN_IMAGE_SCALE` of its pixel
+  width, below which its 10 pt labels are under 8 px tall;
+- every audio player has a label (``aria-label`` or a ``<figcaption>``) and lasts at least
+  :data:`MIN_CLIP_SECONDS`;
+- at a phone's width (:data:`PHONE_WIDTH` px) nothing makes the page pan sideways.
+
 The machine has no internet. The test serves the site from a local HTTP server that maps the
 CDN addresses the pages use (MathJax; require.js and the widget manager of pages with
 ipywidgets) onto local copies of the same packages from npm; any other external request is
@@ -273,13 +286,8 @@ def test_page(page: str, server: str, browser) -> None:
             if unquote(target.fragment) not in ids:
                 problems.append(f"broken anchor {href!r}")
 
-    # Markdown tables rendered as text: a separator row such as |---|---| left in the page's text.
-    raw = browser.execute_script(
-        "return document.querySelector('main') ? document.querySelector('main').innerText : ''"
-    )
-    pipe_rows = re.findall(r"\|\s*:?[-—–]+:?\s*\|\s*:?[-—–]+:?\s*\|", raw)  # a paragraph keeps it on one line
-    if pipe_rows:
-        problems.append(f"Markdown table rows shown as raw text: {pipe_rows[:2]}")
+    problems += _reader_checks(browser)
+    problems += _phone_overflow(browser)
 
     shots = ARTEFACTS / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
@@ -299,3 +307,133 @@ def test_page(page: str, server: str, browser) -> None:
     if errors:
         problems.append(f"console errors: {errors[:12]}")
     assert not problems, f"{page}:\n  " + "\n  ".join(problems)
+
+
+#: Text of the page's article outside code, typeset math and scripts: what a reader sees as prose.
+_PROSE_TEXT = """
+const main = document.querySelector('main');
+if (!main) { return ''; }
+const copy = main.cloneNode(true);
+copy.querySelectorAll('pre, code, script, style, textarea, mjx-container, mjx-assistive-mml, .math')
+  .forEach(e => e.remove());
+return copy.textContent;
+"""
+#: A Markdown table's separator cell (|---| or | :--: |) left in the text: the table was not parsed.
+PIPE_TABLE = re.compile(r"\|\s*:?-{3,}:?\s*\|")
+#: TeX that MathJax never saw: $$ or a control word such as \frac, \tau, \operatorname.
+RAW_TEX = re.compile(r"\$\$|\\[A-Za-z]{2,}")
+#: A figure whose width is scaled below this share of its pixel width has text that is too small
+#: to read (Matplotlib's 10 pt labels at 100 dpi are 14 px tall; at 0.6 they are 8 px).
+MIN_IMAGE_SCALE = 0.6
+#: Images narrower than this (pixels) are icons or thumbnails, not figures with text.
+FIGURE_MIN_WIDTH = 400
+#: A clip shorter than this (seconds) is over before a listener hears it.
+MIN_CLIP_SECONDS = 1.0
+#: A phone's CSS width (pixels): nothing on the page may make it pan sideways.
+PHONE_WIDTH = 390
+#: Alt text that is a file name or a path, not a description.
+PATH_ALT = re.compile(r"(^|/)[^\s/]+\.(png|jpe?g|gif|svg|webp)$|^\.{0,2}/|/_images/", re.I)
+#: A heading that is a file name (``wavenet_digits``, ``codec_rd.md``), not words for a reader.
+FILE_NAME = re.compile(r"^[\w.-]*_[\w.-]*$|\.(md|csv|py|ipynb)$")
+
+_HEADINGS = """
+const toc = new Set(Array.from(document.querySelectorAll('.bd-toc-nav a, nav.page-toc a'))
+  .map(a => a.textContent.trim()));
+const article = document.querySelector('article') || document.querySelector('main');
+const text = h => { const c = h.cloneNode(true); c.querySelectorAll('.headerlink').forEach(e => e.remove());
+  return c.textContent.replace(/\\s+/g, ' ').trim(); };
+return {
+  outputs: Array.from(article.querySelectorAll('.cell_output h1, .cell_output h2'))
+    .map(text).filter(t => !toc.has(t)),
+  all: Array.from(article.querySelectorAll('h1, h2, h3')).map(text),
+};
+"""
+_IMAGES = """
+return Array.from(document.querySelectorAll('main img')).map(i => {
+  const r = i.getBoundingClientRect();
+  return [i.getAttribute('src') || '', i.getAttribute('alt'), i.naturalWidth, r.width];
+});
+"""
+_PLAYERS = """
+return Array.from(document.querySelectorAll('main audio')).map(a => {
+  const fig = a.closest('figure');
+  const cap = fig && fig.querySelector('figcaption');
+  const label = (a.getAttribute('aria-label') || a.getAttribute('title') || (cap ? cap.textContent : ''))
+  return [label.trim(), a.duration];
+});
+"""
+_OVERFLOW = """
+const width = document.documentElement.clientWidth;
+if (document.documentElement.scrollWidth <= width + 1) { return []; }
+const scrolls = e => { for (let p = e.parentElement; p; p = p.parentElement) {
+  const o = getComputedStyle(p).overflowX;
+  if (o === 'auto' || o === 'scroll' || o === 'hidden') { return true; } }
+  return false; };
+const wide = Array.from(document.querySelectorAll('main *')).filter(e => {
+  const r = e.getBoundingClientRect(); return r.width > 0 && r.right > width + 1 && !scrolls(e); });
+const leaves = wide.filter(e => !wide.some(o => o !== e && e.contains(o)));
+return [document.documentElement.scrollWidth, width,
+  leaves.slice(0, 4).map(e => e.tagName.toLowerCase() + ': ' + (e.textContent || '').trim().slice(0, 60))];
+"""
+
+
+def _reader_checks(driver) -> list[str]:
+    """What a reader meets on the page: tables, math, headings, figures, players."""
+    problems: list[str] = []
+    prose = driver.execute_script(_PROSE_TEXT)
+    if rows := PIPE_TABLE.findall(prose):
+        problems.append(f"Markdown table rows shown as raw text: {rows[:2]}")
+    if tex := sorted(set(RAW_TEX.findall(prose))):
+        problems.append(f"TeX shown as text, outside MathJax: {tex[:6]}")
+
+    headings = driver.execute_script(_HEADINGS)
+    if headings["outputs"]:
+        problems.append(
+            f"cell outputs add headings that are not in the page contents: {headings['outputs'][:4]}"
+        )
+    repeated = sorted({h for h in headings["all"] if headings["all"].count(h) > 1})
+    if repeated:
+        problems.append(f"headings repeated on the page: {repeated[:4]}")
+    if files := [h for h in headings["all"] if FILE_NAME.search(h)]:
+        problems.append(f"file names as headings: {files[:4]}")
+
+    images = driver.execute_script(_IMAGES)
+    bad_alt = [
+        src.rsplit("/", 1)[-1][:40]
+        for src, alt, _, _ in images
+        if not (alt or "").strip() or PATH_ALT.search(alt)
+    ]
+    if bad_alt:
+        problems.append(f"{len(bad_alt)} images whose alt text is empty or a path: {bad_alt[:3]}")
+    small = [
+        f"{src.rsplit('/', 1)[-1][:16]} {shown:.0f}/{natural} px"
+        for src, _, natural, shown in images
+        if natural >= FIGURE_MIN_WIDTH and shown > 0 and shown / natural < MIN_IMAGE_SCALE
+    ]
+    if small:
+        problems.append(
+            f"figures shrunk below {MIN_IMAGE_SCALE:.0%} of their size (text unreadable): {small[:4]}"
+        )
+
+    players = driver.execute_script(_PLAYERS)
+    if unlabelled := sum(1 for label, _ in players if not label):
+        problems.append(f"{unlabelled} of {len(players)} audio players have no label saying what they play")
+    if short := [f"{label or '?'} ({d:.2f} s)" for label, d in players if d and d < MIN_CLIP_SECONDS]:
+        problems.append(f"audio clips shorter than {MIN_CLIP_SECONDS} s: {short[:4]}")
+    return problems
+
+
+def _phone_overflow(driver) -> list[str]:
+    """Elements that make the page pan sideways on a phone-sized window."""
+    size = driver.get_window_size()
+    driver.set_window_size(PHONE_WIDTH, 844)
+    try:
+        time.sleep(0.3)
+        _wait(driver, f"return document.documentElement.clientWidth <= {PHONE_WIDTH}", timeout=5)
+        found = driver.execute_script(_OVERFLOW)
+    finally:
+        driver.set_window_size(size["width"], size["height"])
+    if not found:
+        return []
+    scroll, width, culprits = found
+    return [f"at {PHONE_WIDTH} px the page is {scroll} px wide (view {width} px): {culprits}"]

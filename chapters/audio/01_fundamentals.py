@@ -128,10 +128,10 @@ assert ratio_db < -20
 # Listen to both (1.5 s each): the aliased chirp turns round and comes back down.
 
 # %%
-audio_player(naive, SR)
+audio_player(naive, SR, label="chirp resampled without a low-pass filter (aliased)")
 
 # %%
-audio_player(filtered, SR)
+audio_player(filtered, SR, label="chirp low-pass filtered, then resampled")
 
 # %% [markdown]
 # ## Quantisation noise: 6.02 dB per bit
@@ -272,8 +272,8 @@ assert far["Hann"] < far["rectangular"] - 30
 # frequency better and time worse. `course_lib.audio.stft` uses a periodic Hann window and
 # centred frames, as librosa does {cite}`mcfee2015librosa`.
 
-# %%
-fig, axes = plt.subplots(1, 3, figsize=(12, 3.2), constrained_layout=True, sharey=True)
+# %% tags=["hide-input"]
+fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.2), constrained_layout=True, sharey=True)
 for ax, n_fft in zip(axes, [64, 256, 1024], strict=True):
     spec = 20 * torch.log10(stft(wave, n_fft, n_fft // 4).abs().clamp(min=1e-5))
     plot_spectrogram(ax, spec, SR, n_fft // 4, title=f"N = {n_fft}: {1000 * n_fft / SR:.0f} ms, {SR / n_fft:.1f} Hz bins", colorbar=False)
@@ -303,7 +303,7 @@ lm = log_mel(wave, SR)  # (40, frames), dB
 cc = mfcc(wave, SR, n_mfcc=20)  # (20, frames)
 print(f"filterbank {tuple(fb.shape)}, mel power {tuple(mel_power.shape)}, log-mel {tuple(lm.shape)}, MFCC {tuple(cc.shape)}")
 
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.2), constrained_layout=True)
+fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.4), constrained_layout=True)
 axes[0].plot(np.linspace(0, SR / 2, fb.shape[1]), fb[::3].T.numpy())
 axes[0].set(xlabel="frequency (Hz)", ylabel="weight", title="every 3rd of 40 mel filters")
 plot_spectrogram(axes[1], lm, SR, 80, mel=True, title="log-mel (dB)")

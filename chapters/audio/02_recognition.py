@@ -56,7 +56,7 @@ from course_lib import recognition as R
 from course_lib.checkpoints import committed_result
 from course_lib.data import load_fsdd
 from course_lib.evaluators import ARCHS, build_classifier, pretrained_spoken_digit_classifier
-from course_lib.notebook import glue, markdown_table, plot_history, read_csv_rows
+from course_lib.notebook import audio_player, glue, markdown_table, plot_history, read_csv_rows
 from course_lib.utils import Timer, count_parameters, set_seed
 
 set_seed(0)
@@ -142,7 +142,8 @@ svm_loso = [classical_scores[SVM, "loso", spk].accuracy for spk in speakers]
 print(f"LOSO, {SVM}: mean accuracy {np.mean(svm_loso):.3f}, worst speaker {min(svm_loso):.3f}; 6 fits in {t}")
 display(Markdown(markdown_table([{"model": SVM, **dict(zip(speakers, svm_loso, strict=True)), "mean": float(np.mean(svm_loso))}], digits=3)))
 assert 0.5 < np.mean(svm_loso) < np.mean([classical_scores[SVM, "official", "all"].accuracy])
-#
+
+# %% [markdown]
 # ## Three neural classifiers
 #
 # All three share one front end, so their differences are the architecture's alone. A clip
@@ -202,6 +203,15 @@ glue("rec_pretrained_acc", 100 * s_pre.accuracy)
 assert s_pre.accuracy >= 0.97
 
 # %% [markdown]
+# Listen to three of the test recordings it classifies, each with the digit it hears:
+
+# %%
+for digit in (3, 7, 9):
+    i = next(k for k, idx in enumerate(official_test) if labels[idx] == digit)  # first test take of the digit
+    label = f"{data.speakers[official_test[i]]} says '{digit}'; the classifier hears '{pred[i].item()}'"
+    display(audio_player(test_waves[i], data.sample_rate, label=label))
+
+# %% [markdown]
 # Because the features are relative to each clip's peak, the prediction does not depend on
 # the recording level; a clip 30 dB quieter gets the same probabilities (up to rounding):
 
@@ -238,6 +248,16 @@ plt.show()
 assert s_gru.accuracy > 0.3  # chance is 0.1
 
 # %% [markdown]
+# What these errors sound like: three recordings of the unseen speaker that the GRU gets wrong.
+
+# %%
+fold_waves = [data[i][0] for i in fold_te]
+fold_pred = gru.predict(fold_waves)
+for i in np.flatnonzero(fold_pred.numpy() != labels[fold_te])[:3]:
+    label = f"{fold_spk} says '{labels[fold_te][i]}'; the GRU hears '{fold_pred[i].item()}'"
+    display(audio_player(fold_waves[i], data.sample_rate, label=label))
+
+# %% [markdown]
 # The gap between the training speakers ({glue:text}`rec_gru_seen_acc:.1f` %) and the unseen one
 # ({glue:text}`rec_gru_unseen_acc:.1f` %) is the overfitting that matters here: the model fits
 # five voices much better than it transfers to a sixth.
@@ -265,7 +285,7 @@ display(Markdown(committed_result("recognition_loso.md").read_text()))
 # matrices of the six folds, summed (each recording is tested exactly once):
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(12, 3.9), constrained_layout=True)
+fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.6), constrained_layout=True)
 for ax, arch in zip(axes, ARCHS, strict=True):
     conf = np.zeros((10, 10), dtype=int)
     for r in read_csv_rows(committed_result(f"recognition_loso_{arch}_confusion.csv")):

@@ -287,7 +287,7 @@ styles = {"mu-law": "o-", "pcm": "s--", "downsample": "^-", "learned-fixed": "D-
 metrics = [("si_sdr_db", "SI-SDR (dB, higher is better)"),
            ("lsd_db", "log-spectral distance (dB, lower is better)"),
            ("pesq_nb", "PESQ narrowband (MOS-LQO)")]
-fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.8))
 for ax, (col, label) in zip(axes, metrics, strict=True):
     for kind, style in styles.items():
         part = [r for r in rd if r["kind"] == kind and "4-bit" not in r["codec"]]
@@ -297,7 +297,7 @@ for ax, (col, label) in zip(axes, metrics, strict=True):
     ax.set_xlabel("bitrate (kbit/s, log scale)")
     ax.set_ylabel(label)
     ax.axvline(16, color="gray", lw=0.5)
-axes[0].legend(fontsize=8)
+axes[0].legend()
 fig.suptitle("Rate-distortion on FSDD test recordings")
 fig.tight_layout()
 plt.show()
@@ -343,8 +343,7 @@ with torch.no_grad():
         "learned (16 kbit/s)": codecs[16].decode(codecs[16].encode(clip), len(clip))[0].clamp(-1, 1),
     }
 for name, wave in versions.items():
-    print(name)
-    display(audio_player(wave, RATE))
+    display(audio_player(wave, RATE, label=name))
 
 # %% [markdown]
 # ## Common pitfalls
@@ -367,7 +366,7 @@ spec = torch.randn(1, 1, 129, 101)  # (batch, channel, freq, frames)
 out = dec(enc(spec))
 print("input", tuple(spec.shape), "-> code", tuple(enc(spec).shape), "-> output", tuple(out.shape))
 try:
-    nn.functional.mse_loss(out, spec)
+    (out - spec).pow(2).mean()  # the MSE loss
 except RuntimeError as err:
     print("RuntimeError:", str(err).splitlines()[0])
 

@@ -83,7 +83,7 @@ print(f"{len(clips)} test clips: one per digit of each of {len(set(test_set.spea
 
 # %%
 clean = clips[4]
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.5))
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
 for kind in NOISE_TYPES:
     n = make_noise(kind, 2**14, seed=0)
     p = torch.fft.rfft(n).abs().pow(2)
@@ -244,8 +244,9 @@ display(Markdown(markdown_table(pivot(den, ["noise", "snr_db"], "method", "si_sd
 print("PESQ narrowband of the output")
 display(Markdown(markdown_table(pivot(den, ["noise", "snr_db"], "method", "pesq_nb"))))
 
-# %%
-fig, axes = plt.subplots(1, 4, figsize=(15, 3.5), sharey=True)
+# %% tags=["hide-input"]
+fig, axes = plt.subplots(2, 2, figsize=(9, 7), sharey=True)
+axes = axes.ravel()
 for ax, kind in zip(axes, ("white", "pink", "hum", "babble"), strict=True):
     part = [r for r in den if r["noise"] == kind]
     for method, style in [("noisy", "k--"), ("spectral_subtraction", "s-"), ("wiener", "o-"),
@@ -254,8 +255,9 @@ for ax, kind in zip(axes, ("white", "pink", "hum", "babble"), strict=True):
         ax.plot([r["snr_db"] for r in m], [r["si_sdr_db"] for r in m], style, label=method)
     seen = "seen" if kind in ("white", "pink", "brown") else "unseen"
     ax.set(title=f"{kind} ({seen})", xlabel="input SNR (dB)")
-axes[0].set_ylabel("output SI-SDR (dB)")
-axes[0].legend(fontsize=7)
+for ax in axes[::2]:
+    ax.set_ylabel("output SI-SDR (dB)")
+axes[0].legend()
 fig.tight_layout()
 plt.show()
 
@@ -385,8 +387,7 @@ with torch.no_grad():
              "Wiener": R.wiener_filter(n), "MaskNet (L1)": nets["l1"](n)}
 peak = max(w.abs().max().item() for w in panel.values())
 for name, w in panel.items():
-    print(name)
-    display(audio_player(w / peak, RATE))
+    display(audio_player(w / peak, RATE, label=name))
 
 # %% [markdown]
 # ## Common pitfalls

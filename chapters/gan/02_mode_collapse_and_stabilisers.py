@@ -118,8 +118,8 @@ runs = {
     ("grid", "non-saturating + TTUR"): run(grid, grid_centers, 0.05, BASE),
 }
 
-# %%
-fig, axes = plt.subplots(4, 5, figsize=(12, 10))
+# %% tags=["hide-input"]
+fig, axes = plt.subplots(4, 5, figsize=(10.5, 9))
 for row, ((ds, name), (hist, frames)) in zip(axes, runs.items(), strict=True):
     real = ring if ds == "ring" else grid
     lim = 1.5 if ds == "ring" else 5.5
@@ -346,17 +346,18 @@ for ds, k in [("ring", 8), ("grid", 25)]:
 # The curves: for each method, the HQ share (solid) and the share of modes holding half a fair
 # share of the samples (dashed), for the ring (blue) and the grid (red), one thin line per seed.
 
-# %%
-fig, axes = plt.subplots(4, 4, figsize=(12, 10.5), sharey=True)
+# %% tags=["hide-input"]
+fig, axes = plt.subplots(4, 4, figsize=(10.5, 9.5), sharey=True)
 trained = [m for m in methods if not m.startswith("reference")]
 for ax, method in zip(axes.flat, trained, strict=False):
-    for ds, k, color in [("ring", 8, "C0"), ("grid", 25, "C3")]:
+    for ds, k, color, marker in [("ring", 8, "C0", "o"), ("grid", 25, "C3", "s")]:
         points = [c for c in curves if c["row"] == f"{ds}: {method}"]
         for seed in sorted({c["seed"] for c in points}):
             mine = [c for c in points if c["seed"] == seed]
             steps = [c["step"] for c in mine]
-            ax.plot(steps, [100 * c["hq"] for c in mine], color=color, lw=0.8, alpha=0.7)
-            ax.plot(steps, [100 * c["modes_fair"] / k for c in mine], color=color, lw=0.8, ls="--", alpha=0.7)
+            style = dict(color=color, lw=0.8, alpha=0.7, marker=marker, ms=2.5, markevery=0.25)
+            ax.plot(steps, [100 * c["hq"] for c in mine], **style)
+            ax.plot(steps, [100 * c["modes_fair"] / k for c in mine], ls="--", **style)
     ax.set_title(method if len(method) < 44 else method[:42] + "…", fontsize=8)
     ax.tick_params(labelsize=7)
 for ax in axes.flat[len(trained):]:
@@ -365,7 +366,7 @@ for ax in axes[:, 0]:
     ax.set_ylabel("%", fontsize=8)
 for ax in axes[-1]:
     ax.set_xlabel("generator step", fontsize=8)
-fig.suptitle("HQ share (solid) and modes with half a fair share (dashed); ring blue, grid red; one line per seed")
+fig.suptitle("HQ share (solid) and modes with half a fair share (dashed); ring: blue circles, grid: red squares; one line per seed")
 plt.tight_layout()
 plt.show()
 
@@ -505,7 +506,7 @@ assert seed_stats("grid", best, "modes")[0] >= BEST_GRID_MODES and seed_stats("g
 # only adds detail. We show the schedule; the course has no image data big enough for a
 # convincing demonstration, so none is claimed here.
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(9, 2.6))
 stages = [(0, "4×4"), (1, "8×8"), (2, "16×16"), (3, "32×32")]
 for i, label in stages:

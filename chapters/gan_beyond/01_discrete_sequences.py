@@ -13,8 +13,6 @@
 #     name: python3
 # ---
 
-# %%
-
 # %% [markdown]
 # # GANs for discrete sequences
 #
@@ -80,18 +78,30 @@ assert not token_argmax.requires_grad and not token_sample.requires_grad
 # 1. **Gumbel-softmax / Concrete** {cite}`jang2017gumbel,maddison2017concrete`. With
 #    $g_i \sim \mathrm{Gumbel}(0, 1)$, $\arg\max_i (\ell_i + g_i)$ is an exact sample of
 #    $\mathrm{Categorical}(p)$. Replace the argmax by a softmax at temperature $\tau$:
-#    $$y = \operatorname{softmax}\big((\ell + g) / \tau\big),$$
+#
+#    $$
+#    y = \operatorname{softmax}\big((\ell + g) / \tau\big),
+#    $$
+#
 #    a differentiable point of the simplex that approaches the one-hot sample as $\tau \to 0$.
 #    The discriminator sees $y$ (not one-hot!), and the gradient is biased for $\tau > 0$.
 # 2. **Straight-through (ST)** {cite}`bengio2013estimating`. Forward the one-hot sample
 #    $h$, backward as if the forward pass had been the identity on $p$:
-#    $$y = h - \operatorname{sg}(p) + p, \qquad \frac{\partial y}{\partial p} := I,$$
+#
+#    $$
+#    y = h - \operatorname{sg}(p) + p, \qquad \frac{\partial y}{\partial p} := I,
+#    $$
+#
 #    with $\operatorname{sg}$ the stop-gradient. The discriminator sees real one-hot vectors;
 #    the gradient is biased.
 # 3. **REINFORCE (score function)** {cite}`williams1992reinforce`, the idea of SeqGAN
 #    {cite}`yu2017seqgan`: treat the discriminator's score $r(x) = \log D(x)$ as a reward and
 #    use
-#    $$\nabla_\theta \mathbb{E}_{x \sim p_\theta}[r(x)] = \mathbb{E}_{x \sim p_\theta}\big[(r(x) - b)\, \nabla_\theta \log p_\theta(x)\big],$$
+#
+#    $$
+#    \nabla_\theta \mathbb{E}_{x \sim p_\theta}[r(x)] = \mathbb{E}_{x \sim p_\theta}\big[(r(x) - b)\, \nabla_\theta \log p_\theta(x)\big],
+#    $$
+#
 #    unbiased for any baseline $b$ that does not depend on $x$ (here a moving average of the
 #    reward), but with high variance. SeqGAN also pre-trains by maximum likelihood and scores
 #    unfinished sequences by Monte-Carlo roll-outs; we keep only the core.
@@ -164,7 +174,7 @@ assert results["st"]["valid"] < results["mle"]["valid"] and results["reinforce"]
 assert all(results["mle"][c] >= results[m][c] for m in ("gumbel", "st", "reinforce") for c in ("coverage", "diversity"))
 assert abs(results["reinforce"]["valid"] - results["mle"]["valid"]) < 0.06  # about as valid as MLE
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(6.5, 3))
 names = list(results)
 x = torch.arange(len(names))

@@ -13,8 +13,6 @@
 #     name: python3
 # ---
 
-# %%
-
 # %% [markdown]
 # # GANs on noisy data, and GANs as data augmentation
 #
@@ -65,7 +63,11 @@ set_seed(0)
 # coordinates, blur). A GAN trained on the $y$'s learns $p_y$, noise included: that is what it
 # was asked to do. AmbientGAN applies the *same* measurement to the generator's output and lets
 # the discriminator compare measured with measured:
-# $$\min_G \max_D\; \mathbb{E}_{y \sim p_y}[\log D(y)] + \mathbb{E}_{z,\theta}\big[\log\big(1 - D(f_\theta(G(z)))\big)\big].$$
+#
+# $$
+# \min_G \max_D\; \mathbb{E}_{y \sim p_y}[\log D(y)] + \mathbb{E}_{z,\theta}\big[\log\big(1 - D(f_\theta(G(z)))\big)\big].
+# $$
+#
 # If the measurement is such that $p_y$ determines $p_x$ (true for additive Gaussian noise and
 # for random coordinate dropout), the optimum has $G(z) \sim p_x$: the generator learns the
 # clean distribution without ever seeing a clean sample. In code this is one wrapper,
@@ -122,7 +124,7 @@ assert live_scores["AmbientGAN"]["median_dist"] < 0.7 * live_scores["GAN"]["medi
 # %% tags=["hide-input"]
 panels = {"clean data (never seen)": clean, "noisy observations": noisy,
           "GAN on the noisy data": live["GAN"], "AmbientGAN on the noisy data": live["AmbientGAN"]}
-fig, axes = plt.subplots(2, 4, figsize=(13, 6.4))
+fig, axes = plt.subplots(2, 4, figsize=(10.5, 5.6))
 for col, (title, x) in enumerate(panels.items()):
     for ax, lim in [(axes[0, col], 1.3), (axes[1, col], 0.2)]:  # whole ring; zoom on the mode at (1, 0)
         ax.scatter(*x[:2500].T, s=2, alpha=0.4, color="C0" if col < 2 else "C3")
@@ -285,7 +287,7 @@ assert max(mean, key=mean.get) == "classic"
 assert mean["gan"] < mean["none"] and mean["gan+classic"] < mean["classic"]
 assert mean["classic"] - mean["gan+classic"] > 2 * max(sd["classic"], sd["gan+classic"])
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(6, 3))
 for i, (c, v) in enumerate(acc.items()):
     ax.scatter([i] * len(v), v, color="C0")

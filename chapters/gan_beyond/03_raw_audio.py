@@ -13,8 +13,6 @@
 #     name: python3
 # ---
 
-# %%
-
 # %% [markdown]
 # # GANs for audio: WaveGAN and SpecGAN
 #
@@ -78,7 +76,11 @@ set_seed(0)
 # from that phase alone, a shortcut that teaches the generator nothing useful. Phase shuffle
 # shifts each example's feature maps by a random $k \in \{-n, \dots, n\}$ samples (reflecting
 # at the edges), so the exact phase is no longer informative:
-# $$\tilde h_{c,t} = h_{c,\,t-k}, \qquad k \sim \mathcal{U}\{-n, \dots, n\},\; n = 2.$$
+#
+# $$
+# \tilde h_{c,t} = h_{c,\,t-k}, \qquad k \sim \mathcal{U}\{-n, \dots, n\},\; n = 2.
+# $$
+#
 
 # %%
 t = torch.arange(40, dtype=torch.float32)
@@ -119,10 +121,9 @@ pair = [("real test clip", real[0]), ("after log |STFT| and Griffin–Lim", roun
 for ax, (name, wave) in zip(axes, pair, strict=True):
     plot_spectrogram(ax, log_mel(wave, RATE), RATE, 80, mel=True, title=name)
 plt.tight_layout()
-print("real test clip")
-display(audio_player(real[0], RATE))
-print("the same clip after SpecGAN's representation and Griffin–Lim (32 iterations)")
-display(audio_player(round_trip.clamp(-1, 1), RATE))
+display(audio_player(real[0], RATE, label="real test clip"))
+display(audio_player(round_trip.clamp(-1, 1), RATE,
+                     label="the same clip after SpecGAN's representation and Griffin–Lim (32 iterations)"))
 
 # %% [markdown]
 # ## Trained side by side
@@ -171,13 +172,13 @@ glue("gb03_better", {"wavegan": "WaveGAN", "specgan": "SpecGAN"}[better])
 TARGET = 5.0  # the inception-style score we aimed for with the better model
 verdict = glue("gb03_target_verdict", "reaches" if score[better]["inception_score"] >= TARGET else "falls short of")
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(10, 3))
-for name, color in [("wavegan", "C0"), ("specgan", "C3")]:
+for name, color, marker in [("wavegan", "C0", "o"), ("specgan", "C3", "s")]:
     pts = [c for c in curve if c["row"] == name]
     steps = [c["step"] for c in pts]
-    axes[0].plot(steps, [c["inception_score"] for c in pts], marker="o", color=color, label=name)
-    axes[1].plot(steps, [c["fd"] for c in pts], marker="o", color=color, label=name)
+    axes[0].plot(steps, [c["inception_score"] for c in pts], marker=marker, color=color, label=name)
+    axes[1].plot(steps, [c["fd"] for c in pts], marker=marker, color=color, label=name)
 axes[0].axhline(score["reference: real test clips"]["inception_score"], color="k", ls="--", label="real clips")
 axes[1].set_yscale("log")
 axes[0].set(xlabel="generator step", ylabel="inception-style score (100 clips)")
@@ -199,8 +200,8 @@ else:
     clips = spec_gen.generate(10, seed=0)
 probs = clf.predict_proba(list(clips))
 for k, (clip, p) in enumerate(zip(clips, probs, strict=True)):
-    print(f"{better} clip {k}: the classifier hears '{int(p.argmax())}' (p = {float(p.max()):.2f})")
-    display(audio_player(clip.clamp(-1, 1), RATE))
+    heard = f"{better} clip {k}: the classifier hears '{int(p.argmax())}' (p = {float(p.max()):.2f})"
+    display(audio_player(clip.clamp(-1, 1), RATE, label=heard))
 
 # %%
 wave_s, spec_s = score["wavegan"], score["specgan"]

@@ -112,7 +112,7 @@ plt.show()
 # GAN chapter; the models' `SeqModelConfig` decides which GAN it is (`SeqModelConfig.crnn_gan()` or
 # `SeqModelConfig.rcgan()`), and a `SeqTrainConfig` how it trains.
 
-# %%
+# %% mystnb={"image": {"alt": "RCGAN training curves on Sines: discriminator loss d and generator loss g per step, moving average over 10 steps"}}
 cfg = R.SeqModelConfig.rcgan(hidden=16)
 gen, disc = R.RecurrentGenerator(cfg, seed=0).to(device), R.RecurrentDiscriminator(cfg, seed=1).to(device)
 config = R.SeqTrainConfig(steps=250, batch_size=64, lr=2e-3, betas=(0.5, 0.999), seed=0)
@@ -170,7 +170,7 @@ assert disc_scores["Uniform noise"] > 0.4 and disc_scores["Shuffled time steps"]
 # the GAN learnt something: much harder to tell from real than noise is
 assert disc_scores["RCGAN (live)"] < disc_scores["Uniform noise"] - 0.1
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(2, 3, figsize=(10, 4.5), sharex=True, sharey=True)
 for i in range(3):
     axes[0, i].plot(real[i])
@@ -246,7 +246,7 @@ assert final["centred, 2x - 1"] < final["raw values in [0, 1]"] - 0.1
 # ones) and with t-SNE {cite}`vandermaaten2008tsne`. Overlapping clouds mean similar
 # distributions; a generated cloud covering only part of the real one signals mode collapse.
 
-# %%
+# %% tags=["hide-input"]
 n_vis = 200
 r_flat, f_flat = real[:n_vis].mean(-1).numpy(), fake[:n_vis].mean(-1).numpy()  # (200, 24) each
 pca = PCA(2).fit(r_flat)
@@ -360,10 +360,14 @@ for dataset in ("sines", "fsdd_mfcc"):
 # of 1,000 samples against the validation set, measured during training. A curve that flattens
 # is a run that has stopped improving; the dot marks the weights each run kept.
 
-# %%
+# %% tags=["hide-input"]
 rows_with_curves = list(dict.fromkeys(c["row"] for c in curve))
-fig, axes = plt.subplots(1, len(rows_with_curves), figsize=(2.4 * len(rows_with_curves), 2.8), sharey=True)
-for ax, name in zip(axes, rows_with_curves, strict=True):
+n_rows = -(-len(rows_with_curves) // 3)  # three panels a row
+fig, axes = plt.subplots(n_rows, 3, figsize=(8, 2.6 * n_rows), sharey=True, squeeze=False)
+axes = axes.ravel()
+for ax in axes[len(rows_with_curves):]:
+    ax.axis("off")
+for ax, name in zip(axes[: len(rows_with_curves)], rows_with_curves, strict=True):
     for seed in sorted({c["seed"] for c in curve if c["row"] == name}):
         pts = [(c["step"], c["val_disc"]) for c in curve if c["row"] == name and c["seed"] == seed]
         ax.plot(*zip(*pts, strict=True), lw=0.8, color="tab:blue")
@@ -371,7 +375,8 @@ for ax, name in zip(axes, rows_with_curves, strict=True):
         ax.plot(chosen["best_step"], chosen["val_disc"], "o", ms=3, color="black")
     ax.set_title(name.replace("fsdd_mfcc/", "FSDD: ").replace("sines/", "Sines: "), fontsize=8)
     ax.set_xlabel("step")
-axes[0].set_ylabel("validation disc. score")
+for ax in axes[::3]:
+    ax.set_ylabel("validation disc. score")
 fig.tight_layout()
 plt.show()
 

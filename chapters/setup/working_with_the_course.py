@@ -108,7 +108,7 @@ fig = waveform_and_spectrogram(wave, SAMPLE_RATE, title=f"'{digit}' spoken by {s
 plt.show()
 
 # %%
-audio_player(wave, SAMPLE_RATE)
+audio_player(wave, SAMPLE_RATE, label=f"'{digit}' spoken by {speaker}")
 
 # %% [markdown]
 # ## µ-law: more out of 8 bits
@@ -194,7 +194,7 @@ def show_mu_law(bits: int = 8) -> None:
     with out:
         out.clear_output(wait=True)
         print(f"{bits}-bit mu-law: SNR {snr(wave, rt).item():.1f} dB on this recording")
-        display(audio_player(rt, SAMPLE_RATE))
+        display(audio_player(rt, SAMPLE_RATE, label=f"{bits}-bit mu-law"))
 
 
 slider = widgets.IntSlider(value=8, min=2, max=10, description="bits")

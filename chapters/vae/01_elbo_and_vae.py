@@ -223,9 +223,10 @@ plt.show()
 # panel shows the decoder's mean $\mathbb E[x \mid z]$ for prior draws $z$, the smooth "typical"
 # image, which is what most VAE figures show.
 
-# %%
+# %% tags=["hide-input"]
 g = torch.Generator().manual_seed(0)
-fig, ax = plt.subplots(1, 4, figsize=(12, 3.4))
+fig, ax = plt.subplots(2, 2, figsize=(7, 7.4))
+ax = ax.ravel()
 show_images(ax[0], x_test[:24].cpu(), 6, "test images")
 show_images(ax[1], vae.reconstruct(x_test[:24]).cpu(), 6, "reconstructions")
 show_images(ax[2], vae.sample(24, seed=g, mean=True).cpu(), 6, "prior samples: E[x|z]")
@@ -269,7 +270,7 @@ assert iwae[1000] > iwae[100] > iwae[10] > test_elbo  # the bound tightens with 
 assert iwae[1000] > test_elbo + 0.5  # strictly above the ELBO
 assert iwae[1000] > baseline + 15  # a clear margin over the no-latent baseline
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(5, 3.2))
 ax.semilogx(ks, [iwae[k] for k in ks], "o-", label="IWAE bound $\\mathcal{L}_K$")
 ax.axhline(test_elbo, color="C1", ls="--", label="ELBO")

@@ -106,7 +106,7 @@ rates = [sweep[b]["rate"] for b in betas]
 assert all(a > b for a, b in zip(rates[:-1], rates[1:], strict=True))  # rate falls as beta grows
 assert max(sweep, key=lambda b: sweep[b]["elbo"]) in (0.5, 1.0, 2.0)  # the ELBO peaks near beta = 1
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(5.5, 4))
 r = np.array(rates)
 d = np.array([sweep[b]["distortion"] for b in betas])

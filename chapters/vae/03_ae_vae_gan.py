@@ -134,9 +134,11 @@ with torch.no_grad():
         "VAE, x ~ p(x|z)": vae.sample(n_eval, seed=g).cpu(),
         "GAN": ((sample(gen, n_eval, seed=1) + 1) / 2).clamp(0, 1),
     }
-fig, ax = plt.subplots(1, 5, figsize=(15, 3.6))
+fig, ax = plt.subplots(2, 3, figsize=(9, 6.4))
+ax = ax.ravel()
+ax[5].axis("off")
 show_images(ax[0], x_test[:36].cpu(), 6, "test images")
-for a, (name, s) in zip(ax[1:], samples.items(), strict=True):
+for a, (name, s) in zip(ax[1:5], samples.items(), strict=True):
     show_images(a, s[:36], 6, name)
 plt.tight_layout()
 plt.show()
@@ -203,7 +205,7 @@ assert nll_vae < -elbo_vae  # the IWAE bound on the NLL is tighter than -ELBO
 # the GAN chapter measures its instabilities (mode collapse, oscillation, sensitivity to learning
 # rates). Here, the AE's and VAE's training curves:
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(1, 2, figsize=(8, 3), sharey=True)
 plot_history(hist_vae, ["loss"], smooth=10, axes=[ax[0]])
 plot_history(hist_ae, ["loss"], smooth=10, axes=[ax[1]])

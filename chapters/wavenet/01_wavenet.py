@@ -61,7 +61,7 @@ from course_lib.notebook import audio_player, glue, markdown_table, plot_history
 from course_lib.utils import count_parameters, set_seed
 
 set_seed(0)
-print("torch", torch.__version__, "| threads", torch.get_num_threads(), "| load average", os.getloadavg())
+print("torch", torch.__version__, "| threads", torch.get_num_threads())
 
 # %% [markdown]
 # ## The autoregressive factorisation
@@ -101,7 +101,7 @@ print("torch", torch.__version__, "| threads", torch.get_num_threads(), "| load 
 # samples, exponential in the depth of one block. The figure draws which samples feed output
 # $t$ through four layers with $k = 2$.
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(8, 3))
 T, t_out, dil = 16, 15, [1, 2, 4, 8]
 active = {t_out}
@@ -208,7 +208,7 @@ w = test.waveforms[0]
 w_mu = mu_law_decode(test_set.codes[0])
 print(f"digit {test.digits[0]}, {len(w) / SAMPLE_RATE:.2f} s;",
       f"max |µ-law error| {(w - w_mu).abs().max():.4f}")
-display(audio_player(w_mu, SAMPLE_RATE))
+display(audio_player(w_mu, SAMPLE_RATE, label=f"digit {test.digits[0]}, 8-bit µ-law"))
 
 # %% [markdown]
 # ## Training on spoken digits, and the baselines it must beat

@@ -72,7 +72,7 @@ from course_lib.notebook import audio_player, glue, markdown_table, pivot, plot_
 
 utils.set_seed(0)
 test = load_fsdd("test")
-print("torch", torch.__version__, "| threads", torch.get_num_threads(), "| load average", os.getloadavg())
+print("torch", torch.__version__, "| threads", torch.get_num_threads())
 
 # %% [markdown]
 # ## The trained model against the baselines
@@ -156,7 +156,7 @@ for tau in (1.0, 0.7, 0.0):
     print(f"temperature {tau}: RMS {clips[tau].pow(2).mean().sqrt():.4f},",
           f"{len(torch.unique(clips[tau]))} distinct levels")
 for tau in (1.0, 0.7):
-    display(audio_player(clips[tau], SAMPLE_RATE))
+    display(audio_player(clips[tau], SAMPLE_RATE, label=f"generated '7', temperature {tau}"))
 fig, ax = plt.subplots(figsize=(8, 2.5))
 for tau, w in clips.items():
     ax.plot(np.arange(len(w)) / SAMPLE_RATE, w.numpy(), lw=0.5, label=f"τ = {tau}")
@@ -208,7 +208,7 @@ print(f"classifier accuracy on {len(labels)} generated digits: {acc:.2f} (chance
 print("asked for:", labels.tolist())
 print("heard:    ", pred.tolist())
 for d in (3, 7):
-    display(audio_player(samples[d], SAMPLE_RATE))
+    display(audio_player(samples[d], SAMPLE_RATE, label=f"asked for {d}, the classifier hears {pred[d].item()}"))
 assert real_acc > 0.8, "the classifier itself should recognise real recordings"
 assert acc >= 0.2, "conditioned samples should be recognised at least twice as often as chance"
 
@@ -291,8 +291,7 @@ assert live["conv vocoder"]["LSD (dB)"] < live["Griffin-Lim"]["LSD (dB)"], "the 
 
 # %%
 for name, waves in resynth.items():
-    print(name)
-    display(audio_player(waves[0].clamp(-1, 1), SAMPLE_RATE))
+    display(audio_player(waves[0].clamp(-1, 1), SAMPLE_RATE, label=name))
 
 # %% [markdown]
 # Two recordings are anecdotes. `benchmarks/wavenet_vocoder.py` re-synthesises 60 test recordings
@@ -421,7 +420,7 @@ plt.show()
 # pads it with background frames. A real "three" from the test split, the mean trajectory of
 # "three", and a sample:
 
-# %% tags=["hide-input"]
+# %% mystnb={"image": {"alt": "Three log-mel spectrograms of the digit 3: a test recording, the mel model's mean trajectory (temperature 0) and a sample from it"}} tags=["hide-input"]
 mels_model, _ = wn.pretrained_wavenet("wavenet_digit_mels")
 three = test.waveforms[test_idx[18]]  # the 60 are sorted by digit, then speaker
 panels = [("a test recording of 3", wn.mel_features(three)),
@@ -447,9 +446,9 @@ two_stage_acc = glue("wn02_two_stage_live_acc", (heard == asked).float().mean().
 print("asked for:", asked.tolist())
 print("heard:    ", heard.tolist())
 for d in (3, 7):
-    print(f"asked for {d}: label-only WaveNet (heard {pred[d].item()}), then label -> mel -> conv vocoder (heard {heard[d].item()})")
-    display(audio_player(samples[d], SAMPLE_RATE))
-    display(audio_player(spoken[d].clamp(-1, 1), SAMPLE_RATE))
+    display(audio_player(samples[d], SAMPLE_RATE, label=f"asked for {d}: label-only WaveNet (heard {pred[d].item()})"))
+    display(audio_player(spoken[d].clamp(-1, 1), SAMPLE_RATE,
+                         label=f"asked for {d}: label -> mel -> conv vocoder (heard {heard[d].item()})"))
 assert abs(two_stage_acc - speak["mels_conv"]["check_accuracy"]) < 1e-6, "the committed first batch, re-made"
 assert two_stage_acc >= 0.7
 
@@ -622,8 +621,8 @@ assert den_c[("white", 0.0)]["wavenet_minus_spectral_subtraction"] > 1.5
 for key, names in ((("white", 0.0), ("noisy", "spectral subtraction", "denoising WaveNet")),
                    (("pink", 0.0), ("noisy", "denoising WaveNet"))):
     for name in names:
-        print(key[0], "noise,", name)
-        display(audio_player(examples[key][name][:12000].clamp(-1, 1), SAMPLE_RATE))
+        display(audio_player(examples[key][name][:12000].clamp(-1, 1), SAMPLE_RATE,
+                             label=f"{key[0]} noise at 0 dB: {name}"))
 
 # %% [markdown]
 # ## Common pitfalls
