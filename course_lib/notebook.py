@@ -41,7 +41,13 @@ def use_course_style() -> None:
 
 
 class LabelledAudio(Audio):
-    """An IPython audio player with a caption saying what it plays (HTML: ``<figure>``)."""
+    """An IPython audio player with a caption saying what it plays (HTML: ``<figure>``).
+
+    Args:
+        data: ``(time,)`` samples in [-1, 1], played at their true level.
+        rate: sample rate in Hz.
+        label: what the clip is, shown above the player and read out by screen readers.
+    """
 
     def __init__(self, data: np.ndarray, rate: int, label: str):
         super().__init__(data, rate=rate, normalize=False)

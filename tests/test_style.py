@@ -90,7 +90,7 @@ DOCUMENTED_METHODS = frozenset({"forward", "sample", "generate", "encode", "deco
 #: scorer seeds, stratified FSDD subsets, WaveNet's NumPy generation path, the convolutional
 #: vocoder with its STFT loss and discriminator, and the per-digit mel model about 700 more.
 #: Raise it only with new material, never to fit bloat.
-MAX_LINES = 8116
+MAX_LINES = 8122
 MAX_SUMMARY = 110
 
 
