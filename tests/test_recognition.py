@@ -12,7 +12,7 @@ import torch
 
 from course_lib import recognition as R
 from course_lib.data import FSDD_SPEAKERS
-from course_lib.evaluators import build_classifier
+from course_lib.evaluators import build_classifier, prepare_waves
 from tests.conftest import assert_rng_untouched
 
 
@@ -362,3 +362,23 @@ def test_calibrate_keeps_the_requested_fraction_and_reject_answers_not_a_digit()
     assert torch.equal(answers, expected)
     with pytest.raises(ValueError, match="keep"):
         R.calibrate(model, val, keep=0)
+
+
+def test_predict_refuses_bad_input_and_reads_a_long_recording_at_its_loudest_second():
+    model = build_classifier("cnn", tiny=True)
+    for bad, match in [
+        (torch.zeros(8000, 2), "stereo"),
+        (torch.zeros(0), "empty"),
+        (torch.full((800,), float("nan")), "NaN"),
+        (torch.zeros(800, dtype=torch.int16), "float"),
+    ]:
+        with pytest.raises((ValueError, TypeError), match=match):
+            model.predict([bad])
+    with pytest.raises(ValueError, match="8000 Hz"):
+        model.predict([torch.zeros(800)], sample_rate=16000)
+    digit = tone(500, 0.2)  # a minute of recording with the digit in the middle: the model reads the digit
+    long = torch.cat([torch.zeros(30 * 8000), digit, torch.zeros(30 * 8000)])
+    a, b = prepare_waves([long, digit], model.feature_cfg)
+    inside = b != 0
+    assert inside.sum() > 1500 and torch.equal(a[inside], b[inside])
+    assert model.predict_proba([long]).shape == (1, 10)

@@ -85,7 +85,16 @@ def test_baselines_batch_equals_single(fn):
     assert torch.allclose(y[1], fn(x[1]), atol=1e-5)
 
 
-@pytest.mark.parametrize("fn", [R.spectral_subtraction, R.wiener_filter, R.MaskNet(TINY)])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        R.spectral_subtraction,
+        R.wiener_filter,
+        R.MaskNet(TINY),
+        R.hum_filter,
+        lambda x: R.consistent_declip(x, x),
+    ],
+)
 def test_clear_errors_on_bad_input(fn):
     with pytest.raises(ValueError, match="8000 Hz"):
         R.spectral_subtraction(torch.zeros(100), sample_rate=16000)
@@ -93,6 +102,8 @@ def test_clear_errors_on_bad_input(fn):
         fn(torch.zeros(8000, 2))
     with pytest.raises(ValueError, match="empty"):
         fn(torch.zeros(0))
+    with pytest.raises(ValueError, match="NaN"):
+        fn(torch.full((800,), float("nan")))
     with pytest.raises(ValueError, match=r"\(time,\)"):
         fn(torch.zeros(1, 3, 100))
     with pytest.raises(TypeError, match="float"):
