@@ -165,8 +165,9 @@ print(f"V(trained D, G) = {v_trained:.4f}   -log 4 + 2 JSD = {v_theory:.4f}  (JS
 assert abs(v_trained - v_theory) < 0.02
 
 # %% [markdown]
-# The trained D reaches (up to a small deficit: no discriminator beats D\*) the value that
-# the theory predicts.
+# The trained D matches the value that the theory predicts, within the Monte-Carlo error of the
+# estimate (both printed above). No discriminator beats D\* in expectation, but a sample mean
+# can land slightly on either side of the bound.
 #
 # ## Saturating vs non-saturating generator loss
 #
@@ -475,7 +476,7 @@ assert min(ratios) > 10  # whatever the activation, the saturating loss starves 
 # With a ReLU generator the saturating loss gives a gradient of norm
 # {glue:text}`gan01_relu_sat_grad:.3f` and the non-saturating loss one of
 # {glue:text}`gan01_relu_ns_grad:.1f`; for every activation the non-saturating gradient is at least
-# {glue:text}`gan01_min_grad_ratio:.0f` times larger. Changing the generator's activation does not
+# {glue:text}`gan01_min_grad_ratio:.1f` times larger. Changing the generator's activation does not
 # touch the factor D(G(z)) that makes the saturating gradient vanish.
 #
 # :::{admonition} GANs have no recurrent connections

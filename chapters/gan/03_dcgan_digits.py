@@ -318,9 +318,9 @@ for m in (50, 100, 360):
 # ```{solution} ex-gan-dcgan-nearest
 # :class: dropdown
 # Use `torch.cdist(fake.flatten(1), digits.x_train.flatten(1)).argmin(1)` (and the same on
-# features) and plot each pair. The nearest neighbours are the same digit but differ in
-# stroke and position: the generator is not replaying training images, which is also why
-# its FD stays above the train-vs-test floor.
+# features) and plot each pair. Expect the nearest neighbours to be the same digit but to differ
+# in stroke and position; if they do, the generator is not replaying training images. Check
+# the pairs you plot before concluding either way.
 # ```
 #
 # ```{exercise} Longer training, fairer comparison
@@ -332,8 +332,8 @@ for m in (50, 100, 360):
 # ```{solution} ex-gan-dcgan-steps
 # :class: dropdown
 # For each, build the pair with `gan.build_gan(cfg, seed=k)`, train it with
-# `GANTrainConfig(steps=s, batch_size=64, lr=2e-4, seed=k)` and run the evaluation cell. FD falls
-# quickly and then flattens; recall typically rises later than precision. With 360 samples
-# the k-NN precision/recall move by several points between seeds, so differences smaller
-# than that are not evidence.
+# `GANTrainConfig(steps=s, batch_size=64, lr=2e-4, seed=k)` and run the evaluation cell. What to
+# expect, to check on your own curves: FD falls quickly and then flattens, and recall rises later
+# than precision. With 360 samples the k-NN precision and recall move between seeds; compare the
+# two seeds' spread with the differences between step counts before calling a difference real.
 # ```

@@ -91,7 +91,7 @@ set_seed(0)
 # steps, batch 256, data divided by its standard deviation. Dividing the data by $s$ divides the
 # noise too, so AmbientGAN's measurement must add noise of standard deviation $0.05 / s$:
 # `Measurement.rescaled(s)` does that (dropout is unchanged by scaling). Live, one seed: a plain
-# GAN and AmbientGAN on the same noisy points (about a minute of CPU time).
+# GAN and AmbientGAN on the same noisy points (each run's wall time is printed below).
 
 # %%
 STD, NOISE = 0.02, 0.05
@@ -307,9 +307,9 @@ plt.tight_layout()
 # per-seed dots above). A conditional GAN trained on about {glue:text}`gb02_labelled_per_class:.0f` images per class can
 # at best re-draw those images with small variations, and its mistakes (blurry strokes, an
 # image that looks like another class) become training labels; a shift of one pixel, by
-# contrast, encodes real prior knowledge (a digit stays the same digit when moved). GAN
-# augmentation has helped in published work mostly where the GAN is trained on *more* data than
-# the classifier has labels for (unlabelled or other-domain data), which is not our setting.
+# contrast, encodes real prior knowledge (a digit stays the same digit when moved). Here the
+# GAN sees no image that the classifier does not already have with its label, so everything it
+# can add has to come from the images the classifier trains on anyway.
 #
 # ## Common pitfalls
 #

@@ -179,7 +179,8 @@ print(f"slope: {slope:.2f} dB per bit")
 #
 # Notebooks use `ipywidgets` for controls like this one (it needs a running kernel: on the
 # website you see the static figure above instead). Move the slider to hear and measure
-# µ-law at fewer bits. The code works with ipywidgets 7.7, the version Colab ships.
+# µ-law at fewer bits. The course requires ipywidgets 7.7 or later; `make colab` runs every
+# chapter with ipywidgets 7.7.1.
 
 # %%
 import ipywidgets as widgets

@@ -256,8 +256,8 @@ assert loss > neg_elbo + 1  # beta = 4 on the KL: the loss overstates -ELBO
 #
 # ## Over several seeds
 #
-# The tables above come from one seed. `benchmarks/vae_collapse.py` repeats the β sweep and the
-# two remedies over three seeds (same settings); its committed results (test set, mean ± standard
+# The tables above come from one seed. `benchmarks/vae_collapse.py` repeats five of the sweep's
+# six β values (all but 0.25) and the two remedies over three seeds (same settings); its committed results (test set, mean ± standard
 # deviation over seeds) are read here. Regenerate them with `python benchmarks/vae_collapse.py`
 # (about {glue:text}`vae_collapse_cpu_min:.0f` CPU-minutes with one thread).
 

@@ -17,8 +17,8 @@
 # # Autoencoder vs VAE vs GAN on the same data
 #
 # Three ways to learn from the same 1,437 training digits: a plain autoencoder (AE), a VAE
-# {cite}`kingma2014vae` and a GAN {cite}`goodfellow2014gan` with the DCGAN architecture of the
-# GAN chapter {cite}`radford2016dcgan`. We score all three with **the same metrics on the same
+# {cite}`kingma2014vae` and a GAN {cite}`goodfellow2014gan` with a smaller version of the GAN
+# chapter's DCGAN {cite}`radford2016dcgan` (16 channels, 16-dimensional noise). We score all three with **the same metrics on the same
 # 360 test images**: reconstruction error, test log-likelihood where one is defined, the
 # Fréchet distance {cite}`heusel2017gans` and precision/recall {cite}`kynkaanniemi2019improved`
 # in the feature space of the course's digit classifier, and training time.

@@ -241,8 +241,8 @@ print(f"training NLL fell by {drop:.2f} bits/sample")
 assert drop > 0.25, "the training NLL should fall by more than a quarter bit per sample in 40 steps"
 
 # %% [markdown]
-# Averaged over five steps, the training NLL falls by {glue:text}`wn01_train_drop:.2f` bits per
-# sample in these 40 steps. The bar this model must clear: the baselines of
+# From the mean of the first 5 steps to the mean of the last 15, the training NLL falls by
+# {glue:text}`wn01_train_drop:.2f` bits per sample in these 40 steps. The bar this model must clear: the baselines of
 # `benchmarks/wavenet_train.py`, fitted on the whole training split and scored on the 60 test
 # utterances used here (every fifth, so every speaker and digit), next to the live model:
 
@@ -294,14 +294,14 @@ assert nll[2] < nll[1] < 8.0, "LPC < unigram < uniform"
 #   out in advance: $[h_{i+1};\, a_{i+1}] = F_i\,[1;\, h_i;\, \tanh a_f;\, \tanh\tfrac{a_g}{2};\,
 #   u_i;\, P_{i+1}]$, since $a_{i+1} = P_{i+1} + W^{\text{cur}}_{i+1} h_{i+1}$.
 #
-# Only the rounding of the products changes (about $10^{-6}$ in the logits), so all three
-# draw the same samples.
+# Only the rounding of the products changes (the next cell prints the largest logit
+# difference), so all three draw the same samples.
 
 # %% [markdown]
 # The three generators on three untrained stacks of growing depth, at batch 1, with the same
 # seed: the codes must be identical, and the time per sample tells the cost. Few samples are
 # drawn, so the cached figures include filling the caches. Times are CPU seconds of this process
-# (the machine that builds the book is shared; wall time is printed beside them).
+# (wall time depends on the machine's load, which is printed too; it is shown beside them).
 
 # %%
 rows, out = [], {}

@@ -353,8 +353,9 @@ assert conv["samples_per_cpu_s"] > 3 * gl["samples_per_cpu_s"] and gl["samples_p
 # model's uncertainty becomes audible noise. Adding a discriminator to the conv vocoder for 3,000
 # steps, with Parallel WaveGAN's objective, made it worse on every measure (LSD
 # {glue:text}`wn02_voc_gan_lsd_db:.1f` dB, PESQ {glue:text}`wn02_voc_gan_pesq_nb:.2f`): adversarial
-# vocoders are trained for hundreds of thousands of steps on a GPU, and a short adversarial phase
-# first disturbs what the spectral loss had reached.
+# vocoders such as MelGAN and Parallel WaveGAN are trained on GPUs for far more steps than this
+# {cite}`kumar2019melgan,yamamoto2020parallel`, and a short adversarial phase first disturbs what
+# the spectral loss had reached.
 #
 # The training curves (`wavenet_vocoder_curve.csv`: LSD on 6 of the 60 recordings during
 # training, and the WaveNet vocoder's test NLL on all 60), with Griffin–Lim's LSD on the same
@@ -602,7 +603,7 @@ assert den_c[("white", 0.0)]["wavenet_minus_spectral_subtraction"] > 1.5
 # %% [markdown]
 # The benchmark's gain on white noise at the lowest SNR is {glue:text}`wn02_gain_white0_committed:.1f` dB,
 # the live one above {glue:text}`wn02_gain_white0:.1f` dB: the same model on other recordings and
-# noise draws. A target stated to the whole decibel therefore carries an uncertainty of several tenths of a
+# noise draws. A gain quoted to the whole decibel therefore carries an uncertainty of several tenths of a
 # dB with 20 to 60 recordings; what both agree on is a clear gain on the training noise at low
 # SNR, shrinking to {glue:text}`wn02_gain_white10_committed:.1f` dB at the highest SNR. On the unseen
 # noises the picture splits: on babble the WaveNet still gains
@@ -667,7 +668,8 @@ assert nll_true <= nll_wrong + 0.01
 #   or recognisability; the small WaveNet vocoder is the slowest and, by PESQ, the worst.
 # - The denoising WaveNet drops causality and sampling: centred dilated convolutions map
 #   noisy to clean audio in one pass. It beats spectral subtraction and a Wiener filter on the
-#   white noise it was trained on and on babble, and loses to both on pink noise.
+#   white noise it was trained on at 0 and 5 dB SNR and on babble; at 10 dB it is level with
+#   them, and on pink noise it loses to both.
 # - Pointers: Parallel WaveNet {cite}`vandenoord2018parallel` and WaveRNN
 #   {cite}`kalchbrenner2018wavernn` make autoregressive generation fast enough for production;
 #   MelGAN {cite}`kumar2019melgan` and Parallel WaveGAN {cite}`yamamoto2020parallel` add a
@@ -732,8 +734,8 @@ assert nll_true <= nll_wrong + 0.01
 # `wn.WaveDiscriminator` and `wn.train_vocoder_gan` do this with least-squares GAN losses and
 # Parallel WaveGAN's weighting (the spectral loss plus a weighted adversarial loss). The benchmark's attempt,
 # 3,000 adversarial steps after 12,000 spectral ones, made every measure worse (table above):
-# the published models first train on the spectral loss for a long time and then run the
-# adversarial phase for hundreds of thousands of steps. A fair comparison gives both versions the
+# Parallel WaveGAN {cite}`yamamoto2020parallel` first trains its generator without the
+# discriminator and then runs the adversarial phase on a GPU for far more steps than this. A fair comparison gives both versions the
 # same CPU time, not the same number of steps: per training crop, an adversarial step costs
 # about four times as much here. Things to vary: the adversarial weight, the discriminator's learning rate, and the
 # length of the adversarial phase; judge by PESQ and by listening, not by LSD alone.
