@@ -17,8 +17,8 @@
 # # Spoken-digit recognition that generalises to new speakers
 #
 # Recognising ten spoken digits sounds easy, and on the usual split of the Free Spoken Digit
-# Dataset it is: every model below is right at least {glue:text}`rec_official_min_acc:.1f` % of
-# the time. The honest question
+# Dataset it is: the classical models and the pretrained CNN below are right at least
+# {glue:text}`rec_official_min_acc:.1f` % of the time. The honest question
 # is different: does the model recognise digits spoken by **someone it has never heard**?
 # This chapter builds classical and neural classifiers, evaluates them both ways, and uses
 # the harder protocol to settle a few practical questions with measurements.
@@ -129,8 +129,7 @@ for name, (x, clf_kind, c) in baselines.items():
 
 # %% [markdown]
 # On the official split the classical models are already near the ceiling. Under
-# leave-one-speaker-out the SVM is fitted on all six folds here
-# (`benchmarks/recognition_loso.py` also runs a log-mel + logistic regression baseline).
+# leave-one-speaker-out the SVM is fitted on all six folds here.
 
 # %%
 speakers = sorted(set(data.speakers))
@@ -602,8 +601,9 @@ except ValueError as err:
 # :class: dropdown
 # `noisy = [add_noise(w, torch.randn(len(w)), snr) for w in test_waves]`, then
 # `R.classification_scores(labels[official_test], clf.predict(noisy)).accuracy`. The model
-# was trained with noise at 5–30 dB on half the clips, so it degrades gracefully down to
-# about that range; below it, fricatives ("six", "seven") are the first to go.
+# was trained with noise at 5–30 dB on half the clips, so expect it to degrade gracefully down
+# to about that range. A prediction to check below it: the fricatives ("six", "seven") are the
+# first digits to go (compare the per-digit recall at each SNR).
 # ```
 #
 # ```{exercise} Which digits are confused?
@@ -616,7 +616,9 @@ except ValueError as err:
 # ```{solution} ex-audio-rec-confusions
 # :class: dropdown
 # `off = conf - np.diag(np.diag(conf)); np.unravel_index(np.argsort(off, axis=None)[-2:], off.shape)`.
-# Typical confusions pair words with similar vowels and weak consonants (for example "one"
-# and "nine", or "two" and "three"); the spectrograms show the same vowel formants, and the
-# distinguishing consonant is short and quiet, so an unfamiliar voice quality tips the balance.
+# The pooled confusion cell above prints the most frequent confusion of each network: "six"
+# heard as "eight" for all three. Both words have a front vowel followed by a short, quiet
+# closure and burst; what tells them apart is mostly the initial "s" of "six", a quiet, noisy
+# stretch. Check in the spectrograms of the confused recordings whether that stretch is weak or
+# missing.
 # ```
