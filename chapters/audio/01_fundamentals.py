@@ -440,7 +440,7 @@ assert dec(enc(img_fixed)).shape == img_fixed.shape and dec(enc(img)).shape != i
 #   resample with a low-pass filter.
 # - Uniform $b$-bit quantisation gains 6.02 dB per bit; speech sits below the full-scale
 #   sine by its crest factor. µ-law and A-law vary far less with level than uniform PCM
-#   (over 30 dB of level: {glue:text}`fund_mulaw_spread_db:.1f` and
+#   (over the same range of levels: {glue:text}`fund_mulaw_spread_db:.1f` and
 #   {glue:text}`fund_alaw_spread_db:.1f` dB against {glue:text}`fund_uniform_spread_db:.1f` dB).
 # - The STFT's frame length sets the time–frequency trade-off (32 ms frames, 10 ms hop for
 #   speech); mel filterbanks, the log and the DCT give log-mel and MFCC features.

@@ -146,7 +146,8 @@ assert 0.5 < np.mean(svm_loso) < np.mean([classical_scores[SVM, "official", "all
 # ## Three neural classifiers
 #
 # All three share one front end, so their differences are the architecture's alone. A clip
-# is trimmed (edges more than 40 dB below its loudest frame), placed in a 1 s window (centred,
+# is trimmed (edge frames more than `trim_db=40` decibels below its loudest frame are cut),
+# placed in a 1 s window (centred,
 # or its loudest second if longer), and turned into 40 log-mel bands every 20 ms
 # (32 ms Hann window) — a $40 \times 51$ "image" — in dB relative to its own peak, so the
 # recording level does not matter. Then:

@@ -380,10 +380,10 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The next cell sets the best combination beside the PacGAN paper's figures
-# {cite}`lin2018pacgan` (ring: 7.9 modes at 95.6 % HQ for PacGAN2; grid: 24.8 modes at 93.6 % HQ
-# for PacGAN4; means over the five seeds here) and beside a perfect balance (every mode with at
-# least half a fair share). It also counts, per row, the seeds in which every mode got its share.
+# The next cell sets the best combination (means over the five seeds) beside a perfect balance
+# (every mode with at least half a fair share) and beside the PacGAN paper's figures (ring: 7.9
+# modes at 95.6 % HQ for PacGAN2; grid: 24.8 modes at 93.6 % HQ for PacGAN4)
+# {cite}`lin2018pacgan`. It also counts, per row, the seeds in which every mode got its share.
 
 # %%
 best = next(m for m in methods if m.startswith("best"))

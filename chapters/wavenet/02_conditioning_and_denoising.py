@@ -668,8 +668,8 @@ assert nll_true <= nll_wrong + 0.01
 #   or recognisability; the small WaveNet vocoder is the slowest and, by PESQ, the worst.
 # - The denoising WaveNet drops causality and sampling: centred dilated convolutions map
 #   noisy to clean audio in one pass. It beats spectral subtraction and a Wiener filter on the
-#   white noise it was trained on at 0 and 5 dB SNR and on babble; at 10 dB it is level with
-#   them, and on pink noise it loses to both.
+#   white noise it was trained on at 0 and 5 dB SNR and on babble; at the highest SNR it is level
+#   with them, and on pink noise it loses to both.
 # - Pointers: Parallel WaveNet {cite}`vandenoord2018parallel` and WaveRNN
 #   {cite}`kalchbrenner2018wavernn` make autoregressive generation fast enough for production;
 #   MelGAN {cite}`kumar2019melgan` and Parallel WaveGAN {cite}`yamamoto2020parallel` add a
