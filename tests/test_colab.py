@@ -19,16 +19,15 @@
   library downloads comes over HTTP from a local server holding the same files (the FSDD release
   archive, the checkpoints and result tables of ``benchmarks/``), into an empty cache, checked
   by hash; a wrong and a truncated checkpoint, served on purpose, must be refused.
-  Not every notebook runs to the end: their committed run times add up to about 15 min of one
-  core (890 s), and each notebook adds about 20 s for its kernel, imports and install, so all of
-  them would take over 10 min on the 2-core machine, more than the 8 min this step may take.
+  Not every notebook runs to the end: all 18 to the end (``COLAB_FULL=1``) took 14.2 min on
+  the 2-core machine (``rnn_gan/02`` alone 6.4 min), more than the 8 min this step may take.
   The setup notebook and the fastest notebook of every chapter run to the end; every other
   notebook runs its install cell, its imports (the cells up to the one that imports
   ``course_lib``, which in several chapters also loads the data) and then every download it
   makes (``load_fsdd``, ``committed_result``, ``checkpoints.load``, ``pretrained_*`` called with
   constant arguments). ``make colab COLAB_FULL=1`` runs every notebook to the end. The step
   prints its timings; on the 2-core machine, shared with other work, it took 4.0 min with the
-  venv already built, and the first build of the venv adds about 3 min (mostly downloads).
+  venv already built; the first build of the venv adds about 3 min (mostly downloads).
 """
 
 from __future__ import annotations
