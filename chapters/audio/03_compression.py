@@ -303,11 +303,11 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The check the chapter set itself: at or below 16 kbit/s, does the learned codec beat every
-# µ-law and downsampling point *at equal bitrate*? For each such baseline the cell takes the
+# Does the learned codec beat every µ-law and downsampling point at or below 16 kbit/s *at equal
+# bitrate*? For each such baseline the cell takes the
 # learned codec whose *arithmetic-coded* rate (real bytes) is the highest one not above the
 # baseline's rate, i.e. the learned codec spends at most as many bits, and compares them on
-# LSD, SI-SDR and PESQ. The verdicts are printed as measured.
+# LSD, SI-SDR and PESQ. The comparisons are printed as measured.
 
 # %%
 learned = [r for r in rd if r["kind"] == "learned-coded"]
@@ -325,7 +325,7 @@ display(Markdown(markdown_table(verdict)))
 for key in ("LSD better", "SI-SDR better", "PESQ better"):
     print(f"{key} against every rival: {all(v[key] for v in verdict)}")
 missed = [v["baseline"] for v in verdict if not (v["LSD better"] and (v["SI-SDR better"] or v["PESQ better"]))]
-print("target (LSD and SI-SDR or PESQ) missed against:", missed or "none")
+print("baselines it does not beat on LSD and (SI-SDR or PESQ):", missed or "none")
 assert all(v["LSD better"] for v in verdict)
 assert sum(v["SI-SDR better"] for v in verdict) >= len(verdict) - 1
 
@@ -404,11 +404,12 @@ assert unquantised > 64_000
 # - Straight-through rounding and additive uniform noise both let gradients pass a quantiser;
 #   at test time the decoder sees exactly the transmitted values.
 # - Baselines set the bar: at 16 kbit/s, 2-bit µ-law is noisy and downsampling is muffled.
-#   The verdict table says, with measured numbers, where the small learned codec beats them
-#   and where it does not: with a few CPU-minutes of training per codec, downsampling by 4
+#   The comparison table says, with measured numbers, where the small learned codec beats them
+#   and where it does not: against the small codecs trained here, downsampling by 4
 #   still keeps the better waveform (SI-SDR, PESQ) at 16 kbit/s, while the learned codec wins
 #   on the log-spectral distance everywhere. Longer training and larger models are the first
-#   things to try (SoundStream-class codecs train for days on GPUs).
+#   things to try: SoundStream {cite}`zeghidour2022soundstream` and EnCodec
+#   {cite}`defossez2023encodec` are far larger models trained on far more audio.
 #
 # ## Exercises
 #
