@@ -508,7 +508,7 @@ def phase_shuffle(
 class WaveGANConfig:
     """A WaveGAN for the CPU: 4 upsampling layers make 4,096 samples (0.51 s at 8 kHz).
 
-    The paper's 5 layers make 16,384 samples at 16 kHz, with 64x wider layers.
+    The paper's 5 layers make 16,384 samples at 16 kHz; its last hidden layer has d = 64 channels.
 
     Attributes:
         latent_dim: size of z (U(-1, 1)^d in the paper; N(0, I) here).
@@ -598,7 +598,7 @@ class SpecGANConfig:
 
     A clip of ``length`` samples has an STFT of ``n_fft // 2`` bins (the Nyquist bin dropped) by
     ``length // hop_length`` frames; the defaults give 128 x 32 images for 4,096 samples (0.51 s
-    at 8 kHz). The paper: 128 x 128 images of 16 kHz audio, 64x wider layers.
+    at 8 kHz). The paper: 128 x 128 images of 16 kHz audio, d = 64 channels in the last hidden layer.
 
     Attributes:
         latent_dim: size of z ~ N(0, I).
