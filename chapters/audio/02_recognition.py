@@ -568,6 +568,8 @@ except ValueError as err:
 #   CNN within one seed's noise.
 # - Use cross-entropy, judge imbalance by per-class recall, and compare optimisers at their
 #   own customary learning rates on held-out speakers.
+# - {doc}`05_outside_the_training_conditions` asks what the classifier does with a clip that is
+#   not a digit, how well calibrated it is on a new voice, and what waveform augmentation adds.
 #
 # ## Exercises
 #

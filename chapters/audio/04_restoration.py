@@ -479,6 +479,9 @@ assert share_sq > share_abs and share_sq < 0.5
 #   adversarial term is a small addition to a reconstruction loss weighted 100 times more.
 # - A GAN for restoration is a *conditional* GAN, and its adversarial term sits on top of a
 #   reconstruction loss.
+# - {doc}`05_outside_the_training_conditions` trains the same network on babble made of real
+#   voices, speech-shaped noise and hum, and scores declipping and gap filling with longer-trained
+#   networks.
 #
 # ## Exercises
 #
