@@ -366,11 +366,15 @@ class SpokenDigitClassifier(nn.Module):
         """Digit indices ``(n,)`` (int64) for waveforms of any length (a long one: its loudest window).
 
         With ``reject=True`` a clip whose top probability is below ``meta["reject_threshold"]``
-        (:func:`course_lib.recognition.calibrate`) gets :data:`NOT_A_DIGIT` (-1) instead.
+        (:func:`course_lib.recognition.calibrate`), or with no sample above -80 dBFS (digital
+        silence: its level-normalised features are a constant), gets :data:`NOT_A_DIGIT` (-1) instead.
         """
         p = self.predict_proba(waves, sample_rate, batch_size)
         if not reject:
             return p.argmax(-1)
+        if isinstance(waves, torch.Tensor):
+            waves = list(waves) if waves.dim() == 2 else [waves]
+        silent = torch.tensor([float(torch.as_tensor(w).abs().max()) < 1e-4 for w in waves])
         if "reject_threshold" not in self.meta:
             raise ValueError(
                 "this classifier has no rejection threshold: fit one with "
@@ -378,7 +382,8 @@ class SpokenDigitClassifier(nn.Module):
                 "pretrained_spoken_digit_classifier(variant='robust')"
             )
         conf, label = p.max(-1)
-        return torch.where(conf >= self.meta["reject_threshold"], label, torch.full_like(label, NOT_A_DIGIT))
+        keep = (conf >= self.meta["reject_threshold"]) & ~silent
+        return torch.where(keep, label, torch.full_like(label, NOT_A_DIGIT))
 
 
 def build_classifier(

@@ -360,6 +360,9 @@ def test_calibrate_keeps_the_requested_fraction_and_reject_answers_not_a_digit()
     p = model.predict_proba(waves)
     expected = torch.where(p.max(-1).values >= cal["reject_threshold"], p.argmax(-1), NOT_A_DIGIT)
     assert torch.equal(answers, expected)
+    model.meta["reject_threshold"] = 0.0  # accept everything the network scores ...
+    silence = model.predict([torch.zeros(4000), 1e-5 * torch.ones(4000), tone(250, 0.2)], reject=True)
+    assert silence[:2].tolist() == [NOT_A_DIGIT, NOT_A_DIGIT] and silence[2] != NOT_A_DIGIT  # ... but silence
     with pytest.raises(ValueError, match="keep"):
         R.calibrate(model, val, keep=0)
 
