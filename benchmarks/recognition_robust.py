@@ -1,4 +1,4 @@
-"""Spoken-digit recognition for voices it never heard: augmentation ablation, calibration, rejection.
+"""Spoken-digit recognition for voices it never heard: augmentation ablation, calibration, rejection
 
 Leave-one-speaker-out on FSDD (6 folds: train on five speakers, test on the sixth). Every row trains
 the log-mel CNN of ``course_lib.evaluators`` with ``course_lib.recognition.train_classifier``
