@@ -94,7 +94,7 @@ DOCUMENTED_METHODS = frozenset({"forward", "sample", "generate", "encode", "deco
 #: (waveform augmentation, non-speech, calibration, rejection; speech-shaped and real babble noise,
 #: the hum filter, consistent declipping) about 420 more.
 #: Raise it only with new material, never to fit bloat.
-MAX_LINES = 8490
+MAX_LINES = 8495
 MAX_SUMMARY = 110
 
 

@@ -130,7 +130,7 @@ glue("robust_base_auroc", mean_over_seeds("baseline", "reject_auroc")[0])
 # - **vocal-tract length warp** {cite}`jaitly2013vtlp`: stretch the frequency axis of each STFT
 #   frame, $\tilde X(f) = X(f / \alpha)$, keeping the duration;
 # - **a room**: convolve with an impulse response $h(t) = \delta(t) + n(t)\, e^{-6.91\, t / T_{60}}$,
-#   Gaussian noise decaying by 60 dB in $T_{60}$ seconds ($\ln 1000 \approx 6.91$);
+#   Gaussian noise whose amplitude falls by a factor of 1000 in $T_{60}$ seconds ($\ln 1000 \approx 6.91$);
 # - **noise** of several colours at 0-30 dB SNR, and a **gain** (which the level-normalised
 #   log-mel front end ignores, a check rather than an augmentation).
 
@@ -211,7 +211,7 @@ assert abs(largest) < 0.02 < spread  # no recipe moves the mean by two points; s
 # experiment to run next; this table does not yet separate "augmentation does not help on FSDD"
 # from "16 epochs are too few for harder training data".
 #
-# ## 3. Calibration: is 0.9 sure really 90 % right?
+# ## 3. Calibration: is a confident answer as often right as it claims?
 #
 # A classifier is *calibrated* when, among the answers it gives with confidence $c$, a fraction $c$
 # is right. The **expected calibration error** bins the answers by confidence and averages the gap:
@@ -263,7 +263,8 @@ assert cross < seen and cal_rows[1]["T fitted on other unseen voices"] < cal_row
 #
 # here with $\lambda = 0.5$ and 600 synthetic clips of noise, tones, clicks and near-silence
 # (`course_lib.recognition.non_speech`). At test time a clip is rejected when its calibrated top
-# probability falls below a threshold set to keep 95 % of validation digits. The **AUROC** is the
+# probability falls below a threshold set on validation digits (`calibrate(model, data,
+# keep=0.95)`: the fraction of them accepted). The **AUROC** is the
 # probability that a random digit gets a higher score than a random non-speech clip (0.5: no
 # better than chance). The non-speech test clips use seeds the training never saw.
 
@@ -360,10 +361,10 @@ glue("real_babble_noisy_stoi", babble0["noisy"]["stoi"])
 assert sum(wins.values()) >= len(kinds) // 2  # a regression guard on the committed table
 
 # %% [markdown]
-# At 0 dB the trained-on-real-noise MaskNet beats spectral subtraction, the Wiener filter (and on
+# With noise at 0 dB the trained-on-real-noise MaskNet beats spectral subtraction, the Wiener filter (and on
 # hum the notch comb) in SI-SDR on: {glue:text}`real_wins`; it does not on: {glue:text}`real_losses`.
 # It raises STOI above the noisy input in {glue:text}`real_stoi_up` noise-and-SNR cases. Babble of
-# real voices is the hard case for every method: at 0 dB the network gains
+# real voices is the hard case for every method: with babble at 0 dB the network gains
 # {glue:text}`real_babble_gain:.2f` dB SI-SDR, and its STOI ({glue:text}`real_babble_stoi:.2f`) is
 # below the noisy input's ({glue:text}`real_babble_noisy_stoi:.2f`): removing energy that looks like
 # speech also removes some of the speech. Separating one voice from others needs more than a
@@ -411,7 +412,7 @@ assert by["pitch_repetition"]["stoi"] > by["gaps (zeros)"]["stoi"] and by["gaps 
 # **Declipping.** Clipped at 0.3 of its peak, a digit keeps a high SI-SDR already; the cubic spline
 # adds {glue:text}`declip_spline_gain_db:.2f` dB, the longer-trained network
 # {glue:text}`declip_raw_gain_db:.2f` dB and, projected onto the clipping constraints,
-# {glue:text}`declip_net_gain_db:.2f` dB. No method here comes near +3 dB: the magnitude mask keeps
+# {glue:text}`declip_net_gain_db:.2f` dB. The gains are small: the magnitude mask keeps
 # the clipped phase, and the projection can only raise samples the clipping flattened.
 #
 # **Gaps.** The metrics disagree, and the disagreement is the lesson. By SI-SDR, silence is hard
