@@ -36,7 +36,7 @@
 #
 # **Prerequisites:** {doc}`02_recognition` (the CNN, leave-one-speaker-out) and
 # {doc}`04_restoration` (SI-SDR, spectral subtraction, the Wiener filter, MaskNet).
-# **Time:** about 1 minute to run on a CPU (the tables come from `benchmarks/`), 45 minutes to read.
+# **Time:** under a minute to run on a CPU (the tables come from `benchmarks/`), 45 minutes to read.
 
 # %%
 import subprocess
@@ -70,12 +70,13 @@ set_seed(0)
 test_set = load_fsdd("test")
 cells = test_set.stratified(per_cell=1, seed=0)  # one take of every (speaker, digit) pair
 clips, digits = [test_set[i][0] for i in cells], [test_set.digits[i] for i in cells]
-robust_rows = {r["row"]: r for r in read_csv_rows(committed_result("recognition_robust.csv")) if r["seed"] == 0}
+robust_csv = read_csv_rows(committed_result("recognition_robust.csv"))  # one line per row and seed
+robust_rows = {r["row"]: r for r in robust_csv if r["seed"] == 0}
 
 
 def mean_over_seeds(row: str, metric: str) -> tuple[float, float]:
     """Mean and standard deviation over the committed seeds of one row's metric (NaN: not measured)."""
-    vals = [r[metric] for r in read_csv_rows(committed_result("recognition_robust.csv")) if r["row"] == row]
+    vals = [r[metric] for r in robust_csv if r["row"] == row]
     vals = [v for v in vals if v != ""]
     return (float(np.mean(vals)), float(np.std(vals))) if vals else (float("nan"), 0.0)
 
