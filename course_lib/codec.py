@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -223,7 +223,12 @@ def _log_stft_l1(x: torch.Tensor, y: torch.Tensor, n_fft: int) -> torch.Tensor:
     return (log_x - log_y).abs().mean()
 
 
-def train_codec(model: WaveCodec, data: Sequence[torch.Tensor], config: CodecTrainConfig) -> History:
+def train_codec(
+    model: WaveCodec,
+    data: Sequence[torch.Tensor],
+    config: CodecTrainConfig,
+    callback: Callable[[History, WaveCodec], None] | None = None,
+) -> History:
     """Adam on random crops of ``data``, gradients clipped at norm 1.
 
     Loss: mean |x - y| + spec_weight x mean over n_fft of mean |log |STFT x| - log |STFT y||
@@ -234,6 +239,9 @@ def train_codec(model: WaveCodec, data: Sequence[torch.Tensor], config: CodecTra
         model: the codec.
         data: 1-D recordings ``(time_i,)`` at 8 kHz.
         config: the recipe.
+        callback: called as ``callback(history, model)`` after every step (``history.steps`` is the
+            step count), e.g. to score a validation set now and then with ``history.add_metric``; it
+            must leave the model in training mode.
 
     Returns:
         the history: losses ``loss`` (the total) and ``si_sdr`` (dB).
@@ -256,6 +264,8 @@ def train_codec(model: WaveCodec, data: Sequence[torch.Tensor], config: CodecTra
             opt.step()
             sched.step()
             history.add(loss=loss.item(), si_sdr=score.item())
+            if callback is not None:
+                callback(history, model)
     model.eval()
     return history
 
