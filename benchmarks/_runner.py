@@ -3,7 +3,8 @@
 A benchmark is a list of *rows* (a method, a setting) each measured over several seeds by one
 function ``measure(row, seed, dry_run) -> dict of numbers``. The runner
 
-- parses the common arguments: ``--seeds N``, ``--only ROW ...``, ``--dry-run`` (a few seconds,
+- parses the common arguments: ``--seeds N`` (``--first-seed S``: seeds S..S+N-1, to add seeds
+  to a committed run and ``--merge`` them), ``--only ROW ...``, ``--dry-run`` (a few seconds,
   into ``--out``), ``--out DIR``, ``--threads``, ``--check``;
 - writes ``<name>.csv`` (one line per row and seed) and ``<name>.md`` (mean ± std per row, under a
   header that records the command, the date, the machine and the CPU time);
@@ -150,6 +151,9 @@ class Benchmark:
             description=self.doc, formatter_class=argparse.RawDescriptionHelpFormatter
         )
         ap.add_argument("--seeds", type=int, default=self.seeds, help="seeds 0..N-1 per row")
+        ap.add_argument(
+            "--first-seed", type=int, default=0, help="start at this seed (add seeds to a committed run)"
+        )
         ap.add_argument("--only", nargs="+", help="run only these rows (names)")
         ap.add_argument("--dry-run", action="store_true", help="one seed, tiny budgets, into --out")
         ap.add_argument(
@@ -198,7 +202,7 @@ class Benchmark:
         if args.only and len(rows) != len(args.only):
             known = [r["row"] for r in self.rows]
             raise SystemExit(f"unknown rows {sorted(set(args.only) - set(known))}; known: {known}")
-        seeds = [0] if args.dry_run else list(range(args.seeds))
+        seeds = [0] if args.dry_run else list(range(args.first_seed, args.first_seed + args.seeds))
         results: list[dict] = []
         sides: dict[str, list[dict]] = {}
         with Timer() as t:

@@ -13,6 +13,13 @@ scores them on one take of every digit by every speaker of the test split (takes
 - ``restoration_gaps_long``: the gap filler (mask up to 4) for 3000 steps on 20-50 ms packets,
   20 % lost; the received samples are kept.
 
+Gaps are also filled autoregressively by the committed ``wavenet_digits`` WaveNet (µ-law codes,
+receptive field 2047 samples, told the digit: side information no other method gets): each lost
+packet is generated sample by sample from everything before it (received or already filled),
+at temperature 1 (samples from the model) and 0 (the most likely code), with
+:func:`wavenet_infill`. It looks only backwards, so the end of a filled gap need not meet the next
+received sample.
+
 Test noises are drawn with seeds the training never uses; test babble is made from test-split
 recordings of the five *other* speakers (no recording of the test set's own speaker, none from the
 training split). Methods: the noisy input, spectral subtraction, the Wiener filter, a notch comb +
@@ -29,6 +36,7 @@ needs several seconds of speech), means over the test set.
 from __future__ import annotations
 
 import functools
+import sys
 import tempfile
 from pathlib import Path
 
@@ -38,6 +46,7 @@ from codec_train import RescoringBenchmark, speech_scores
 
 from course_lib import audio, checkpoints
 from course_lib import restoration as R
+from course_lib import wavenet as wn
 from course_lib.data import load_fsdd
 from course_lib.metrics import stoi_score
 from course_lib.utils import Timer, seeded
@@ -59,6 +68,26 @@ def data(dry_run: bool):
     speakers = [test_set.speakers[i] for i in cells]
     pools = {s: [w for w, _, spk in test_set if spk != s] for s in set(speakers)}
     return train, [test_set[i][0] for i in cells], speakers, R.long_term_spectrum(train), pools
+
+
+@functools.cache
+def test_digits(dry_run: bool) -> list[int]:
+    """The digit of each test recording of :func:`data` (the WaveNet infill's condition)."""
+    test_set = load_fsdd("test")
+    cells = test_set.stratified(per_cell=1, seed=0)[:: 12 if dry_run else 1]
+    return [int(test_set[i][1]) for i in cells]
+
+
+@functools.cache
+def infiller(dry_run: bool) -> wn.WaveNet:
+    """The committed digit WaveNet (a dry run: a tiny untrained one, so nothing is downloaded)."""
+    if dry_run:
+        cfg = wn.WaveNetConfig(
+            residual_channels=4, gate_channels=4, skip_channels=4, layers_per_stack=2, n_stacks=1, n_global=10
+        )
+        with seeded(0):
+            return wn.WaveNet(cfg).eval()
+    return wn.pretrained_wavenet("wavenet_digits")[0]
 
 
 def noise(kind: str, length: int, seed: int | torch.Generator, spectrum, pool) -> torch.Tensor:
@@ -118,6 +147,36 @@ def trained(name: str, seed: int, dry_run: bool, committed: bool = False) -> tup
     return net, curve
 
 
+def wavenet_infill(
+    model: wn.WaveNet, damaged: torch.Tensor, keep: torch.Tensor, digit: int, temperature: float, seed: int
+) -> torch.Tensor:
+    """Fill every run of lost samples (``keep`` False) with codes generated from what precedes it.
+
+    Args:
+        model: a WaveNet over µ-law codes, conditioned on the digit.
+        damaged: ``(time,)`` with zeros where samples were lost.
+        keep: ``(time,)`` bool, True where the sample was received.
+        digit: the recording's digit (the model's global condition).
+        temperature: sampling temperature (0: the most likely code).
+        seed: seeds the sampling of the first gap (gap k uses seed + k).
+
+    Returns:
+        ``(time,)`` the received samples with the gaps filled.
+    """
+    out = damaged.clone()
+    lost = (~keep).int()
+    edges = torch.diff(torch.cat([torch.zeros(1, dtype=torch.int), lost, torch.zeros(1, dtype=torch.int)]))
+    starts, ends = (edges == 1).nonzero()[:, 0], (edges == -1).nonzero()[:, 0]
+    rf = model.cfg.receptive_field
+    for k, (a, b) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        prompt = audio.mu_law_encode(out[max(0, a - rf) : a])[None] if a > 0 else None
+        codes = wn.generate(
+            model, b - a, g=torch.tensor([digit]), prompt=prompt, temperature=temperature, seed=seed + k
+        )
+        out[a:b] = audio.mu_law_decode(codes[0])
+    return out
+
+
 def stoi_by_speaker(refs: list[torch.Tensor], ests: list[torch.Tensor], speakers: list[str]) -> float:
     """Mean over speakers of STOI on the speaker's recordings laid end to end."""
     scores = []
@@ -161,6 +220,7 @@ def measure_denoise(row: dict, seed: int, dry_run: bool, committed: bool = False
 def measure_other(row: dict, seed: int, dry_run: bool, committed: bool = False) -> dict:
     """Declipping at CLIP_LEVEL x peak, or 20-50 ms packets lost (20 %)."""
     _, test, speakers, _, _ = data(dry_run)
+    digits = test_digits(dry_run)
     if row["damage"] == "clipping":
         damaged = [(R.clip(w, threshold=CLIP_LEVEL), None) for w in test]
     else:
@@ -186,7 +246,10 @@ def measure_other(row: dict, seed: int, dry_run: bool, committed: bool = False) 
             k, d, R.pretrained_restorer("restoration_gaps")(d)
         ),
         "masknet_gaps_long": lambda d, k: torch.where(k, d, net("gaps_long")(d)),
+        "wavenet_infill (T=1)": lambda d, k: wavenet_infill(infiller(dry_run), d, k, next(digit), 1.0, 0),
+        "wavenet_infill (T=0)": lambda d, k: wavenet_infill(infiller(dry_run), d, k, next(digit), 0.0, 0),
     }[row["method"]]
+    digit = iter(digits)
     if dry_run and "400 steps" in row["method"]:
         repair = lambda d, k: d  # noqa: E731  (a dry run never loads committed weights)
     est = [repair(d, k) for d, k in damaged]
@@ -216,6 +279,8 @@ OTHER_METHODS = {
     "gaps": (
         "masknet_gaps_long",
         "masknet_gaps (20 ms, 400 steps)",
+        "wavenet_infill (T=1)",
+        "wavenet_infill (T=0)",
         "gaps (zeros)",
         "linear",
         "pitch_repetition",
@@ -254,5 +319,29 @@ OTHER = RescoringBenchmark(
     checkpoint_names=("restoration_declip_long", "restoration_gaps_long"),
 )
 
+
+def main(argv: list[str]) -> int:
+    """Run both tables; ``--only`` rows go to the table that has them, ``--merge`` to the table whose
+    results the folders hold."""
+    if "--merge" in argv:
+        folders = [Path(a) for a in argv[argv.index("--merge") + 1 :] if not a.startswith("--")]
+        return max(
+            bench.main(argv)
+            for bench in (DENOISE, OTHER)
+            if all((f / f"{bench.name}.csv").exists() for f in folders)
+        )
+    if "--only" not in argv:
+        return DENOISE.main(argv) or OTHER.main(argv)
+    i = argv.index("--only")
+    j = next((k for k in range(i + 1, len(argv)) if argv[k].startswith("--")), len(argv))
+    names, rest = argv[i + 1 : j], argv[:i] + argv[j:]
+    rc = 0
+    for bench in (DENOISE, OTHER):
+        mine = [n for n in names if n in {r["row"] for r in bench.rows}]
+        if mine:
+            rc |= bench.main([*rest, "--only", *mine])
+    return rc
+
+
 if __name__ == "__main__":
-    raise SystemExit(DENOISE.main() or OTHER.main())
+    raise SystemExit(main(sys.argv[1:]))
