@@ -21,6 +21,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -29,6 +30,7 @@ from torch import nn
 from torch.nn.utils.rnn import pad_sequence
 
 from course_lib import audio, checkpoints
+from course_lib.diagrams import COLOURS, Diagram, shape
 from course_lib.utils import History, make_generator
 
 #: µ-law code of a zero amplitude with 256 classes: the "silence" that pads contexts.
@@ -699,6 +701,28 @@ def train_wavenet(model: WaveNet, data: Utterances, config: WaveNetTrainConfig) 
 
 
 @torch.no_grad()
+def _utterance_bits(
+    model: WaveNet, data: Utterances, batch_size: int = 16
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Summed NLL in bits (N,) of every utterance but its first sample, and its target count (N,)."""
+    model.eval()
+    data, dev = data._for(model), next(model.parameters()).device
+    bits, counts = torch.zeros(len(data.codes), dtype=torch.float64), torch.zeros(len(data.codes))
+    order = sorted(range(len(data.codes)), key=lambda i: len(data.codes[i]))
+    for s in range(0, len(order), batch_size):
+        idx = order[s : s + batch_size]
+        x = pad_sequence([data.codes[i] for i in idx], batch_first=True, padding_value=SILENCE_CODE).to(dev)
+        n_targets = torch.tensor([len(data.codes[i]) - 1 for i in idx], device=dev)
+        mask = torch.arange(x.shape[1] - 1, device=dev) < n_targets[:, None]  # (B, T - 1)
+        g = None if data.labels is None else torch.tensor([data.labels[i] for i in idx], device=dev)
+        c = None if data.feats is None else pad_sequence([data.feats[i].T for i in idx], batch_first=True)
+        logits = model(x[:, :-1], g=g, c=None if c is None else c.transpose(1, 2).to(dev))
+        ce = (F.cross_entropy(logits, x[:, 1:], reduction="none") * mask).sum(1)  # (B,) nats
+        bits[idx], counts[idx] = ce.double().cpu() / math.log(2), n_targets.float().cpu()
+    return bits, counts
+
+
+@torch.no_grad()
 def nll_bits(model: WaveNet, data: Utterances, *, batch_size: int = 16) -> float:
     """Test negative log-likelihood in bits per sample of every sample but the first of each utterance.
 
@@ -712,20 +736,8 @@ def nll_bits(model: WaveNet, data: Utterances, *, batch_size: int = 16) -> float
     Returns:
         bits per sample.
     """
-    model.eval()
-    data, dev, total, count = data._for(model), next(model.parameters()).device, 0.0, 0
-    order = sorted(range(len(data.codes)), key=lambda i: len(data.codes[i]))
-    for s in range(0, len(order), batch_size):
-        idx = order[s : s + batch_size]
-        x = pad_sequence([data.codes[i] for i in idx], batch_first=True, padding_value=SILENCE_CODE).to(dev)
-        n_targets = torch.tensor([len(data.codes[i]) - 1 for i in idx], device=dev)
-        mask = torch.arange(x.shape[1] - 1, device=dev) < n_targets[:, None]  # (B, T - 1)
-        g = None if data.labels is None else torch.tensor([data.labels[i] for i in idx], device=dev)
-        c = None if data.feats is None else pad_sequence([data.feats[i].T for i in idx], batch_first=True)
-        logits = model(x[:, :-1], g=g, c=None if c is None else c.transpose(1, 2).to(dev))
-        total += (F.cross_entropy(logits, x[:, 1:], reduction="none") * mask).sum().item()
-        count += int(mask.sum())
-    return total / count / math.log(2)
+    bits, counts = _utterance_bits(model, data, batch_size)
+    return (bits.sum() / counts.sum()).item()
 
 
 # ---- Local conditioning features and the Griffin-Lim reference ----
@@ -1198,3 +1210,298 @@ def pretrained_wavenet(name: str, device: torch.device | str = "cpu") -> tuple[n
     model = cls(config_cls(**cfg))
     model.load_state_dict(blob["state_dict"])
     return model.to(device).eval(), blob["meta"]
+
+
+# ---- The output distribution, per-label likelihoods, and the chapter's architecture diagrams ----
+def tempered_entropy_bits(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Entropy in bits of softmax(logits / temperature): what a sampler at that temperature draws from.
+
+        p_tau(i) = p(i)^(1/tau) / sum_j p(j)^(1/tau),   H = - sum_i p_tau(i) log2 p_tau(i)
+
+    Args:
+        logits: (..., Q) logits.
+        temperature: tau >= 0; 0 is the arg-max, a point mass of entropy 0.
+
+    Returns:
+        (...) entropies in bits.
+    """
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    if temperature == 0:
+        return logits.new_zeros(logits.shape[:-1])
+    logp = torch.log_softmax(logits.double() / temperature, dim=-1)  # (..., Q)
+    return -(logp.exp() * logp).sum(-1).float() / math.log(2)
+
+
+def discretized_logistic_mixture(
+    logit_pi: torch.Tensor, mu: torch.Tensor, log_s: torch.Tensor, n_classes: int = 256
+) -> torch.Tensor:
+    """Probabilities of the Q bins of [-1, 1] under a discretised mixture of K logistics.
+
+    The output layer of PixelCNN++ and Parallel WaveNet {cite}`salimans2017pixelcnnpp`. Bin i has
+    centre v_i = 2 i / (Q - 1) - 1 and half-width delta = 1 / (Q - 1); with the logistic CDF sigma,
+
+        P(i) = sum_k pi_k [sigma((v_i + delta - mu_k) / s_k) - sigma((v_i - delta - mu_k) / s_k)],
+
+    where the first bin's lower edge is -inf and the last bin's upper edge +inf, so the sum over
+    bins telescopes to sum_k pi_k = 1. It costs 3 K numbers per sample, against Q - 1 for a softmax.
+
+    Args:
+        logit_pi: (..., K) mixture logits.
+        mu: (..., K) locations in [-1, 1] (the companded amplitude).
+        log_s: (..., K) log scales.
+        n_classes: Q, the number of bins.
+
+    Returns:
+        (..., Q) probabilities, summing to 1 over the last axis.
+    """
+    if not logit_pi.shape == mu.shape == log_s.shape:
+        raise ValueError(f"expected three (..., K) tensors, got {logit_pi.shape}, {mu.shape}, {log_s.shape}")
+    edges = torch.linspace(-1, 1, n_classes, dtype=mu.dtype, device=mu.device) + 1 / (n_classes - 1)  # (Q,)
+    cdf = torch.sigmoid((edges[:-1] - mu[..., None]) / log_s.exp()[..., None])  # (..., K, Q - 1) upper edges
+    cdf = F.pad(cdf, (1, 0), value=0.0)
+    cdf = F.pad(cdf, (0, 1), value=1.0)  # (..., K, Q + 1): -inf and +inf close the end bins
+    return (torch.softmax(logit_pi, -1)[..., None] * cdf.diff(dim=-1)).sum(-2)  # (..., Q)
+
+
+def label_bits(model: WaveNet, codes: Sequence[torch.Tensor], batch_size: int = 16) -> torch.Tensor:
+    """NLL in bits of each whole utterance under every global label: -log2 p(x | g).
+
+    With a uniform prior over the G labels, Bayes' rule turns these into the model's own posterior
+    p(g | x) = 2^(-bits_g) / sum_h 2^(-bits_h): a globally conditioned WaveNet is also a classifier.
+
+    Args:
+        model: a :class:`WaveNet` with ``n_global`` = G > 0.
+        codes: N utterances of (T_i,) µ-law codes.
+        batch_size: utterances per forward pass.
+
+    Returns:
+        (N, G) float64 bits.
+    """
+    if not model.cfg.n_global:
+        raise ValueError("label_bits needs a globally conditioned model (n_global > 0)")
+    cols = [
+        _utterance_bits(model, Utterances(list(codes), [g] * len(codes)), batch_size)[0]
+        for g in range(model.cfg.n_global)
+    ]
+    return torch.stack(cols, 1)  # (N, G)
+
+
+def _shapes_of_one_pass(
+    model: WaveNet, x: torch.Tensor, g: torch.Tensor | None, c: torch.Tensor | None
+) -> dict[str, torch.Tensor]:
+    """The tensors of one teacher-forced pass, caught by forward hooks: the shapes a diagram shows."""
+    seen, hooks = {}, []
+
+    def keep(name: str, arg: str = "out"):
+        def hook(module, inputs, output):
+            seen[name] = inputs[0] if arg == "in" else output[0] if isinstance(output, tuple) else output
+
+        return hook
+
+    first = model.layers[0]
+    spots = [
+        (model.embed, "embed", "out"),
+        (first.conv, "conv", "out"),
+        (first.out, "z", "in"),
+        (first.out, "res_skip", "out"),
+        (first, "h_next", "out"),
+        (model.head, "skips", "in"),
+        (model.head, "logits", "out"),
+    ]
+    if model.cfg.n_global:
+        spots += [(model.global_embed, "e_g", "out"), (model.global_proj, "global_all", "out")]
+    if model.cfg.n_local:
+        spots += [
+            (model.local_net, "local_frames", "out"),
+            (model.local_proj, "local_up", "in"),
+            (model.local_proj, "local_all", "out"),
+        ]
+    hooks = [m.register_forward_hook(keep(name, arg)) for m, name, arg in spots]
+    try:
+        with torch.no_grad():
+            model(x, g=g, c=c)
+    finally:
+        for h in hooks:
+            h.remove()
+    seen["x"], seen["h"] = x, seen["embed"].transpose(1, 2)
+    return seen
+
+
+def draw_residual_block(
+    model: WaveNet, x: torch.Tensor, g: torch.Tensor | None = None, c: torch.Tensor | None = None
+) -> plt.Figure:
+    """The WaveNet of ``model`` with layer 1 opened up, labelled with the shapes of one real pass.
+
+    Codes -> embedding -> [dilated causal conv (+ conditioning) -> tanh, sigma -> product -> 1x1 ->
+    residual and skip] x n_layers; skips summed -> ReLU, 1x1, ReLU, 1x1 -> logits.
+
+    Args:
+        model: a :class:`WaveNet`.
+        x: (B, T) codes to run through it (e.g. one real utterance).
+        g: (B,) labels, if the model is globally conditioned.
+        c: (B, n_local, F) features, if it is locally conditioned (see :meth:`WaveNet.forward`).
+
+    Returns:
+        the figure.
+    """
+    t = _shapes_of_one_pass(model, x, g, c)
+    cfg, n = model.cfg, len(model.layers)
+    half = t["conv"][:, : cfg.gate_channels]
+    d = Diagram(
+        13, 12.4, f"One WaveNet layer of {n} (dilation d = 1, 2, ..., {max(cfg.dilations)}), real shapes"
+    )
+    d.box("x", 2, 0.8, "µ-law codes x\n" + shape(x, "B,T"), "data", w=2.6)
+    d.box("emb", 2, 2.2, f"embedding\n{cfg.n_classes} → R", "net")
+    d.box("h", 2, 3.7, "layer input h\n" + shape(t["h"], "B,R,T"), "data", w=2.9)
+    d.box("conv", 6.5, 3.7, f"dilated causal conv\nk = {cfg.kernel_size}, dilation d_ℓ", "net", w=2.6)
+    d.box("tanh", 5.2, 6.3, "tanh", "op", w=1.0, h=1.0)
+    d.box("sig", 7.8, 6.3, "σ", "op", w=1.0, h=1.0)
+    d.box("prod", 6.5, 7.9, "⊙", "op", w=0.8, h=0.8)
+    d.box("out", 6.5, 9.5, "1×1 conv\nD → R + S", "net", w=2.0)
+    d.box("res", 2, 9.5, "+", "op", w=0.8, h=0.8)
+    d.box("hn", 2, 11.1, "to layer ℓ + 1\n" + shape(t["h_next"], "B,R,T"), "data", w=2.9)
+    d.box("sum", 11, 9.5, "Σ skips\nover layers", "op", w=1.5, h=1.5)
+    d.box("head", 11, 7.3, "ReLU, 1×1,\nReLU, 1×1", "net", w=2.0)
+    d.box("logits", 11.2, 5.3, "logits → softmax\n" + shape(t["logits"], "B,Q,T"), "data", w=2.9)
+    d.arrow("x", "emb").arrow("emb", "h")
+    d.arrow("h", "conv")
+    d.arrow("h", "res", "identity (residual path)", label_at=0.45, offset=(0.05, 0))
+    if g is not None or c is not None:
+        cond = model.conditioning(g, c, torch.arange(1, x.shape[1] + 1))[0]  # layer 1's term
+        d.box("cond", 11, 3.7, "conditioning of layer ℓ\n" + shape(cond, "B,2D,T"), "data", w=2.9)
+        d.arrow("cond", "conv", "added")
+    d.arrow("conv", "tanh", "filter " + shape(half, "B,D,T"), label_at=0.5, offset=(-1.3, 0.1))
+    d.arrow("conv", "sig", "gate " + shape(half, "B,D,T"), label_at=0.5, offset=(1.3, 0.1))
+    d.arrow("tanh", "prod").arrow("sig", "prod")
+    d.arrow("prod", "out", "z " + shape(t["z"], "B,D,T"), offset=(1.5, -0.2))
+    d.arrow("out", "res", "residual\n" + shape(t["h_next"], "B,R,T"), offset=(0, 0.1))
+    d.arrow("res", "hn")
+    skip = t["res_skip"][:, cfg.residual_channels :]
+    d.arrow("out", "sum", "skip\n" + shape(skip, "B,S,T"), offset=(0, 0.1))
+    d.arrow("sum", "head", shape(t["skips"], "B,S,T"), offset=(1.3, -0.1))
+    d.arrow("head", "logits")
+    return d.figure()
+
+
+def draw_dilated_stack(cfg: StackConfig, causal: bool = True) -> plt.Figure:
+    """Which inputs reach one output through the stack of ``cfg``: the receptive-field triangle.
+
+    Args:
+        cfg: a small stack (receptive field <= 64 samples, so that every sample can be drawn).
+        causal: the WaveNet's left-padded convolutions, or the denoiser's centred ones.
+
+    Returns:
+        the figure; its title states the receptive field (k - 1) sum(d) + 1.
+    """
+    dil, k, rf = cfg.dilations, cfg.kernel_size, cfg.receptive_field
+    if rf > 64:
+        raise ValueError(
+            f"receptive field {rf} is too wide to draw sample by sample; use a stack with RF <= 64"
+        )
+    taps = [(j - (k - 1)) if causal else (j - (k - 1) / 2) for j in range(k)]  # offsets in units of d
+    lo = -(rf - 1) if causal else -(rf - 1) // 2
+    positions = list(range(lo, lo + rf))
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(dil) + 1.6))
+    active = {0}
+    for level in range(len(dil), 0, -1):
+        below = {t + int(o * dil[level - 1]) for t in active for o in taps}
+        for t in active:
+            for o in taps:
+                ax.plot([t, t + int(o * dil[level - 1])], [level, level - 1], color=COLOURS["data"], lw=1)
+        active = below
+    for level in range(len(dil) + 1):
+        ax.scatter(positions, [level] * rf, s=16, color="lightgray", zorder=2)
+    ax.scatter(
+        sorted(active), [0] * len(active), s=26, color=COLOURS["net"], zorder=3, label="inputs that reach t"
+    )
+    ax.scatter([0], [len(dil)], s=40, color=COLOURS["grad"], zorder=3, label="output t")
+    ax.set_yticks(range(len(dil) + 1), ["input"] + [f"layer {i + 1} (d = {d})" for i, d in enumerate(dil)])
+    ax.set_xlabel("input position relative to the output t (samples)")
+    kind = "causal" if causal else "centred"
+    ax.set_title(f"{kind} dilated convolutions, k = {k}: RF = (k-1)·Σd + 1 = {rf} samples")
+    ax.legend(loc="upper left", fontsize=8, ncol=2)
+    ax.set_ylim(-0.5, len(dil) + 1.2)
+    fig.tight_layout()
+    return fig
+
+
+def draw_conditioning(
+    model: WaveNet, x: torch.Tensor, g: torch.Tensor | None = None, c: torch.Tensor | None = None
+) -> plt.Figure:
+    """The conditioning paths of ``model`` into the gates, with the shapes of one real pass.
+
+    Global: label -> embedding -> one 1x1 conv for all layers -> split per layer, constant in time.
+    Local: frames -> conv over frames -> nearest-frame upsampling -> 1x1 conv -> split per layer.
+
+    Args:
+        model: a :class:`WaveNet` with ``n_global`` or ``n_local`` > 0.
+        x: (B, T) codes to run through it.
+        g: (B,) labels (global conditioning), or None.
+        c: (B, n_local, F) frames (local conditioning), or None.
+
+    Returns:
+        the figure.
+    """
+    if g is None and c is None:
+        raise ValueError("pass g (global labels) or c (local features) of a conditioned model")
+    t = _shapes_of_one_pass(model, x, g, c)
+    n, two_d = len(model.layers), 2 * model.cfg.gate_channels
+    all_gates = f"B,{n}·2D,T"
+    cols = []  # per path: (name, text, kind) nodes bottom-up, and the shape on each arrow
+    if g is not None:
+        cols.append(
+            (
+                [
+                    ("g", "digit label g\n" + shape(g, "B"), "data"),
+                    ("ge", f"embedding\n{model.cfg.n_global} → C", "net"),
+                    ("gp", f"1×1 conv\nC → {n} layers × 2D", "net"),
+                    ("gs", "split\nper layer", "op"),
+                    ("gl", "layer ℓ adds V e_g\n" + shape(t["global_all"][:, :two_d], "B,2D,T"), "data"),
+                ],
+                ["", "e_g " + shape(t["e_g"], "B,C"), shape(t["global_all"], all_gates), ""],
+            )
+        )
+    if c is not None:
+        cols.append(
+            (
+                [
+                    ("c", "log-mel frames c\n" + shape(c, "B,M,F"), "data"),
+                    ("cn", "conv over frames\nk = 3, tanh", "net"),
+                    ("cu", f"repeat\n×{model.cfg.local_hop}", "op"),
+                    ("cp", f"1×1 conv\nC → {n} layers × 2D", "net"),
+                    ("cs", "split\nper layer", "op"),
+                    ("cl", "layer ℓ adds V y\n" + shape(t["local_all"][:, :two_d], "B,2D,T"), "data"),
+                ],
+                [
+                    "",
+                    shape(t["local_frames"], "B,C,F"),
+                    shape(t["local_up"], "B,C,T"),
+                    shape(t["local_all"], all_gates),
+                    "",
+                ],
+            )
+        )
+    rows = max(len(nodes) for nodes, _ in cols)
+    width, height = 7.5 * len(cols), 1.6 * rows + 2.2
+    kinds = " and ".join(k for k, on in (("global", g is not None), ("local", c is not None)) if on)
+    d = Diagram(width, height, f"{kinds.capitalize()} conditioning of every gate, real shapes")
+    for i, (nodes, labels) in enumerate(cols):
+        xc = 3.0 + 7.5 * i
+        for j, (name, text, kind) in enumerate(nodes):
+            size = {"w": 1.3, "h": 1.3} if kind == "op" else {"w": 3.0, "h": 1.0}
+            d.box(name, xc, 0.8 + 1.6 * j, text, kind, **size)
+        for (a, *_), (b, *_), label in zip(nodes[:-1], nodes[1:], labels, strict=True):
+            d.arrow(a, b, label, offset=(3.2, -0.3) if label else (0, 0))
+    d.box(
+        "gate",
+        3.0 + 3.75 * (len(cols) - 1),
+        height - 0.9,
+        "gate of every layer ℓ:\nz = tanh(W_f∗h + ·) ⊙ σ(W_g∗h + ·)",
+        "net",
+        w=4.6,
+        h=1.1,
+    )
+    for nodes, _ in cols:
+        d.arrow(nodes[-1][0], "gate")
+    return d.figure()

@@ -467,3 +467,94 @@ def test_discriminator_judges_each_scale_and_the_gan_loop_leaves_the_rng_alone()
     hist = assert_rng_untouched(wn.train_vocoder_gan, model, disc, sines(), config)
     assert set(hist.losses) == {"mr_stft", "g_adv", "d"} and len(hist.losses["d"]) == 3
     assert not model.training and not disc.training
+
+
+def _texts(fig) -> str:
+    return " | ".join(t.get_text() for ax in fig.axes for t in ax.texts + [ax.title])
+
+
+def test_residual_block_diagram_shows_the_shapes_of_a_real_pass(tiny_model):
+    import matplotlib.pyplot as plt
+
+    x = torch.randint(0, 256, (2, 30))
+    fig = wn.draw_residual_block(tiny_model, x, g=torch.tensor([0, 1]), c=torch.randn(2, 4, 8))
+    text = _texts(fig)
+    for part in (
+        "(B=2, T=30)",
+        "(B=2, R=8, T=30)",
+        "(B=2, D=8, T=30)",
+        "(B=2, S=16, T=30)",
+        "(B=2, Q=256, T=30)",
+    ):
+        assert part in text, part
+    assert "(B=2, 2D=16, T=30)" in text  # local conditioning varies in time
+    plt.close(fig)
+
+
+def test_conditioning_diagram_shows_global_and_local_paths(tiny_model):
+    import matplotlib.pyplot as plt
+
+    x = torch.randint(0, 256, (1, 24))
+    fig = wn.draw_conditioning(tiny_model, x, g=torch.tensor([2]), c=torch.randn(1, 4, 7))
+    text = _texts(fig)
+    assert "(B=1, 2D=16, T=1)" in text  # global: one vector per utterance
+    assert "(B=1, C=6, F=7)" in text and "(B=1, C=6, T=24)" in text  # frames, then upsampled to samples
+    assert "(B=1, 6·2D=96, T=24)" in text  # one 1x1 conv for all six layers
+    plt.close(fig)
+    with pytest.raises(ValueError, match="pass g"):
+        wn.draw_conditioning(tiny_model, x)
+
+
+@pytest.mark.parametrize("causal", [True, False])
+def test_dilated_stack_drawing_reaches_exactly_the_receptive_field(causal):
+    import matplotlib.pyplot as plt
+
+    cfg = wn.StackConfig(kernel_size=2 if causal else 3, layers_per_stack=3, n_stacks=2)
+    fig = wn.draw_dilated_stack(cfg, causal=causal)
+    ax = fig.axes[0]
+    reached = ax.collections[-2].get_offsets()[:, 0]  # the highlighted inputs
+    rf = cfg.receptive_field
+    lo = -(rf - 1) if causal else -(rf - 1) // 2
+    assert sorted(reached.tolist()) == list(range(lo, lo + rf))
+    assert f"= {rf} samples" in ax.get_title()
+    plt.close(fig)
+    with pytest.raises(ValueError, match="too wide"):
+        wn.draw_dilated_stack(wn.StackConfig())
+
+
+def test_discretized_logistic_mixture_sums_to_one_and_matches_the_cdf():
+    gen = torch.Generator().manual_seed(0)
+    logit_pi, mu, log_s = (torch.randn(5, 3, generator=gen, dtype=torch.float64) for _ in range(3))
+    p = wn.discretized_logistic_mixture(logit_pi, mu.tanh(), log_s - 2, n_classes=256)
+    assert p.shape == (5, 256) and (p >= 0).all()
+    assert torch.allclose(p.sum(-1), torch.ones(5, dtype=torch.float64), atol=1e-12)
+    # one narrow component puts almost all its mass on the bin that holds its location
+    one = wn.discretized_logistic_mixture(torch.zeros(1), torch.tensor([0.5]), torch.tensor([-9.0]), 256)
+    assert one.argmax().item() == round((0.5 + 1) / 2 * 255) and one.max() > 0.99
+    with pytest.raises(ValueError, match="three"):
+        wn.discretized_logistic_mixture(torch.zeros(2), torch.zeros(3), torch.zeros(3))
+
+
+def test_tempered_entropy_grows_with_temperature():
+    logits = torch.randn(4, 256, generator=torch.Generator().manual_seed(0)) * 3
+    h = [wn.tempered_entropy_bits(logits, tau).mean().item() for tau in (0.0, 0.5, 1.0, 2.0, 1e6)]
+    assert h[0] == 0.0 and h == sorted(h)
+    assert abs(h[-1] - 8.0) < 1e-3  # tau -> infinity: uniform over 256 codes
+    with pytest.raises(ValueError):
+        wn.tempered_entropy_bits(logits, -1.0)
+
+
+def test_label_bits_agree_with_nll_bits_and_bound_the_label_information():
+    torch.manual_seed(0)
+    model = wn.WaveNet(tiny(n_local=0)).eval()
+    codes = [torch.randint(0, 256, (n,)) for n in (40, 25, 33)]
+    bits = wn.label_bits(model, codes, batch_size=2)  # (3, 3): utterance x label
+    assert bits.shape == (3, 3)
+    for g in range(3):
+        per_sample = bits[:, g].sum().item() / sum(len(c) - 1 for c in codes)
+        assert abs(per_sample - wn.nll_bits(model, wn.Utterances(codes, [g] * 3))) < 1e-4
+    # mixture over labels with a uniform prior: the true label saves at most log2(G) bits
+    marginal = -(torch.logsumexp(-bits * math.log(2), 1) - math.log(3)) / math.log(2)
+    assert (marginal - bits.min(1).values <= math.log2(3) + 1e-9).all()
+    with pytest.raises(ValueError, match="globally"):
+        wn.label_bits(wn.WaveNet(tiny(n_global=0, n_local=0)), codes)
