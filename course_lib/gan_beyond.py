@@ -21,12 +21,15 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
+from matplotlib.patches import FancyArrowPatch
 from torch import nn
 
 from course_lib import checkpoints, gan
 from course_lib.audio import check_wave, fix_length, griffin_lim, stft, trim_silence
+from course_lib.diagrams import COLOURS, Diagram, shape
 from course_lib.utils import History, make_generator, seeded
 
 _Seed = int | torch.Generator  # what every ``seed`` argument accepts
@@ -386,6 +389,219 @@ def sample_strings(model: TokenGenerator, n: int, seed: _Seed = 0) -> list[str]:
     return decode(model.generate(torch.randn(n, model.cfg.latent_dim, generator=g), seed=g)[0])
 
 
+# --- The three gradient routes, measured on one categorical draw and drawn as a diagram ---------
+
+ESTIMATORS = ("reinforce", "gumbel", "st")
+
+
+def exact_gradient(logits: torch.Tensor, f: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+    """The exact gradient ∇_ℓ E_{k ~ softmax(ℓ)}[f(e_k)] = Σ_k f(e_k) ∇_ℓ p_k (a sum over V one-hots).
+
+    Args:
+        logits: ``(V,)`` logits ℓ.
+        f: maps vectors ``(n, V)`` (one-hot or relaxed) to values ``(n,)``, differentiably.
+
+    Returns:
+        ``(V,)`` the gradient.
+    """
+    if logits.dim() != 1:
+        raise ValueError(f"expected logits (V,), got {tuple(logits.shape)}")
+    ell = logits.detach().clone().requires_grad_(True)
+    values = f(torch.eye(len(ell))).detach()  # (V,) f(e_k)
+    (grad,) = torch.autograd.grad((F.softmax(ell, -1) * values).sum(), ell)
+    return grad
+
+
+def gradient_samples(
+    logits: torch.Tensor,
+    f: Callable[[torch.Tensor], torch.Tensor],
+    estimator: str,
+    n: int,
+    *,
+    tau: float = 1.0,
+    baseline: float = 0.0,
+    seed: _Seed = 0,
+) -> torch.Tensor:
+    """``n`` independent one-draw estimates of :func:`exact_gradient`, one per row.
+
+    ``"reinforce"``: (f(h) - b)(h - p), h = onehot(k), k ~ p, since ∇_ℓ log p_k = e_k - p (unbiased
+    for any constant b). ``"gumbel"``: ∇_ℓ f(softmax((ℓ + g) / τ)), the pathwise gradient through the
+    relaxation (biased for τ > 0). ``"st"``: ∇_ℓ f(onehot(k) - sg(p) + p) (biased).
+
+    Args:
+        logits: ``(V,)`` logits ℓ.
+        f: maps ``(n, V)`` vectors to ``(n,)`` values, differentiably.
+        estimator: one of :data:`ESTIMATORS`.
+        n: number of draws.
+        tau: Gumbel-softmax temperature.
+        baseline: REINFORCE's constant b.
+        seed: int or generator for the draws.
+
+    Returns:
+        ``(n, V)`` per-draw gradient estimates; their mean estimates the gradient.
+    """
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
+    if logits.dim() != 1:
+        raise ValueError(f"expected logits (V,), got {tuple(logits.shape)}")
+    g, v = make_generator(seed), len(logits)
+    ell = logits.detach().expand(n, v).clone().requires_grad_(True)  # (n, V): one row per draw
+    p = F.softmax(ell, -1)
+    if estimator == "gumbel":
+        (grad,) = torch.autograd.grad(f(gumbel_softmax(ell, tau, seed=g)).sum(), ell)
+        return grad
+    k = torch.multinomial(p.detach(), 1, generator=g).squeeze(1)  # (n,)
+    if estimator == "st":
+        (grad,) = torch.autograd.grad(f(straight_through(p, k)).sum(), ell)
+        return grad
+    h = F.one_hot(k, v).to(p)  # (n, V)
+    return (f(h).detach() - baseline).unsqueeze(1) * (h - p.detach())
+
+
+def _ternary(y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Points of the 2-simplex ``(n, 3)`` in the plane: e0 at (0, 0), e1 at (1, 0), e2 at the top."""
+    return y[:, 1] + 0.5 * y[:, 2], y[:, 2] * math.sqrt(3) / 2
+
+
+def draw_gumbel_temperature(
+    tau: float,
+    logits: torch.Tensor | None = None,
+    weights: torch.Tensor | None = None,
+    *,
+    n: int = 2000,
+    seed: int = 0,
+    axes: tuple[plt.Axes, plt.Axes] | None = None,
+) -> plt.Figure:
+    """Gumbel-softmax at temperature τ: its samples on the simplex, and its gradient's bias and spread.
+
+    Left: 300 relaxed samples of a 3-way categorical. Right: for f(y) = (y · w)², the bias
+    ||mean estimate - exact gradient|| and the spread sqrt(tr Cov) of one-draw estimates over a
+    grid of temperatures, τ marked, REINFORCE's spread (with the mean reward as baseline) for scale.
+
+    Args:
+        tau: the temperature shown.
+        logits: ``(3,)`` logits; default (0.3, 0, -0.2).
+        weights: ``(3,)`` w; default (1, -2, 0.5).
+        n: draws per temperature.
+        seed: seeds every draw (the same for all τ).
+        axes: two axes to draw into (a grid of settings); default a new figure.
+
+    Returns:
+        the figure.
+    """
+    logits = torch.tensor([0.3, 0.0, -0.2]) if logits is None else logits
+    w = torch.tensor([1.0, -2.0, 0.5]) if weights is None else weights
+    if logits.shape != (3,) or w.shape != (3,):
+        raise ValueError(
+            f"expected logits and weights of shape (3,), got {tuple(logits.shape)}, {tuple(w.shape)}"
+        )
+    f = lambda y: (y @ w) ** 2  # noqa: E731  (n, 3) -> (n,)
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    ax_s, ax_g = axes
+    y = gumbel_softmax(logits.expand(300, 3), tau, seed=seed)  # (300, 3)
+    ax_s.plot([0, 1, 0.5, 0], [0, 0, math.sqrt(3) / 2, 0], color="k", lw=0.8)
+    ax_s.scatter(*_ternary(y), s=6, alpha=0.5, c=y.argmax(1), cmap="viridis", vmin=0, vmax=2)
+    for (x0, y0), name in zip([(0, 0), (1, 0), (0.5, math.sqrt(3) / 2)], ["e₁", "e₂", "e₃"], strict=True):
+        ax_s.annotate(name, (x0, y0), textcoords="offset points", xytext=(0, 6 if y0 else -12), ha="center")
+    ax_s.set(xlim=(-0.1, 1.1), ylim=(-0.15, 1.0), aspect="equal", xticks=[], yticks=[])
+    ax_s.set_xlabel("relaxed sample y on the simplex (corners: one-hot tokens)")
+    ax_s.set_title(f"Gumbel-softmax samples, τ = {tau:.2f}", fontsize=10)
+    exact = exact_gradient(logits, f)
+    taus = torch.logspace(-1.3, 0.7, 15).tolist()
+    stats = []
+    for t in taus:
+        est = gradient_samples(logits, f, "gumbel", n, tau=t, seed=seed)  # (n, 3)
+        stats.append((float((est.mean(0) - exact).norm()), float(est.var(0).sum().sqrt())))
+    mean_reward = float(F.softmax(logits, -1) @ f(torch.eye(3)))
+    rf = gradient_samples(logits, f, "reinforce", n, baseline=mean_reward, seed=seed)
+    ax_g.plot(taus, [b for b, _ in stats], marker="o", ms=3, label="bias of the mean estimate")
+    ax_g.plot(taus, [s for _, s in stats], marker="s", ms=3, ls="--", label="spread of one draw")
+    ax_g.axhline(float(rf.var(0).sum().sqrt()), color="k", ls=":", lw=1, label="REINFORCE spread (unbiased)")
+    ax_g.axvline(tau, color="C3", lw=1)
+    ax_g.set(xscale="log", xlabel="temperature τ", ylabel="gradient error (norm, logit units)")
+    ax_g.set_title("relaxed gradient of E[(y·w)²]: bias against spread", fontsize=10)
+    ax_g.legend(fontsize=7)
+    fig = ax_s.figure
+    fig.tight_layout()
+    return fig
+
+
+def _grad_arrow(d: Diagram, a: tuple[float, float], b: tuple[float, float], rad: float = 0.0) -> None:
+    """A dashed gradient arrow between two points of a diagram (a lane under its boxes)."""
+    style = {"arrowstyle": "-|>", "mutation_scale": 12, "lw": 1.4, "ls": "--", "color": COLOURS["grad"]}
+    d.ax.add_patch(FancyArrowPatch(a, b, connectionstyle=f"arc3,rad={rad}", **style))
+
+
+def draw_gradient_routes(config: TokenGANConfig, batch: int = 64, seed: int = 0) -> plt.Figure:
+    """The three ways a discriminator's signal reaches a token generator, with the real shapes.
+
+    Runs one batch of a fresh generator and discriminator built from ``config`` in each mode and
+    labels the boxes and arrows with the tensors' shapes: Gumbel-softmax (the gradient flows through
+    a relaxed sample), straight-through (one-hot forward, the sampling step skipped backward) and
+    REINFORCE (no gradient through D or the draw; the reward weights ∇ log p).
+
+    Args:
+        config: the :class:`TokenGANConfig` whose sizes are drawn.
+        batch: batch size B of the example pass.
+        seed: seeds the models and the pass.
+
+    Returns:
+        the figure.
+    """
+    gen, disc = build_token_models(config, seed=seed)
+    z = torch.randn(batch, config.latent_dim, generator=make_generator(seed))
+    with torch.no_grad():
+        logits = gen.out(gen.cell(gen.start.expand(batch, -1), torch.tanh(gen.init(z))))  # (B, V), step 1
+        tok, soft, logp = gen.generate(z, "gumbel", tau=config.tau_end, seed=seed)  # (B, L), (B, L, V), (B,)
+        score = disc(soft.flatten(1))  # (B,)
+    names, flat = "B,L,V", shape(soft.flatten(1), "B,LV")
+    d = Diagram(12.4, 10.2, title="Three gradient routes from D back to a token generator (real shapes)")
+    rows = {"gumbel": 8.4, "st": 5.2, "reinforce": 2.0}
+    titles = {
+        "gumbel": "1. Gumbel-softmax: the gradient passes through a relaxed (biased) sample",
+        "st": "2. Straight-through: D sees one-hot h; backward, the draw is skipped",
+        "reinforce": "3. REINFORCE: nothing is differentiated through D or the draw",
+    }
+    middle = {
+        "gumbel": ("+g, ÷τ\nsoftmax", "soft y\n" + shape(soft, names)),
+        "st": ("draw\nk ~ p", "one-hot h\n" + shape(soft, names)),
+        "reinforce": ("draw\nk ~ p", "tokens x\n" + shape(tok, "B,L")),
+    }
+    losses = {
+        "gumbel": "−log D(y)\n" + shape(score, "B"),
+        "st": "−log D(h)\n" + shape(score, "B"),
+        "reinforce": "reward r = log D(x)\n" + shape(score, "B") + ", no grad",
+    }
+    for kind, y in rows.items():
+        d.note(0.1, y + 1.05, titles[kind], ha="left")
+        d.box(f"l_{kind}", 1.05, y, "logits ℓ\n" + shape(logits, "B,V"), "data", w=1.9)
+        d.box(f"o_{kind}", 3.2, y, middle[kind][0], "op", w=1.25, h=1.25)
+        d.box(f"y_{kind}", 5.45, y, middle[kind][1], "data", w=2.2)
+        d.box(f"D_{kind}", 8.0, y, "D (MLP)\nin " + flat, "net", w=1.9)
+        d.box(f"L_{kind}", 11.0, y, losses[kind], "loss", w=2.4)
+        for a, b in pairwise(["l", "o", "y", "D", "L"]):
+            d.arrow(f"{a}_{kind}", f"{b}_{kind}")
+    xs = {k: d.boxes[f"{k}_gumbel"][0] for k in "loyDL"}  # the columns' centres
+    lane = {kind: y - 0.9 for kind, y in rows.items()}  # gradients run in a lane under each row
+    for a, b in pairwise("LDyol"):  # Gumbel: the chain rule through every step
+        _grad_arrow(d, (xs[a] - 0.1, lane["gumbel"]), (xs[b] + 0.1, lane["gumbel"]))
+    for a, b in pairwise("LDy"):
+        _grad_arrow(d, (xs[a] - 0.1, lane["st"]), (xs[b] + 0.1, lane["st"]))
+    _grad_arrow(d, (xs["y"] - 0.1, lane["st"]), (xs["l"] + 0.1, lane["st"]), rad=-0.3)
+    d.note(xs["o"], lane["st"] - 0.85, "∂h/∂p := I: the draw is skipped", fontsize=8, color=COLOURS["grad"])
+    _grad_arrow(d, (xs["L"] - 0.1, lane["reinforce"]), (xs["l"] + 0.1, lane["reinforce"]))
+    d.note(
+        xs["y"] + 1.0,
+        lane["reinforce"] - 0.3,
+        "(r − b) ∇ log p(x),  log p(x) " + shape(logp, "B"),
+        fontsize=8,
+        color=COLOURS["grad"],
+    )
+    d.legend(("forward", "grad", "data", "net", "op", "loss"))
+    return d.figure()
+
+
 # --- Learning from noisy data: AmbientGAN ---------------------------------------------------------
 
 
@@ -470,6 +686,97 @@ def centre_distances(samples: torch.Tensor, centers: torch.Tensor) -> dict[str, 
         )
     d = torch.cdist(samples, centers).min(dim=1).values  # (n,)
     return {"spread": float(d.pow(2).mean().sqrt()), "median_dist": float(d.median())}
+
+
+def empirical_characteristic(x: torch.Tensor, freqs: torch.Tensor) -> torch.Tensor:
+    """The empirical characteristic function φ(ω) = mean_i exp(i ω · x_i) of a sample.
+
+    A distribution is determined by its characteristic function; adding independent noise ε
+    multiplies it by φ_ε (for N(0, σ² I): exp(-σ² |ω|² / 2), never zero).
+
+    Args:
+        x: ``(n, d)`` samples.
+        freqs: ``(K, d)`` frequencies ω (radians per data unit).
+
+    Returns:
+        ``(K,)`` complex values.
+    """
+    if x.dim() != 2 or freqs.dim() != 2 or x.shape[1] != freqs.shape[1]:
+        raise ValueError(f"expected x (n, d) and freqs (K, d), got {tuple(x.shape)}, {tuple(freqs.shape)}")
+    phase = x.double() @ freqs.double().T  # (n, K)
+    return torch.complex(phase.cos().mean(0), phase.sin().mean(0))
+
+
+def draw_ambientgan(
+    generator: nn.Module,
+    discriminator: nn.Module,
+    measurement: Measurement,
+    data: torch.Tensor,
+    batch: int = 256,
+) -> plt.Figure:
+    """AmbientGAN's computation graph with the shapes of one real batch.
+
+    G's sample is measured by the known, random f before D sees it; D compares measured fakes with
+    the measured data; the gradient reaches G through D and f. The clean data are never observed.
+
+    Args:
+        generator: G, with ``cfg.latent_dim``.
+        discriminator: D, one logit per sample.
+        measurement: the :class:`Measurement` f.
+        data: ``(N, d)`` observed (measured) training samples.
+        batch: batch size B of the example pass.
+
+    Returns:
+        the figure.
+    """
+    z = torch.randn(batch, generator.cfg.latent_dim, generator=make_generator(0))
+    with torch.no_grad():
+        x_fake = generator(z)  # (B, d)
+        y_fake = measurement(x_fake)  # (B, d)
+        y_real = data[:batch]  # (B, d)
+        score = discriminator(y_fake)  # (B, 1) or (B,)
+    what = {
+        "noise": f"x + {measurement.p:.3g} ε, ε ~ N(0, I)",
+        "dropout": f"zero each coordinate, p = {measurement.p}",
+    }
+    d = Diagram(12.4, 7.2, title="AmbientGAN: D compares measured fakes with measured data (real shapes)")
+    top, bottom = 4.6, 1.75
+    d.box("z", 0.95, top, "noise z\n" + shape(z, "B,k"), "data", w=1.7)
+    d.box("G", 2.85, top, "G\n(MLP)", "net", w=1.1)
+    d.box("x", 4.85, top, "clean fake G(z)\n" + shape(x_fake, "B,d"), "data", w=2.1)
+    d.box("f", 6.9, top, "f_θ", "op", w=1.0, h=1.0)
+    d.box("yf", 8.85, top, "measured fake\n" + shape(y_fake, "B,d"), "data", w=2.0)
+    d.box("xr", 4.85, bottom, "clean x ~ p_x\n(never observed)", "data", w=2.1)
+    d.box("fr", 6.9, bottom, "f_θ", "op", w=1.0, h=1.0)
+    d.box("yr", 8.85, bottom, "measured data y\n" + shape(y_real, "B,d"), "data", w=2.0)
+    d.box("D", 11.3, 3.15, "D\n(MLP)", "net", w=1.2)
+    d.box(
+        "L", 11.3, 5.75, "GAN loss\nlogits " + shape(score, "B,1" if score.dim() == 2 else "B"), "loss", w=1.9
+    )
+    for a, b in [
+        ("z", "G"),
+        ("G", "x"),
+        ("x", "f"),
+        ("f", "yf"),
+        ("xr", "fr"),
+        ("fr", "yr"),
+        ("yf", "D"),
+        ("yr", "D"),
+        ("D", "L"),
+    ]:
+        d.arrow(a, b)
+    d.note(6.9, top + 0.85, "f_θ: " + what.get(measurement.kind, measurement.kind), fontsize=8)
+    d.note(6.9, bottom - 0.9, "the same f_θ, θ ~ p_θ, a fresh draw per sample", fontsize=8)
+    lane = top - 0.8
+    d.arrow("L", "D", grad=True, bend=0.35)
+    d.arrow("D", "yf", grad=True, bend=-0.35)
+    for a, b in pairwise(["yf", "f", "x", "G"]):
+        _grad_arrow(d, (d.boxes[a][0] - 0.1, lane), (d.boxes[b][0] + 0.1, lane))
+    d.note(
+        4.85, lane - 0.35, "gradient: D → f → G (f must be differentiable)", fontsize=8, color=COLOURS["grad"]
+    )
+    d.legend(("forward", "grad", "data", "net", "op", "loss"))
+    return d.figure()
 
 
 # --- Raw audio: WaveGAN ---------------------------------------------------------------------------
@@ -829,3 +1136,205 @@ def confidence_and_entropy(probs: torch.Tensor, threshold: float = 0.9) -> dict[
         "class_entropy": float((nz * (1 / nz).log2()).sum()),
         "inception_score": float((p * (p.log() - p.mean(0).log())).sum(1).mean().exp()),
     }
+
+
+# --- Audio architectures: lengths, stride artefacts, diagrams -------------------------------------
+
+
+def transposed_conv_length(
+    length: int, kernel: int, stride: int, padding: int = 0, output_padding: int = 0
+) -> int:
+    """Output length of a transposed 1-D convolution: (T - 1) s - 2 pad + k + out_pad.
+
+    Each of the T inputs adds a copy of the k-tap kernel at offset i s, so the copies span
+    (T - 1) s + k samples; ``padding`` crops pad from each end, ``output_padding`` adds at the end.
+
+    Args:
+        length: input length T.
+        kernel: kernel size k.
+        stride: stride s.
+        padding: samples cropped from each end.
+        output_padding: samples added at the end (less than s).
+
+    Returns:
+        the output length.
+    """
+    if length < 1 or kernel < 1 or stride < 1 or not 0 <= output_padding < stride:
+        raise ValueError(
+            f"need T, k, s >= 1 and 0 <= output_padding < s, got {length, kernel, stride, output_padding}"
+        )
+    return (length - 1) * stride - 2 * padding + kernel + output_padding
+
+
+def stride_artefacts(clips: torch.Tensor, stride: int = 4, width: int = 12) -> dict[str, float]:
+    """How strongly clips carry a pattern of period ``stride`` samples, the mark of a strided upsampler.
+
+    At the frequency rate / stride (bin N / stride): ``peak_db``, the mean power there over the
+    median power of the neighbouring bins (4 to ``width`` bins away), in dB; ``coherence``,
+    |mean_i X_i| / mean_i |X_i| of the clips' DFT coefficients X_i there: 1 if every clip has the
+    pattern with the same phase, about 1 / sqrt(n) for random phases.
+
+    Args:
+        clips: ``(n, N)`` waveforms, N a multiple of ``stride``.
+        stride: the period in samples.
+        width: how far the neighbouring bins reach.
+
+    Returns:
+        ``peak_db`` and ``coherence``.
+    """
+    if clips.dim() != 2 or clips.shape[1] % stride or clips.shape[1] // stride <= width:
+        raise ValueError(f"expected clips (n, N) with N a multiple of {stride}, got {tuple(clips.shape)}")
+    n_samples = clips.shape[1]
+    spec = torch.fft.rfft(clips.double() * torch.hann_window(n_samples, dtype=torch.float64), dim=1)  # (n, F)
+    k, power = n_samples // stride, spec.abs().pow(2).mean(0)  # (F,)
+    near = torch.cat([power[k - width : k - 3], power[k + 4 : k + width + 1]])
+    coef = torch.fft.rfft(clips.double(), dim=1)[:, k]  # (n,) complex
+    return {
+        "peak_db": float(10 * torch.log10(power[k - 1 : k + 2].max() / near.median())),
+        "coherence": float(coef.mean().abs() / coef.abs().mean()),
+    }
+
+
+def _shapes(model: nn.Module, x: torch.Tensor, kinds: tuple[type, ...]) -> list[tuple[nn.Module, torch.Size]]:
+    """(layer, output shape) of every layer of the given types, in call order, for one input."""
+    seen: list[tuple[nn.Module, torch.Size]] = []
+    hooks = [
+        m.register_forward_hook(lambda m, i, o: seen.append((m, o.shape)))
+        for m in model.modules()
+        if isinstance(m, kinds)
+    ]
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+    return seen
+
+
+def _dims(s: torch.Size, names: str) -> str:
+    return shape(torch.empty(s, device="meta"), names)
+
+
+def draw_wavegan(cfg: WaveGANConfig, batch: int = 16) -> plt.Figure:
+    """WaveGAN's generator (down the left) and discriminator (up the right), layer by layer.
+
+    The shapes are read from one pass of a batch through models built from ``cfg`` (forward hooks).
+
+    Args:
+        cfg: the :class:`WaveGANConfig` drawn (e.g. the committed model's ``.cfg``).
+        batch: batch size B of the pass.
+
+    Returns:
+        the figure.
+    """
+    with seeded(0):
+        gen, disc = WaveGANGenerator(cfg), WaveGANDiscriminator(cfg).train()
+    z = torch.zeros(batch, cfg.latent_dim)
+    g_layers = _shapes(gen, z, (nn.Linear, nn.ConvTranspose1d))
+    d_layers = _shapes(disc, torch.zeros(batch, cfg.length), (nn.Conv1d, nn.Linear))
+    n, step = len(g_layers), 1.15
+    top = step * (n + 1) + 1.35
+    d = Diagram(
+        12.4, top + 0.6, title=f"WaveGAN as trained here: {cfg.length} samples from z, and back to a score"
+    )
+    ys = [top - step * i for i in range(n + 2)]
+    d.box("z", 2.6, ys[0], "z " + _dims(torch.Size([batch, cfg.latent_dim]), "B,k"), "data", w=2.6, h=0.6)
+    for i, (m, s) in enumerate(g_layers):
+        if isinstance(m, nn.Linear):  # the linear layer's output is reshaped to 16 frames
+            text, out = f"Linear {m.in_features}→{m.out_features}, reshape", (s[0], s[1] // 16, 16)
+        else:
+            text, out = f"ReLU, ConvT1d k{m.kernel_size[0]} s{m.stride[0]}", tuple(s)
+        d.box(f"g{i}", 2.6, ys[i + 1], text, "net", w=3.6, h=0.5)
+        d.note(2.75, ys[i + 1] - step / 2, _dims(torch.Size(out), "B,C,T"), fontsize=8, ha="left")
+    d.box(
+        "x",
+        2.6,
+        ys[n + 1],
+        "tanh → fake clip\n" + _dims(torch.Size([batch, cfg.length]), "B,T"),
+        "data",
+        w=2.8,
+        h=0.8,
+    )
+    for a, b in pairwise(["z", *[f"g{i}" for i in range(n)], "x"]):
+        d.arrow(a, b)
+    d.box(
+        "xd",
+        9.6,
+        ys[n + 1],
+        "real or fake clip\n" + _dims(torch.Size([batch, 1, cfg.length]), "B,C,T"),
+        "data",
+        w=2.8,
+        h=0.8,
+    )
+    d.arrow("x", "xd")
+    prev = "xd"
+    for i, (m, s) in enumerate(d_layers):
+        if isinstance(m, nn.Linear):
+            text = f"flatten, Linear {m.in_features}→1"
+        else:
+            shuffle = i < len(d_layers) - 2 and cfg.phase_shuffle
+            text = f"Conv1d k{m.kernel_size[0]} s{m.stride[0]}, LReLU" + (
+                f", PS({cfg.phase_shuffle})" if shuffle else ""
+            )
+        d.box(f"d{i}", 9.6, ys[n - i], text, "net", w=3.9, h=0.5)
+        d.arrow(prev, f"d{i}")
+        if not isinstance(m, nn.Linear):
+            d.note(9.45, ys[n - i] + step / 2, _dims(s, "B,C,T"), fontsize=8, ha="right")
+        prev = f"d{i}"
+    d.box("score", 9.6, ys[0], "critic score " + _dims(torch.Size([batch]), "B"), "loss", w=2.8, h=0.6)
+    d.arrow(prev, "score")
+    d.note(6.1, ys[1], "generator ↓\ndiscriminator ↑", fontsize=9)
+    d.note(6.1, ys[2] - 0.2, "PS(n): phase shuffle\nby up to n samples,\nwhile training only", fontsize=8)
+    d.legend(("forward", "data", "net", "loss"))
+    return d.figure()
+
+
+def draw_specgan(cfg: SpecGANConfig, batch: int = 16) -> plt.Figure:
+    """A sketch of SpecGAN: z to a normalised log-spectrogram image to audio, and the critic's side.
+
+    Args:
+        cfg: the :class:`SpecGANConfig` drawn (e.g. the committed generator's ``.cfg``).
+        batch: batch size B of the example pass.
+
+    Returns:
+        the figure.
+    """
+    with seeded(0):
+        gen, disc = SpecGANGenerator(cfg).eval(), SpecGANDiscriminator(cfg)
+    z = torch.zeros(batch, cfg.latent_dim)
+    with torch.no_grad():
+        core = gen.fc(z).view(batch, *cfg.core)  # (B, C, bins/16, frames/16)
+        image = gen(z)  # (B, 1, bins, frames)
+        score = disc(image)  # (B,)
+    wave = torch.Size([batch, cfg.length])
+    img = shape(image, "B,C,F,T")
+    d = Diagram(12.4, 6.6, title="SpecGAN: a DCGAN on log-spectrogram images, Griffin–Lim for the phase")
+    d.box("z", 0.95, 5.3, "z\n" + shape(z, "B,k"), "data", w=1.7)
+    d.box("fc", 2.95, 5.3, "Linear,\nreshape", "net", w=1.4)
+    d.box("core", 5.05, 5.3, shape(core, "B,C,F,T").replace(", F", ",\nF"), "data", w=2.1)
+    d.box("up", 7.25, 5.3, "4 × ConvT2d\nstride 2", "net", w=1.6)
+    d.box("img", 10.45, 5.3, "fake image, normalised\n" + img, "data", w=3.4)
+    d.box("gl", 11.4, 3.3, "undo\nnorm.,\nGriffin–\nLim", "op", w=1.5, h=1.5)
+    d.box("wav", 11.05, 1.3, "audio\n" + _dims(wave, "B,T"), "data", w=2.3)
+    d.box("real", 1.45, 1.3, "real audio\n" + _dims(wave, "B,T"), "data", w=2.5)
+    d.box("stft", 4.15, 1.3, "log|STFT|,\nnormalise", "op", w=1.5, h=1.5)
+    d.box("rimg", 4.6, 3.3, "real image\n" + img, "data", w=3.2)
+    d.box("D", 7.9, 3.3, "D: 4 × Conv2d\nstride 2, Linear", "net", w=2.2)
+    d.box("s", 7.9, 1.3, "critic score\n" + shape(score, "B"), "loss", w=1.9)
+    for a, b in [
+        ("z", "fc"),
+        ("fc", "core"),
+        ("core", "up"),
+        ("up", "img"),
+        ("img", "gl"),
+        ("gl", "wav"),
+        ("real", "stft"),
+        ("stft", "rimg"),
+        ("rimg", "D"),
+        ("img", "D"),
+        ("D", "s"),
+    ]:
+        d.arrow(a, b)
+    d.legend(("forward", "data", "net", "op", "loss"))
+    return d.figure()

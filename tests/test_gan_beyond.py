@@ -6,6 +6,7 @@ import itertools
 import math
 from dataclasses import replace
 
+import matplotlib.pyplot as plt
 import pytest
 import torch
 import torch.nn.functional as F
@@ -408,3 +409,121 @@ def _wavegan_file(tmp_path):
     path = tmp_path / "w.pt"
     checkpoints.save(gb.WaveGANGenerator(gb.WaveGANConfig.tiny()), path)
     return path
+
+
+# ---- teaching figures and the checks behind the derivations ----------------------------------
+
+
+def _texts(fig) -> str:
+    ax = fig.axes[0]
+    return "\n".join([ax.get_title(), *(t.get_text() for t in ax.texts)])
+
+
+LOGITS3 = torch.tensor([0.3, 0.0, -0.2])
+W3 = torch.tensor([1.0, -2.0, 0.5])
+
+
+def test_exact_gradient_matches_the_softmax_closed_form() -> None:
+    p = F.softmax(LOGITS3, -1)
+    expected = p * (W3 - p @ W3)  # d/dl sum_k p_k w_k = p (w - p.w)
+    assert torch.allclose(gb.exact_gradient(LOGITS3, lambda y: y @ W3), expected, atol=1e-6)
+
+
+def test_reinforce_is_unbiased_for_any_baseline_and_the_mean_reward_lowers_its_spread() -> None:
+    f = lambda y: (y @ W3) ** 2  # noqa: E731  all rewards positive
+    exact, n = gb.exact_gradient(LOGITS3, f), 40000
+    mean_reward = float(F.softmax(LOGITS3, -1) @ f(torch.eye(3)))
+    spreads = []
+    for b in (0.0, mean_reward, 10.0):
+        est = assert_rng_untouched(gb.gradient_samples, LOGITS3, f, "reinforce", n, baseline=b, seed=1)
+        se = est.std(0) / n**0.5
+        assert ((est.mean(0) - exact).abs() < 4 * se).all(), b
+        spreads.append(float(est.var(0).sum()))
+    assert spreads[1] < 0.6 * spreads[0] < spreads[2]
+
+
+def test_straight_through_is_exact_for_a_linear_f_and_biased_for_a_nonlinear_one() -> None:
+    linear = gb.gradient_samples(LOGITS3, lambda y: y @ W3, "st", 50, seed=0)
+    assert torch.allclose(linear, gb.exact_gradient(LOGITS3, lambda y: y @ W3).expand(50, 3), atol=1e-6)
+    f = lambda y: (y @ W3) ** 2  # noqa: E731
+    st = gb.gradient_samples(LOGITS3, f, "st", 20000, seed=0).mean(0)
+    assert (st - gb.exact_gradient(LOGITS3, f)).norm() > 0.3
+
+
+def test_gumbel_gradient_trades_bias_for_spread_with_the_temperature() -> None:
+    f = lambda y: (y @ W3) ** 2  # noqa: E731
+    exact = gb.exact_gradient(LOGITS3, f)
+    stats = {}
+    for tau in (0.1, 3.0):
+        est = gb.gradient_samples(LOGITS3, f, "gumbel", 20000, tau=tau, seed=2)
+        stats[tau] = (float((est.mean(0) - exact).norm()), float(est.var(0).sum().sqrt()))
+    assert stats[0.1][0] < stats[3.0][0] and stats[0.1][1] > stats[3.0][1]
+    with pytest.raises(ValueError, match="estimator"):
+        gb.gradient_samples(LOGITS3, f, "argmax", 10)
+    with pytest.raises(ValueError, match="logits"):
+        gb.gradient_samples(LOGITS3.expand(2, 3), f, "st", 10)
+
+
+def test_gradient_route_diagram_shows_the_real_shapes() -> None:
+    fig = assert_rng_untouched(gb.draw_gradient_routes, gb.TokenGANConfig(length=8), batch=64)
+    text = _texts(fig)
+    for expected in ["(B=64, L=8, V=4)", "(B=64, LV=32)", "(B=64, V=4)", "(B=64, L=8)", "∂h/∂p := I"]:
+        assert expected in text, expected
+    plt.close(fig)
+    fig = gb.draw_gumbel_temperature(0.5, n=200)
+    assert "τ = 0.50" in fig.axes[0].get_title() and fig.axes[1].get_xlabel() == "temperature τ"
+    plt.close(fig)
+
+
+def test_empirical_characteristic_function_of_a_gaussian() -> None:
+    x = 0.5 * torch.randn(40000, 2, generator=torch.Generator().manual_seed(0))
+    freqs = torch.tensor([[0.0, 0.0], [1.0, 0.0], [2.0, -1.0]])
+    phi = gb.empirical_characteristic(x, freqs)
+    expected = torch.exp(-0.5 * 0.25 * freqs.pow(2).sum(1)).double()  # exp(-σ² |ω|² / 2)
+    assert torch.allclose(phi.real, expected, atol=0.02) and phi.imag.abs().max() < 0.02
+    with pytest.raises(ValueError):
+        gb.empirical_characteristic(x, torch.zeros(3, 3))
+
+
+def test_ambientgan_diagram_shows_the_real_shapes() -> None:
+    g, d = gan.build_gan(gan.MLPConfig(), seed=0)
+    fig = gb.draw_ambientgan(g, d, gb.Measurement("noise", 0.05), torch.zeros(500, 2), batch=128)
+    text = _texts(fig)
+    assert "(B=128, d=2)" in text and "never observed" in text and "0.05" in text
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("t", "k", "s", "pad", "out_pad"), [(16, 25, 4, 11, 1), (7, 4, 2, 1, 0), (5, 3, 3, 0, 2)]
+)
+def test_transposed_conv_length_matches_pytorch(t: int, k: int, s: int, pad: int, out_pad: int) -> None:
+    conv = torch.nn.ConvTranspose1d(1, 1, k, s, pad, out_pad)
+    assert gb.transposed_conv_length(t, k, s, pad, out_pad) == conv(torch.zeros(1, 1, t)).shape[2]
+    with pytest.raises(ValueError):
+        gb.transposed_conv_length(t, k, s, pad, output_padding=s)
+
+
+def test_stride_artefacts_see_a_fixed_phase_pattern_and_phase_shuffle_blurs_it() -> None:
+    g = torch.Generator().manual_seed(0)
+    noise = torch.randn(200, 1024, generator=g)
+    pattern = torch.tensor([1.0, -0.5, 0.3, -0.8]).repeat(256)  # period 4, the same phase in every clip
+    clean, marked = gb.stride_artefacts(noise), gb.stride_artefacts(noise + pattern)
+    assert marked["peak_db"] > clean["peak_db"] + 10 and marked["coherence"] > 0.9 > 0.3 > clean["coherence"]
+    shuffled = gb.phase_shuffle((noise + pattern).unsqueeze(1), 2, seed=1).squeeze(1)
+    assert 0.1 < gb.stride_artefacts(shuffled)["coherence"] < 0.35  # about 1/5: five shifts, four phases
+    with pytest.raises(ValueError):
+        gb.stride_artefacts(torch.zeros(3, 1023))
+
+
+def test_audio_diagrams_show_the_layer_shapes() -> None:
+    cfg = gb.WaveGANConfig.tiny()
+    fig = assert_rng_untouched(gb.draw_wavegan, cfg, batch=3)
+    text = _texts(fig)
+    assert f"(B=3, C=1, T={cfg.length})" in text and "PS(2)" in text and f"(B=3, T={cfg.length})" in text
+    assert f"(B=3, C={cfg.width}, T={cfg.length // 4})" in text
+    plt.close(fig)
+    scfg = gb.SpecGANConfig.tiny()
+    fig = gb.draw_specgan(scfg, batch=3)
+    bins, frames = scfg.shape
+    assert f"(B=3, C=1, F={bins}, T={frames})" in _texts(fig) and "Griffin" in _texts(fig)
+    plt.close(fig)
