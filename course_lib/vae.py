@@ -14,6 +14,10 @@ Chapter: chapters/vae/
   {cite}`higgins2017betavae`, KL warm-up {cite}`bowman2016generating`, free bits
   {cite}`kingma2016iaf`, the bound IWAE_K and active units {cite}`burda2016iwae`.
 - Training: :func:`train_vae` and :func:`train_autoencoder`, one loop and one :class:`VAETrainConfig`.
+- Conditional VAE (``VAEConfig.n_classes``) {cite}`sohn2015cvae`: the label's one-hot vector is
+  concatenated to the encoder's input and to the decoder's input, so p(x | z, y) generates a
+  requested class and the ELBO bounds log p(x | y).
+- Diagrams: :func:`draw_vae` draws the computation graph with the shapes of a real batch.
 
 For any q(z|x), log p(x) = ELBO(x) + KL(q(z|x) || p(z|x)) >= ELBO(x) with
 ELBO(x) = E_q[log p(x|z)] - KL(q(z|x) || p(z)), and ELBO = IWAE_1 <= IWAE_K <= log p(x).
@@ -25,10 +29,12 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course_lib.diagrams import Diagram, shape
 from course_lib.utils import History, make_generator, seeded
 
 LIKELIHOODS = ("bernoulli", "gaussian", "dlogistic")
@@ -178,6 +184,8 @@ class VAEConfig:
         likelihood: ``"bernoulli"``, ``"gaussian"`` or ``"dlogistic"`` (see the module docstring).
         levels: grey levels of the data (``dlogistic``).
         min_log_scale: floor on the decoder's log-scale (``gaussian``, ``dlogistic``).
+        n_classes: C > 0 makes a conditional VAE: a one-hot label ``(B, C)`` is concatenated to the
+            encoder's input and the decoder's input, and every method then needs labels ``y``.
     """
 
     x_shape: tuple[int, int, int] = (1, 8, 8)
@@ -187,12 +195,13 @@ class VAEConfig:
     likelihood: str = "dlogistic"
     levels: int = 17
     min_log_scale: float = -5.0
+    n_classes: int = 0
 
     def __post_init__(self) -> None:
         if self.likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
-        if min(self.z_dim, self.hidden, self.n_layers) < 1:
-            raise ValueError(f"z_dim, hidden and n_layers must be positive, got {self}")
+        if min(self.z_dim, self.hidden, self.n_layers) < 1 or self.n_classes < 0:
+            raise ValueError(f"z_dim, hidden and n_layers must be positive and n_classes >= 0, got {self}")
 
     @property
     def n_pixels(self) -> int:
@@ -215,7 +224,8 @@ class VAE(nn.Module):
     """Gaussian-encoder VAE for small images, with the decoder likelihood of ``cfg``.
 
     Shapes: images ``(B, C, H, W)`` in [0, 1], flattened ``(B, N)``; latents ``(B, D)`` or
-    ``(K, B, D)``; decoder parameters ``(..., P, N)``.
+    ``(K, B, D)``; decoder parameters ``(..., P, N)``; labels ``y`` ``(B,)`` (int64) for a
+    conditional model (``cfg.n_classes > 0``), ``None`` otherwise.
 
     Args:
         cfg: sizes and likelihood.
@@ -226,8 +236,24 @@ class VAE(nn.Module):
         super().__init__()
         self.cfg = cfg
         with seeded(seed):
-            self.encoder = _mlp(cfg.n_pixels, cfg.hidden, cfg.n_layers, 2 * cfg.z_dim)  # -> (mu, logvar)
-            self.decoder = _mlp(cfg.z_dim, cfg.hidden, cfg.n_layers, cfg.n_params * cfg.n_pixels)
+            c = cfg.n_classes  # 0: unconditional
+            self.encoder = _mlp(cfg.n_pixels + c, cfg.hidden, cfg.n_layers, 2 * cfg.z_dim)  # -> (mu, logvar)
+            self.decoder = _mlp(cfg.z_dim + c, cfg.hidden, cfg.n_layers, cfg.n_params * cfg.n_pixels)
+
+    def _with_label(self, h: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        """``(..., B, F)`` -> ``(..., B, F + C)``: the one-hot label appended (unchanged if unconditional)."""
+        c = self.cfg.n_classes
+        if c == 0:
+            if y is not None:
+                raise ValueError("this VAE is unconditional (n_classes=0): call it without labels y")
+            return h
+        if y is None or y.dim() != 1 or h.dim() < 2 or len(y) != h.shape[-2]:
+            got = None if y is None else tuple(y.shape)
+            raise ValueError(f"a conditional VAE needs labels y of shape ({h.shape[-2]},), got {got}")
+        if y.dtype != torch.long or y.min() < 0 or y.max() >= c:
+            raise ValueError(f"expected int64 labels in [0, {c}), got {y.dtype} in [{y.min()}, {y.max()}]")
+        onehot = F.one_hot(y.to(h.device), c).to(h.dtype)  # (B, C)
+        return torch.cat([h, onehot.expand(*h.shape[:-1], c)], dim=-1)  # (..., B, F + C)
 
     def _flat(self, x: torch.Tensor) -> torch.Tensor:  # checked images (B, C, H, W) -> (B, N)
         if x.dim() != 4 or tuple(x.shape[1:]) != tuple(self.cfg.x_shape):
@@ -238,25 +264,25 @@ class VAE(nn.Module):
             raise ValueError(f"expected pixels in [0, 1], got [{x.min():.3g}, {x.max():.3g}]; rescale them")
         return x.flatten(1)
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """q(z|x): images ``(B, C, H, W)`` -> mean and log-variance, each ``(B, D)``."""
-        mu, logvar = self.encoder(self._flat(x)).chunk(2, dim=-1)
+    def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """q(z|x) (q(z|x, y)): images ``(B, C, H, W)`` -> mean and log-variance, each ``(B, D)``."""
+        mu, logvar = self.encoder(self._with_label(self._flat(x), y)).chunk(2, dim=-1)
         return mu, logvar.clamp(-12.0, 8.0)
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
+    def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Decoder parameters ``(..., P, N)`` for latents ``(..., D)``; log-scales floored smoothly."""
         if z.shape[-1] != self.cfg.z_dim:
             raise ValueError(f"expected latents with last dimension {self.cfg.z_dim}, got {tuple(z.shape)}")
-        params = self.decoder(z).unflatten(-1, (self.cfg.n_params, self.cfg.n_pixels))
+        params = self.decoder(self._with_label(z, y)).unflatten(-1, (self.cfg.n_params, self.cfg.n_pixels))
         if self.cfg.n_params == 1:
             return params
         loc, raw = params.unbind(-2)
         m = self.cfg.min_log_scale
         return torch.stack([loc, m + F.softplus(raw - m)], dim=-2)  # log-scale >= m
 
-    def log_px_z(self, x_flat: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    def log_px_z(self, x_flat: torch.Tensor, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """log p(x|z) in nats: ``x_flat`` ``(B, N)`` and ``z`` ``(..., B, D)`` -> ``(..., B)``."""
-        params = self.decode(z)
+        params = self.decode(z, y)
         loc, kind = params[..., 0, :], self.cfg.likelihood
         if kind == "bernoulli":
             return bernoulli_log_prob(x_flat, loc).sum(-1)
@@ -267,9 +293,9 @@ class VAE(nn.Module):
         return (-0.5 * LOG_2PI - log_s - 0.5 * ((x_flat - loc) * torch.exp(-log_s)).pow(2)).sum(-1)
 
     @torch.no_grad()
-    def decode_mean(self, z: torch.Tensor) -> torch.Tensor:
-        """Mean image E[x|z]: latents ``(B, D)`` -> ``(B, C, H, W)``."""
-        params = self.decode(z)
+    def decode_mean(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Mean image E[x|z] (E[x|z, y]): latents ``(B, D)`` -> ``(B, C, H, W)``."""
+        params = self.decode(z, y)
         loc = params[..., 0, :]
         if self.cfg.likelihood == "bernoulli":
             mean = torch.sigmoid(loc)
@@ -282,18 +308,23 @@ class VAE(nn.Module):
         return mean.reshape(-1, *self.cfg.x_shape)
 
     @torch.no_grad()
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+    def reconstruct(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Mean of p(x | z = mu(x)): images ``(B, C, H, W)`` -> ``(B, C, H, W)``."""
-        return self.decode_mean(self.encode(x)[0])
+        return self.decode_mean(self.encode(x, y)[0], y)
 
     @torch.no_grad()
-    def sample(self, n: int, seed: int | torch.Generator = 0, mean: bool = False) -> torch.Tensor:
-        """n images ``(n, C, H, W)`` from z ~ p(z), x ~ p(x|z) (E[x|z] if ``mean``); noise from ``seed``."""
+    def sample(
+        self, n: int, seed: int | torch.Generator = 0, mean: bool = False, y: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """n images ``(n, C, H, W)`` from z ~ p(z), x ~ p(x|z) (E[x|z] if ``mean``); noise from ``seed``.
+
+        A conditional model draws x ~ p(x | z, y) for the requested labels ``y`` ``(n,)``.
+        """
         g = make_generator(seed)
         z = torch.randn(n, self.cfg.z_dim, generator=g).to(next(self.parameters()).device)
         if mean:
-            return self.decode_mean(z)
-        params = self.decode(z)
+            return self.decode_mean(z, y)
+        params = self.decode(z, y)
         loc = params[..., 0, :]
         u = torch.rand(loc.shape, generator=g).to(loc.device)
         if self.cfg.likelihood == "bernoulli":
@@ -360,7 +391,12 @@ def elbo_terms(
 
 
 def elbo(
-    model: VAE, x: torch.Tensor, beta: float = 1.0, free_bits: float = 0.0, seed: int | torch.Generator = 0
+    model: VAE,
+    x: torch.Tensor,
+    beta: float = 1.0,
+    free_bits: float = 0.0,
+    seed: int | torch.Generator = 0,
+    y: torch.Tensor | None = None,
 ) -> ElboTerms:
     """ELBO of a batch, one reparameterised sample per image: E_q[log p(x|z)] - KL(q(z|x) || N(0, I)).
 
@@ -369,19 +405,25 @@ def elbo(
         x: ``(B, C, H, W)`` in [0, 1].
         beta, free_bits: the loss's KL weight and floor (see :func:`elbo_terms`).
         seed: int or CPU ``torch.Generator`` for the reparameterisation noise.
+        y: ``(B,)`` labels for a conditional model (its ELBO bounds log p(x | y)), else ``None``.
 
     Returns:
         :class:`ElboTerms`; ``terms.loss.backward()`` trains encoder and decoder jointly.
     """
-    mu, logvar = model.encode(x)  # (B, D) each
+    mu, logvar = model.encode(x, y)  # (B, D) each
     z = reparameterize(mu, logvar, seed=seed)  # (B, D)
-    rec = model.log_px_z(x.flatten(1), z)  # (B,)
+    rec = model.log_px_z(x.flatten(1), z, y)  # (B,)
     return elbo_terms(rec, gaussian_kl(mu, logvar), beta=beta, free_bits=free_bits)
 
 
 @torch.no_grad()
 def iwae_bound(
-    model: VAE, x: torch.Tensor, k: int, chunk: int = 250, seed: int | torch.Generator = 0
+    model: VAE,
+    x: torch.Tensor,
+    k: int,
+    chunk: int = 250,
+    seed: int | torch.Generator = 0,
+    y: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Importance-weighted bound IWAE_K per image, in nats {cite}`burda2016iwae`.
 
@@ -397,6 +439,7 @@ def iwae_bound(
         k: number of importance samples (a positive int).
         chunk: samples per forward pass.
         seed: int or CPU ``torch.Generator`` for the samples.
+        y: ``(B,)`` labels for a conditional model (a bound on log p(x | y)), else ``None``.
 
     Returns:
         ``(B,)``.
@@ -404,13 +447,13 @@ def iwae_bound(
     if not isinstance(k, int) or k < 1:
         raise ValueError(f"k must be a positive integer number of importance samples, got {k!r}")
     g = make_generator(seed)
-    mu, logvar = model.encode(x)  # (B, D)
+    mu, logvar = model.encode(x, y)  # (B, D)
     total = torch.full((x.shape[0],), -math.inf, device=x.device)
     for done in range(0, k, chunk):
         z = reparameterize(mu, logvar, k=min(chunk, k - done), seed=g)  # (kk, B, D)
         log_pz = (-0.5 * (z.pow(2) + LOG_2PI)).sum(-1)  # (kk, B)
         log_qz = (-0.5 * ((z - mu).pow(2) / logvar.exp() + logvar + LOG_2PI)).sum(-1)  # (kk, B)
-        log_w = model.log_px_z(x.flatten(1), z) + log_pz - log_qz  # (kk, B)
+        log_w = model.log_px_z(x.flatten(1), z, y) + log_pz - log_qz  # (kk, B)
         total = torch.logaddexp(total, torch.logsumexp(log_w, dim=0))
     return total - math.log(k)
 
@@ -477,8 +520,16 @@ class VAETrainConfig:
             raise ValueError(f"epochs, batch_size and lr must be positive, got {self}")
 
 
-def _train(model: VAE, data: torch.Tensor, config: VAETrainConfig, autoencoder: bool) -> History:
+def _train(
+    model: VAE,
+    data: torch.Tensor,
+    config: VAETrainConfig,
+    autoencoder: bool,
+    labels: torch.Tensor | None = None,
+) -> History:
     """The one loop of the family: Adam on all parameters, minibatches without replacement."""
+    if labels is not None and len(labels) != len(data):
+        raise ValueError(f"need one label per image: {len(labels)} labels for {len(data)} images")
     dev = next(model.parameters()).device
     order, noise = make_generator(config.seed), make_generator(config.seed + 1)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
@@ -487,12 +538,12 @@ def _train(model: VAE, data: torch.Tensor, config: VAETrainConfig, autoencoder: 
     with history.timed():
         for _ in range(config.epochs):
             for idx in torch.randperm(len(data), generator=order).split(config.batch_size):
-                x = data[idx]
+                x, y = data[idx], None if labels is None else labels[idx]
                 if autoencoder:  # z = mu(x): no prior, no noise
-                    terms = {"loss": -model.log_px_z(x.flatten(1), model.encode(x)[0]).mean()}
+                    terms = {"loss": -model.log_px_z(x.flatten(1), model.encode(x, y)[0], y).mean()}
                 else:
                     beta = kl_warmup(step, config.warmup_steps, config.beta)
-                    t = elbo(model, x, beta=beta, free_bits=config.free_bits or 0.0, seed=noise)
+                    t = elbo(model, x, beta=beta, free_bits=config.free_bits or 0.0, seed=noise, y=y)
                     terms = {"loss": t.loss, "elbo": t.elbo.mean(), "rec": t.rec.mean(), "kl": t.kl.mean()}
                 opt.zero_grad()
                 terms["loss"].backward()
@@ -503,19 +554,22 @@ def _train(model: VAE, data: torch.Tensor, config: VAETrainConfig, autoencoder: 
     return history
 
 
-def train_vae(model: VAE, data: torch.Tensor, config: VAETrainConfig) -> History:
+def train_vae(
+    model: VAE, data: torch.Tensor, config: VAETrainConfig, labels: torch.Tensor | None = None
+) -> History:
     """Maximise the ELBO (with beta, warm-up, free bits) by Adam on all parameters, in place.
 
     Args:
         model: a :class:`VAE` on its device (left in eval mode).
         data: ``(n, C, H, W)`` training images in [0, 1].
         config: :class:`VAETrainConfig`.
+        labels: ``(n,)`` int64 labels, needed by a conditional model (``cfg.n_classes > 0``).
 
     Returns:
         :class:`~course_lib.utils.History` with per-step batch means of ``loss``, ``elbo``,
         ``rec`` and ``kl`` (nats per image).
     """
-    return _train(model, data, config, autoencoder=False)
+    return _train(model, data, config, autoencoder=False, labels=labels)
 
 
 def train_autoencoder(model: VAE, data: torch.Tensor, config: VAETrainConfig) -> History:
@@ -558,3 +612,62 @@ def show_images(ax, images: torch.Tensor, nrow: int, title: str | None = None, p
     grid = F.pad(grid, (0, pad, 0, pad), value=0.5)  # close the last row and column
     ax.set(xticks=[], yticks=[], title=title or "")
     return ax.imshow(grid.numpy(), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+
+
+# --- The computation graph as a diagram --------------------------------------------------
+@torch.no_grad()
+def draw_vae(model: VAE, x: torch.Tensor, y: torch.Tensor | None = None) -> plt.Figure:
+    """The VAE's computation graph for one batch, every label a shape measured on that batch.
+
+    x -> encoder -> (mu, logvar) -> z = mu + sigma * eps -> decoder -> log p(x|z), and
+    KL(q(z|x) || p(z)) from (mu, logvar); both terms make the loss -ELBO. Gradient paths are
+    dashed; eps is a sampled input and lies off them. A conditional model (``cfg.n_classes > 0``)
+    gets the one-hot label, concatenated to the encoder's and the decoder's inputs
+    {cite}`sohn2015cvae`.
+
+    Args:
+        model: a :class:`VAE` (trained or not: the shapes are the same).
+        x: ``(B, C, H, W)`` a batch of images in [0, 1].
+        y: ``(B,)`` labels, for a conditional model only.
+
+    Returns:
+        the figure.
+    """
+    cfg, cond = model.cfg, model.cfg.n_classes > 0
+    h = model.encoder(model._with_label(model._flat(x), y))  # (B, 2D)
+    mu, logvar = model.encode(x, y)  # (B, D) each
+    params = model.decode(mu, y)  # (B, P, N)
+    rec, kl = model.log_px_z(x.flatten(1), mu, y), gaussian_kl(mu, logvar).sum(-1)  # (B,) each
+    c, dy, given = (f" + C={cfg.n_classes}", 0.7, ",y") if cond else ("", 0.0, "")
+    name = "Conditional VAE" if cond else "VAE"
+    d = Diagram(11.6, 8.4 + dy, f"{name}: one training step, batch of {len(x)}")
+    top, mid, low = 5.9 + dy, 3.9 + dy, 1.9 + dy
+    d.box("x", 1.5, mid, f"images x\n{shape(x, 'B,C,H,W')}", "data", w=2.8)
+    enc, dec = (
+        f"(B, N={cfg.n_pixels}{c})\n→ {shape(h, 'B,2D')}",
+        f"(B, D={cfg.z_dim}{c})\n→ {shape(params, 'B,P,N')}",
+    )
+    d.box("enc", 2.9, top, f"encoder MLP\n{enc}", "net", w=3.0, h=1.2)
+    d.box("ml", 6.5, top, f"μ, log σ²\n{shape(mu, 'B,D')} each", "data", w=2.4, h=0.9)
+    d.box("eps", 9.7, top + 1.6, f"ε ~ N(0, I)\n{shape(mu, 'B,D')}", "data", w=2.1, h=0.9)
+    d.box("rep", 9.7, top, "z = μ\n+ σ⊙ε", "op", w=1.4, h=1.4)
+    d.box("z", 9.7, low, f"z {shape(mu, 'B,D')}", "data", w=2.1, h=0.7)
+    d.box("dec", 6.3, low, f"decoder MLP\n{dec}", "net", w=3.0, h=1.2)
+    d.box("rec", 2.5, low, f"log p(x|z{given})\n{shape(rec, 'B')}", "loss", w=1.9, h=0.9)
+    d.box("kl", 8.0, mid, f"KL(q(z|x{given}) ‖ p(z))\n{shape(kl, 'B')}", "loss", w=2.5, h=0.9)
+    d.box("loss", 4.9, mid, "−ELBO = batch mean\nof KL − log p", "loss", w=2.7, h=1.0)
+    d.arrow("x", "enc", "flatten", offset=(-0.45, 0)).arrow("x", "rec", "targets", offset=(-0.55, -0.1))
+    d.arrow("enc", "ml").arrow("ml", "rep").arrow("eps", "rep", "no gradient", offset=(0.95, -0.1))
+    d.arrow("ml", "kl").arrow("rep", "z").arrow("z", "dec").arrow("dec", "rec")
+    d.arrow("rec", "loss").arrow("kl", "loss")
+    d.arrow("dec", "z", grad=True, bend=0.4).arrow("z", "rep", grad=True, bend=0.3)
+    d.arrow("rep", "ml", grad=True, bend=0.4).arrow("kl", "ml", grad=True, bend=-0.5)
+    d.arrow("ml", "enc", grad=True, bend=0.4, label="∂/∂φ", offset=(0, 0.2))
+    d.arrow("rec", "dec", grad=True, bend=0.4, label="∂/∂θ", offset=(0, -0.75))
+    if cond:
+        onehot = shape(F.one_hot(y, cfg.n_classes), "B,C")
+        d.box("y1", 2.9, top + 1.6, f"label y, one-hot\n{onehot}", "data", w=2.6, h=0.9)
+        d.box("y2", 6.3, low - 1.35, f"label y, one-hot {onehot}", "data", w=3.6, h=0.6)
+        d.arrow("y1", "enc", "concat", offset=(0.55, -0.1)).arrow("y2", "dec", "concat", offset=(0.55, -0.15))
+    d.legend(("data", "net", "op", "loss", "forward", "grad"))
+    return d.figure()

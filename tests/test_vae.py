@@ -17,6 +17,7 @@ from course_lib.vae import (
     bernoulli_log_prob,
     discretized_gaussian_log_prob,
     discretized_logistic_log_prob,
+    draw_vae,
     elbo,
     elbo_terms,
     gaussian_kl,
@@ -274,4 +275,48 @@ def test_show_images_tiles_in_rows():
     fig, ax = plt.subplots()
     im = show_images(ax, torch.ones(5, 1, 4, 4), nrow=3, title="t")
     assert im.get_array().shape == (2 * 5 + 1, 3 * 5 + 1)  # 2 rows of 3 tiles of 4 + separators
+    plt.close(fig)
+
+
+def test_conditional_vae_concatenates_the_one_hot_label_to_encoder_and_decoder_inputs():
+    cfg = tiny(n_classes=3)
+    model = VAE(cfg)
+    assert model.encoder[0].in_features == cfg.n_pixels + 3 and model.decoder[0].in_features == cfg.z_dim + 3
+    x, y = _images(4), torch.tensor([0, 1, 2, 1])
+    z = torch.zeros(2, 4, cfg.z_dim)  # (K, B, D): the label broadcasts over the samples
+    assert model.decode(z, y).shape == (2, 4, 2, cfg.n_pixels)
+    assert not torch.allclose(model.decode_mean(z[0], y)[0], model.decode_mean(z[0], y.roll(1))[0])
+    t = elbo(model, x, y=y)
+    assert t.elbo.shape == (4,) and iwae_bound(model, x, 5, y=y).shape == (4,)
+    assert model.sample(4, seed=0, y=y).shape == (4, 1, 4, 4) and model.reconstruct(x, y).shape == x.shape
+    with pytest.raises(ValueError, match="needs labels"):
+        model.encode(x)
+    with pytest.raises(ValueError, match="int64 labels"):
+        model.encode(x, torch.tensor([0, 1, 2, 3]))
+    with pytest.raises(ValueError, match="unconditional"):
+        VAE(tiny()).encode(x, y)
+
+
+def test_conditional_vae_training_is_reproducible_and_improves_the_conditional_elbo():
+    x, y = _images(32, seed=3), torch.arange(32) % 2
+    cfg = VAETrainConfig(epochs=30, batch_size=16, lr=3e-3, seed=1)
+    models = [VAE(tiny(n_classes=2)), VAE(tiny(n_classes=2))]
+    before = elbo(models[0], x, y=y).elbo.mean()
+    h1 = assert_rng_untouched(train_vae, models[0], x, cfg, labels=y)
+    assert h1.losses == train_vae(models[1], x, cfg, labels=y).losses
+    assert elbo(models[0], x, y=y).elbo.mean() > before + 5
+    with pytest.raises(ValueError, match="one label per image"):
+        train_vae(VAE(tiny(n_classes=2)), x, cfg, labels=y[:5])
+
+
+@pytest.mark.parametrize("n_classes", [0, 10])
+def test_draw_vae_labels_the_real_shapes_of_the_batch(n_classes):
+    model = VAE(VAEConfig(z_dim=5, hidden=16, n_classes=n_classes))
+    x, y = _images(12, side=8), (torch.arange(12) % 10 if n_classes else None)
+    fig = draw_vae(model, x, y)
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    for expected in ("(B=12, C=1, H=8, W=8)", "(B=12, D=5)", "(B=12, 2D=10)", "(B=12, P=2, N=64)", "(B=12)"):
+        assert expected in texts, expected
+    assert ("(B=12, C=10)" in texts) == bool(n_classes) and "no gradient" in texts
+    assert fig.axes[0].get_title().startswith("Conditional VAE" if n_classes else "VAE")
     plt.close(fig)
