@@ -22,6 +22,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn as nn
@@ -30,6 +31,7 @@ from scipy.signal import resample_poly
 
 from course_lib import checkpoints
 from course_lib.audio import SAMPLE_RATE, check_wave, mu_law_decode, mu_law_encode, random_crops, stft
+from course_lib.diagrams import Diagram, shape
 from course_lib.metrics import si_sdr
 from course_lib.utils import History, make_generator
 
@@ -427,3 +429,67 @@ def pretrained_codec(kbps: int) -> WaveCodec:
     model = WaveCodec(CodecConfig(**{**blob["config"], "strides": tuple(blob["config"]["strides"])}))
     model.load_state_dict(blob["state_dict"])
     return model.eval()
+
+
+# --- The pipeline as a diagram ------------------------------------------------------------------
+def draw_codec_pipeline(
+    model: WaveCodec, wave: torch.Tensor, freqs: torch.Tensor | None = None
+) -> plt.Figure:
+    """Encoder -> bounded scalar quantiser -> arithmetic coder -> bytes -> decoder, with real shapes.
+
+    ``wave`` is run through ``model`` (hooks read the shape after each strided stage) and through
+    :func:`arithmetic_encode`, so every label is a measured shape or byte count.
+
+    Args:
+        model: the codec (e.g. ``pretrained_codec(16)``).
+        wave: one recording ``(time,)`` at 8 kHz.
+        freqs: ``(D, levels)`` coder tables (default: fitted on this clip's own codes).
+
+    Returns:
+        the figure.
+    """
+    wave = check_wave(wave, model.cfg.sample_rate, batch=False, name="wave")
+    strided = [m for m in (*model.encoder, *model.decoder) if getattr(m, "stride", (1,))[0] > 1]
+    seen: list[torch.Tensor] = []
+    hooks = [m.register_forward_hook(lambda _m, _i, out: seen.append(out)) for m in strided]
+    try:
+        with torch.no_grad():
+            codes = model.encode(wave)  # (1, D, frames)
+            out = model.decode(codes, len(wave))  # (1, T)
+    finally:
+        for h in hooks:
+            h.remove()
+    cfg = model.cfg
+    n_enc = len(cfg.strides)
+    tables = frequency_tables(code_histograms(codes, cfg.levels)) if freqs is None else freqs
+    stream = arithmetic_encode(codes[0], tables)
+    kbps = 8 * len(stream) / (len(wave) / cfg.sample_rate) / 1000
+    enc = "\n".join(f"Conv1d s={s} -> {shape(t)}" for s, t in zip(cfg.strides, seen[:n_enc], strict=True))
+    dec = "\n".join(
+        f"ConvT s={s} -> {shape(t)}" for s, t in zip(cfg.strides[::-1], seen[n_enc:], strict=True)
+    )
+    d = Diagram(
+        13,
+        8.6,
+        f"Codec pipeline at {cfg.bitrate / 1000:.0f} kbit/s fixed-length on a "
+        f"{len(wave) / cfg.sample_rate:.2g} s clip",
+    )
+    d.box("x", 1.6, 6.6, f"waveform x\n{shape(wave[None], 'B,T')}", "data", w=2.6)
+    d.box("enc", 5.9, 6.6, f"encoder\n{enc}", "net", w=3.9, h=1.3)
+    d.box("q", 11.3, 6.6, "round", "op", w=1.2, h=1.2)
+    d.note(9.6, 5.4, f"u = {cfg.levels - 1}(tanh h + 1)/2", fontsize=8)
+    d.box("c", 11.3, 4.2, f"codes c (int 0..{cfg.levels - 1})\n{shape(codes, 'B,D,F')}", "data", w=2.9)
+    d.box("ac", 6.9, 4.2, "arithmetic\ncoder", "op", w=1.5, h=1.5)
+    d.note(6.9, 3.1, f"tables {tuple(tables.shape)}: code frequencies, known to both ends", fontsize=8)
+    d.box("bytes", 1.6, 4.2, f"bitstream\n{len(stream)} bytes\n= {kbps:.1f} kbit/s", "data", w=2.6, h=1.2)
+    d.box("ad", 1.6, 1.5, "arithmetic\ndecoder", "op", w=1.5, h=1.5)
+    d.box("dec", 6.6, 1.5, f"decoder\n{dec}", "net", w=3.9, h=1.3)
+    d.box("y", 11.3, 1.5, f"waveform x̂\n{shape(out, 'B,T')}", "data", w=2.6)
+    d.arrow("x", "enc").arrow("enc", "q", "h " + shape(codes, "B,D,F"), offset=(0, -0.5))
+    d.arrow("q", "c").arrow("c", "ac").arrow("ac", "bytes").arrow(
+        "bytes", "ad", "file or channel", offset=(1.0, 0)
+    )
+    d.arrow("ad", "dec", f"2c/{cfg.levels - 1} - 1", offset=(0.05, 0.1)).arrow("dec", "y")
+    d.arrow("q", "enc", "training: straight-through gradient", grad=True, bend=0.5, offset=(0, 0.95))
+    d.legend(("data", "net", "op", "forward", "grad"))
+    return d.figure()

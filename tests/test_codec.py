@@ -172,3 +172,21 @@ def test_clear_errors_on_bad_input():
         C.pcm_codec(tone(), 0)
     with pytest.raises(ValueError, match="even"):
         C.WaveCodec(C.CodecConfig(strides=(3,)))
+
+
+def test_draw_codec_pipeline_labels_real_shapes_and_stream_size():
+    import matplotlib.pyplot as plt
+
+    torch.manual_seed(0)
+    model = C.WaveCodec(TINY).eval()
+    wave = tone(800)
+    fig = C.draw_codec_pipeline(model, wave)
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    frames = 800 // TINY.hop
+    codes = model.encode(wave)
+    stream = C.arithmetic_encode(codes[0], C.frequency_tables(C.code_histograms(codes, TINY.levels)))
+    assert "(B=1, T=800)" in texts and f"(B=1, D=2, F={frames})" in texts
+    assert "(1, 8, 400)" in texts and "(1, 16, 200)" in texts  # after each strided encoder stage
+    assert f"{len(stream)} bytes" in texts
+    assert "Codec pipeline" in fig.axes[0].get_title()
+    plt.close(fig)

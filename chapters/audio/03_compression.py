@@ -96,6 +96,13 @@ print(f"{len(clips)} test clips (one per digit of {clip_speakers}), "
 # We measure three things: SI-SDR {cite}`leroux2019sdr` (waveform fidelity, dB, higher is
 # better), the log-spectral distance (LSD, dB, lower is better) and, where the `pesq` package
 # is installed, narrowband PESQ {cite}`rix2001pesq` (a perceptual quality score, about 1 to 4.5).
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: 2-bit µ-law and downsampling by 4 (then 8-bit µ-law) both cost
+# 16 kbit/s. Which of the two will keep the higher SI-SDR, and which the lower log-spectral
+# distance? Write down your guess.
+# ```
 
 
 # %%
@@ -153,6 +160,47 @@ assert art_sdr > baselines["linear PCM 8 bit"][1] + 20
 # 1 kHz (SI-SDR {glue:text}`compression_down4_sisdr:.1f` dB) and deletes the rest (a
 # log-spectral distance of {glue:text}`compression_down4_lsd:.1f` dB).
 #
+# **Seeing and hearing the trade.** The figure shows one clip's spectrogram after four PCM
+# settings: 8-bit µ-law at 64 kbit/s, and three ways of spending 16 kbit/s (bits per sample
+# against samples per second). Noise fills the whole band in one, a clean low band ends at the new
+# Nyquist frequency in another.
+
+# %% tags=["hide-input"]
+from course_lib.audio import stft
+from course_lib.notebook import plot_spectrogram
+
+
+def draw_pcm(bits=8, downsample=1, ax=None):
+    """Spectrogram of clip 3 after `bits`-bit mu-law at 8000 / `downsample` samples/s."""
+    show = ax is None
+    ax = ax or plt.subplots(figsize=(5, 3.2))[1]
+    ref = clips[3]
+    y, rate = C.pcm_codec(ref, bits, downsample=downsample)
+    spec = 20 * torch.log10(stft(y, 256, 64).abs() + 1e-4)
+    plot_spectrogram(ax, spec, RATE, 64, colorbar=False,
+                     title=f"{bits} bit, 1/{downsample} rate: {rate / 1000:g} kbit/s\n"
+                           f"SI-SDR {si_sdr(ref, y).item():.1f} dB, LSD {log_spectral_distance(ref, y).item():.1f} dB")
+    if show:
+        plt.show()
+
+
+fig, axes = plt.subplots(2, 2, figsize=(9, 6.2), sharex=True, sharey=True)
+for ax, (b, k) in zip(axes.ravel(), [(8, 1), (2, 1), (4, 2), (8, 4)], strict=True):
+    draw_pcm(b, k, ax)
+fig.suptitle("One clip after PCM coding: 64 kbit/s and three ways to spend 16 kbit/s")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# With a running kernel (not on the website) the sliders below redraw the same figure for any
+# number of bits and downsampling factor.
+
+# %%
+from course_lib.teaching import knobs
+
+sliders = knobs(draw_pcm, bits=(1, 8, 1, 4), downsample=(1, 4, 1, 2))
+
+# %% [markdown]
 # ## 2. A waveform autoencoder with a quantised bottleneck
 #
 # The encoder is a stack of strided 1-D convolutions (the SoundStream / EnCodec layout
@@ -165,11 +213,8 @@ assert art_sdr > baselines["linear PCM 8 bit"][1] + 20
 # \qquad \hat z = \tfrac{2c}{L-1} - 1 .
 # $$
 #
-# ```text
-# waveform (8000/s) -> Conv1d s=2 -> Conv1d s=4 -> D x 1000 frames/s -> tanh -> round -> codes
-#                                                                                  |  (bits)
-# waveform <- ConvT1d s=2 <- ConvT1d s=4 <- D x 1000 frames/s <- dequantise <------+
-# ```
+# The figure after the codecs are loaded (below) shows the whole chain with the shapes of a real
+# one-second clip.
 #
 # Rounding has zero gradient almost everywhere. Two standard ways around it:
 # the **straight-through estimator** {cite}`bengio2013estimating` uses round in the forward
@@ -181,6 +226,12 @@ assert art_sdr > baselines["linear PCM 8 bit"][1] + 20
 # a first codebook quantises the latent vector, a second one quantises what the first left
 # over, and so on; each stage adds $\log_2(\text{codebook size})$ bits per frame. We stay with
 # the scalar quantiser, whose bit count is easiest to check.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: `ste_round` rounds the values 0.2, 1.7, 2.5001 and −0.6. What
+# gradient does each input receive when the outputs are summed?
+# ```
 
 # %%
 x = torch.tensor([0.2, 1.7, 2.5001, -0.6], requires_grad=True)
@@ -202,14 +253,37 @@ assert torch.equal(x.grad, torch.ones(4))
 
 # %%
 codecs = {k: C.pretrained_codec(k) for k in (16, 8, 4)}
-for k, m in codecs.items():
-    print(f"{k:2d} kbit/s: latent_dim={m.cfg.latent_dim}, levels={m.cfg.levels}, "
-          f"{m.cfg.frame_rate:.0f} frames/s -> {m.cfg.bitrate / 1000:.0f} kbit/s fixed-length")
+m = codecs[16]
+train_set = load_fsdd("train")
+train_sub = [train_set[i][0] for i in range(0, len(train_set), 20)]
+with torch.no_grad():  # the arithmetic coder's tables, from training codes (section 3)
+    tables = C.frequency_tables(C.code_histograms([m.encode(w) for w in train_sub], m.cfg.levels))
+for k, net in codecs.items():
+    print(f"{k:2d} kbit/s: latent_dim={net.cfg.latent_dim}, levels={net.cfg.levels}, "
+          f"{net.cfg.frame_rate:.0f} frames/s -> {net.cfg.bitrate / 1000:.0f} kbit/s fixed-length")
 with torch.no_grad():
     learned16 = [codecs[16].decode(codecs[16].encode(c), len(c))[0] for c in clips]
 s16, lsd16 = scores(learned16)
 print(f"learned 16 kbit/s on these clips: SI-SDR {s16:.2f} dB, LSD {lsd16:.2f} dB")
 assert lsd16 < baselines["downsample /4 + 8-bit mu-law"][2]
+
+# %% [markdown]
+# The whole chain for the 16 kbit/s codec on one second of test speech (consecutive test clips
+# joined), every shape read from the run, the byte count from the real arithmetic coder with the
+# tables of section 3:
+
+# %% tags=["hide-input"]
+second = torch.cat(clips)[:RATE]
+fig = C.draw_codec_pipeline(m, second, tables)
+plt.show()
+with torch.no_grad():
+    glue("compression_second_kbps", 8 * len(C.arithmetic_encode(m.encode(second)[0], tables)) / 1000)
+
+# %% [markdown]
+# On this second of speech, with no pause in it, the arithmetic-coded stream costs
+# {glue:text}`compression_second_kbps:.1f` kbit/s. An entropy coder's rate follows the content:
+# the tables were fitted on whole recordings, silences included, and section 3 measures the mean
+# over every test clip.
 
 # %% [markdown]
 # ## 3. Measuring the bitrate three ways
@@ -221,14 +295,16 @@ assert lsd16 < baselines["downsample /4 + 8-bit mu-law"][2]
 # *Real stream*: an arithmetic coder {cite}`witten1987arithmetic` with frequency tables fitted
 # on **training** codes (here every 20th training file, to keep the cell fast; the benchmark
 # uses every 4th) turns the test codes into bytes; its length is the honest rate, and it can be only
-# slightly above the cross-entropy of the test codes under those tables.
+# slightly above the cross-entropy of the test codes under those tables (derivation below).
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: will the empirical entropy of the codes be above or below the
+# fixed-length 16 kbit/s? Will the real stream be above or below the entropy, and by how much?
+# ```
 
 # %%
-train_set = load_fsdd("train")
-train_sub = [train_set[i][0] for i in range(0, len(train_set), 20)]
-m = codecs[16]
 with torch.no_grad():
-    tables = C.frequency_tables(C.code_histograms([m.encode(w) for w in train_sub], m.cfg.levels))
     test_codes = [m.encode(c) for c in clips]
 hist = C.code_histograms(test_codes, m.cfg.levels)
 seconds = int(hist[0].sum()) / m.cfg.frame_rate
@@ -253,6 +329,53 @@ print(f"stream / cross-entropy = {overhead:.3f}; round trip lossless on all {len
 assert overhead < 1.05
 
 # %% [markdown]
+# ### Why entropy is the floor, and what the arithmetic coder adds
+#
+# Treat the codes as independent symbols $v$ drawn with probabilities $p(v)$ (per channel; the
+# sums over channels just add up).
+#
+# 1. A decodable code gives symbol $v$ a codeword of $\ell(v)$ bits. Any uniquely decodable code
+#    satisfies Kraft's inequality {cite}`cover2006elements`:
+#    $$ \textstyle\sum_v 2^{-\ell(v)} \le 1 . \tag{1} $$
+# 2. Write $r(v) = 2^{-\ell(v)} / Z$ with $Z = \sum_v 2^{-\ell(v)} \le 1$. Then the mean length
+#    exceeds the entropy by a KL divergence and a non-negative term:
+#    $$ \mathbb E_p[\ell] - H(p) = \sum_v p(v) \log_2 \frac{p(v)}{r(v)} - \log_2 Z
+#       = \mathrm{KL}(p \,\|\, r) - \log_2 Z \;\ge\; 0 . \tag{2} $$
+#    No coder of independent symbols beats $H(p)$ bits per symbol on average; coding $N$ symbols
+#    as one block does not help either, since their joint entropy is $N H(p)$.
+# 3. An arithmetic coder with probabilities $q$ narrows an interval: after symbols
+#    $s_1, \dots, s_N$ its width is $W = \prod_i q(s_i)$. Some binary fraction with
+#    $k = \lceil -\log_2 W \rceil + 1$ digits names a point whose whole dyadic interval
+#    $[0.b_1 \dots b_k, \; 0.b_1 \dots b_k + 2^{-k})$ lies inside it, so
+#    $$ k \;\le\; \underbrace{-\textstyle\sum_i \log_2 q(s_i)}_{I,\ \text{information content}} + 2 \text{ bits}. \tag{3} $$
+# 4. Averaged over symbols drawn from $p$, $\mathbb E[I] = N\,\big(H(p) + \mathrm{KL}(p\,\|\,q)\big)$, $N$
+#    times the cross-entropy. So the stream costs the cross-entropy per symbol, plus at most
+#    $2$ bits per *message*, plus what our format adds: the padding to whole bytes (at most $7$ bits)
+#    and the 32-bit header:
+#    $$ 8\,\mathrm{len(stream)} \;\le\; I + 2 + 7 + 32 . \tag{4} $$
+#
+# The check: for every test clip, the stream's payload bits minus the clip's information content
+# $I$ under the training tables, which (3) and (4) put between $0$ and $9$ bits (the 32-bit integer
+# arithmetic can add a tiny fraction of a bit).
+
+# %%
+log_q = torch.log2(probs)  # (D, levels)
+excess = torch.tensor([8 * len(s) - 32 + log_q.gather(1, c[0]).sum().item()
+                       for s, c in zip(streams, test_codes, strict=True)])  # payload bits - I, per clip
+print(f"payload bits - information content over {len(excess)} clips: "
+      f"min {excess.min():.2f}, mean {excess.mean():.2f}, max {excess.max():.2f} bits")
+glue("compression_excess_mean_bits", excess.mean().item())
+glue("compression_excess_max_bits", excess.max().item())
+glue("compression_mean_clip_bits", 8 * sum(len(s) for s in streams) / len(streams))
+assert excess.min() >= 0 and excess.max() <= 9.5, "equations (3) and (4) bound the excess by 9 bits"
+
+# %% [markdown]
+# The excess is {glue:text}`compression_excess_mean_bits:.1f` bits per clip on average (at most
+# {glue:text}`compression_excess_max_bits:.1f`), against streams of
+# {glue:text}`compression_mean_clip_bits:.0f` bits on average: the coder's own overhead is
+# negligible, and almost all of the gap between the stream and the empirical entropy is the
+# mismatch $\mathrm{KL}(p\,\|\,q)$ between the test codes and the training tables, plus the headers.
+#
 # ## 4. Rate–distortion
 #
 # On these clips the codes of the 16 kbit/s codec carry only
@@ -308,6 +431,12 @@ plt.show()
 # learned codec whose *arithmetic-coded* rate (real bytes) is the highest one not above the
 # baseline's rate, i.e. the learned codec spends at most as many bits, and compares them on
 # LSD, SI-SDR and PESQ. The comparisons are printed as measured.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: from the plot, against which baselines do you expect the learned
+# codec to lose on SI-SDR or PESQ at equal bitrate?
+# ```
 
 # %%
 learned = [r for r in rd if r["kind"] == "learned-coded"]
@@ -356,6 +485,12 @@ for name, wave in versions.items():
 # be computed. The fix is to make the sizes divisible (pad to a multiple of $2^3$, crop after
 # decoding) or to compute the transposed layers' `output_padding` from the encoder's sizes.
 # :::
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: work out the output size of the three stride-2 transposed layers
+# (kernel 4, padding 1) from a 17 × 13 code, then check.
+# ```
 
 # %%
 import torch.nn as nn
@@ -437,6 +572,74 @@ assert unquantised > 64_000
 # $H = -\tfrac12 \log_2 \tfrac12 - 15 \cdot \tfrac1{30} \log_2 \tfrac1{30}
 #   = 0.5 + 0.5 \log_2 30 \approx 2.95$ bits. In code:
 # `C.cross_entropy_bits(torch.tensor([[2] * 8 + [30] + [2] * 7]))` gives about 2.95.
+# ```
+#
+# ```{exercise} Headers and short packets
+# :label: ex-compression-packets
+# With the stream format of this chapter (a 32-bit header, whole bytes), use equation (4) to bound
+# the length of a stream of 1000 frames of 4 codes whose cross-entropy under the tables is $2.5$ bits
+# per code. What share of it is overhead? Redo the bound for a 10-frame packet (10 ms of audio).
+# What does this say about streaming a codec in short packets?
+# ```
+# ```{solution} ex-compression-packets
+# :class: dropdown
+# 1000 frames: $I \approx 1000 \cdot 4 \cdot 2.5 = 10\,000$ bits, so at most
+# $10\,000 + 2 + 7 + 32 = 10\,041$ bits: an overhead of about 0.4 per cent. 10 frames:
+# $I \approx 100$ bits, at most $141$ bits: the $41$ bits of overhead are now $41$ per cent of the
+# information. Per-packet costs (header, final bits, byte padding) do not shrink with the packet,
+# so real-time codecs send packets of 20 ms or more and keep headers tiny (or let the transport
+# carry the length).
+# ```
+#
+# ```{exercise} Predict, then run: tables from the test codes themselves
+# :label: ex-compression-tables
+# Section 3 fits the coder's tables on training codes. Predict whether tables fitted on the test
+# codes would give a shorter or a longer stream, and bound the difference in bits per frame using
+# equation (2). Then run it: replace `tables` by
+# `C.frequency_tables(hist)` and recompute the stream length. Why would a real codec still not do this?
+# ```
+# ```{solution} ex-compression-tables
+# :class: dropdown
+# Shorter (up to the smoothing of `frequency_tables`): the cross-entropy is
+# $H(p) + \mathrm{KL}(p\,\|\,q)$ per symbol and the test codes' own table makes the KL term
+# (almost) zero, so the saving is at most the gap between the "cross-entropy under the training
+# tables" and the "empirical entropy" rows printed in section 3, times the number of frames.
+# But the decoder needs the tables: fitted on the message, they would have to be transmitted
+# ($D \times L$ counts per message), which costs more than it saves on short clips. Tables
+# fitted once on training data are free side information.
+# ```
+#
+# ```{exercise} Rounding error and uniform noise
+# :label: ex-compression-noise
+# Show that if the fractional part of $u$ is uniformly distributed, the rounding error
+# $\operatorname{round}(u) - u$ is uniform on $[-\tfrac12, \tfrac12)$ with variance $1/12$, the
+# same as the additive noise used in training. Then check it numerically on the latent positions
+# of the 16 kbit/s codec: `u = m._latent(second)` (the cell before the diagram), and compare
+# `(u.round() - u).var()` with $1/12$. Where would the assumption fail?
+# ```
+# ```{solution} ex-compression-noise
+# :class: dropdown
+# If $u = n + f$ with $f \sim \mathcal U[0, 1)$, then $\operatorname{round}(u) - u = -f$ for
+# $f < \tfrac12$ and $1 - f$ otherwise: uniform on $(-\tfrac12, \tfrac12]$, mean 0, variance
+# $\int_{-1/2}^{1/2} e^2\, de = 1/12 \approx 0.0833$. The check on real latents lands close to it
+# when the latents spread over many levels. It fails where the latent piles up at one value (a
+# channel that the encoder barely uses, or tanh saturated at 0 or $L-1$): there the error is
+# nearly constant, not uniform, and the noise model over-estimates what training sees.
+# ```
+#
+# ```{exercise} Predict, then run: a fourth way to spend 16 kbit/s
+# :label: ex-compression-linear
+# Linear PCM with 4-bit samples after downsampling by 2 also costs 16 kbit/s. Before running, place it
+# relative to 4-bit µ-law at half rate (the third panel of the PCM figure) in SI-SDR and LSD.
+# Then run `C.pcm_codec(c, 4, law="linear", downsample=2)` on the clips through `scores`.
+# ```
+# ```{solution} ex-compression-linear
+# :class: dropdown
+# The band kept is the same (below 2 kHz), so the difference is only the quantiser. Linear
+# 4-bit steps are coarse for the quiet samples that make up most of speech, so expect a much lower
+# SI-SDR than 4-bit µ-law. The LSD is a different story: it is dominated by the deleted 2-4 kHz
+# band, which both share, so it barely moves (on these clips it can even come out slightly lower
+# for linear PCM). One metric can hide what another shows; that is why the chapter reports several.
 # ```
 #
 # The papers cited here are listed on the book's [references](../../references.md) page.
