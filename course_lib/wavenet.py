@@ -1264,6 +1264,43 @@ def discretized_logistic_mixture(
     return (torch.softmax(logit_pi, -1)[..., None] * cdf.diff(dim=-1)).sum(-2)  # (..., Q)
 
 
+def fit_logistic_mixture(
+    p: torch.Tensor, n_components: int, *, steps: int = 300, lr: float = 0.05, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Approximate categorical distributions by discretised logistic mixtures: min KL(p || P) with Adam.
+
+    Args:
+        p: (N, Q) target probabilities (e.g. a trained WaveNet's softmax at N time steps).
+        n_components: K, components per mixture.
+        steps: Adam steps.
+        lr: learning rate.
+        seed: of the random start.
+
+    Returns:
+        P: (N, Q) the fitted :func:`discretized_logistic_mixture`, and the KL(p || P) in bits, (N,).
+    """
+    if p.dim() != 2:
+        raise ValueError(f"expected (N, Q) probabilities, got shape {tuple(p.shape)}")
+    gen, p = make_generator(seed), p.double()
+    shape = (p.shape[0], n_components)
+    params = [0.3 * torch.randn(shape, generator=gen, dtype=torch.float64) + b for b in (0.0, 0.0, -3.0)]
+    for t in params:
+        t.requires_grad_(True)
+    opt = torch.optim.Adam(params, lr=lr)
+
+    def kl_bits() -> tuple[torch.Tensor, torch.Tensor]:
+        q = discretized_logistic_mixture(*params, n_classes=p.shape[1])  # (N, Q)
+        return q, (p * (p.clamp_min(1e-300).log() - q.clamp_min(1e-300).log())).sum(-1) / math.log(2)
+
+    with torch.enable_grad():
+        for _ in range(steps):
+            opt.zero_grad(set_to_none=True)
+            kl_bits()[1].mean().backward()
+            opt.step()
+    q, kl = kl_bits()
+    return q.detach(), kl.detach()
+
+
 def label_bits(model: WaveNet, codes: Sequence[torch.Tensor], batch_size: int = 16) -> torch.Tensor:
     """NLL in bits of each whole utterance under every global label: -log2 p(x | g).
 
@@ -1363,7 +1400,7 @@ def draw_residual_block(
     d.box("hn", 2, 11.1, "to layer ℓ + 1\n" + shape(t["h_next"], "B,R,T"), "data", w=2.9)
     d.box("sum", 11, 9.5, "Σ skips\nover layers", "op", w=1.5, h=1.5)
     d.box("head", 11, 7.3, "ReLU, 1×1,\nReLU, 1×1", "net", w=2.0)
-    d.box("logits", 11.2, 5.3, "logits → softmax\n" + shape(t["logits"], "B,Q,T"), "data", w=2.9)
+    d.box("logits", 11, 5.3, "logits → softmax\n" + shape(t["logits"], "B,Q,T"), "data", w=2.9)
     d.arrow("x", "emb").arrow("emb", "h")
     d.arrow("h", "conv")
     d.arrow("h", "res", "identity (residual path)", label_at=0.45, offset=(0.05, 0))

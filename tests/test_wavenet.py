@@ -558,3 +558,14 @@ def test_label_bits_agree_with_nll_bits_and_bound_the_label_information():
     assert (marginal - bits.min(1).values <= math.log2(3) + 1e-9).all()
     with pytest.raises(ValueError, match="globally"):
         wn.label_bits(wn.WaveNet(tiny(n_global=0, n_local=0)), codes)
+
+
+def test_fit_logistic_mixture_recovers_a_mixture_and_leaves_the_rng_alone():
+    target = wn.discretized_logistic_mixture(
+        torch.tensor([[0.0, 0.5]]), torch.tensor([[-0.3, 0.4]]), torch.tensor([[-3.0, -2.5]])
+    )
+    q, kl = assert_rng_untouched(wn.fit_logistic_mixture, target, 2, steps=400)
+    assert q.shape == target.shape and kl.shape == (1,)
+    assert kl.item() < 0.01  # bits: a two-component target is found by two components
+    _, kl_one = wn.fit_logistic_mixture(target, 1, steps=400)
+    assert kl_one.item() > 10 * kl.item()  # one logistic cannot be bimodal

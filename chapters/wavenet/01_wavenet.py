@@ -25,13 +25,43 @@
 # **Learning goals.** After this notebook you can
 # - write the autoregressive factorisation of a waveform and explain why training is parallel
 #   (teacher forcing) while generation is sequential;
-# - compute the receptive field of a dilated causal stack and *verify* it with a gradient probe;
-# - describe the gated activation unit, the residual and skip paths and the 1×1 convolutions;
-# - explain the 256-way µ-law softmax output and its alternatives;
+# - derive the receptive field of a dilated causal stack and *verify* it with a gradient probe;
+# - describe the gated activation unit, the residual and skip paths and the 1×1 convolutions,
+#   with the shape of every tensor;
+# - derive why 8-bit µ-law codes keep the SNR nearly constant over levels, and explain the 256-way
+#   softmax output next to its alternative, a discretised mixture of logistics;
+# - predict what the sampling temperature does to the distribution and to the generated audio;
 # - compare a WaveNet's test likelihood with honest baselines, in bits per sample;
 # - generate audio naively and with per-layer caches, and measure the difference.
 #
 # The code lives in `course_lib/wavenet.py`; the notebook calls it and shows the ideas.
+#
+# ### Before you start
+#
+# **Prerequisites.**
+# - Sampling, 8-bit quantisation and µ-law companding: [Audio fundamentals](../audio/01_fundamentals.ipynb).
+#   This notebook re-derives only the part of µ-law that WaveNet needs.
+# - 1-D convolutions over a waveform and the cross-entropy loss of a classifier:
+#   [spoken-digit recognition](../audio/02_recognition.ipynb).
+# - Sequence models, hidden states and what makes a network recurrent:
+#   [recurrent networks](../rnn_gan/01_recurrent_networks.ipynb), to see what WaveNet is *not*.
+# - Likelihoods measured in bits, and a model judged by its test log-likelihood:
+#   [the ELBO and the VAE](../vae/01_elbo_and_vae.ipynb).
+#
+# **Time.** About an hour to read and work through the derivations, plus the exercises. Running
+# the whole notebook costs about {glue:text}`wn01_cpu_s:.0f` seconds of CPU time on one core
+# (measured when this page was built, the import of PyTorch included; the wall time is longer on a
+# busy machine); no GPU is needed.
+#
+# **Further reading** (primary sources):
+# - {cite}`vandenoord2016wavenet`: the WaveNet paper; the architecture, µ-law softmax, conditioning
+#   and the listening tests.
+# - {cite}`vandenoord2016conditional`: gated PixelCNN, where the gated activation unit and
+#   conditioning by a learned bias inside the gate come from.
+# - {cite}`yu2016dilated`: dilated convolutions and the exponential growth of the receptive field.
+# - {cite}`paine2016fast`: the exact cached generation algorithm used below.
+# - {cite}`salimans2017pixelcnnpp`: the discretised mixture of logistics output.
+# - {cite}`vandenoord2018parallel`: Parallel WaveNet, which makes generation parallel by distillation.
 
 # %%
 import subprocess
@@ -52,12 +82,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from IPython.display import Markdown, display
+from scipy.signal import welch
 
 from course_lib import wavenet as wn
-from course_lib.audio import SAMPLE_RATE, mu_law_decode
+from course_lib.audio import SAMPLE_RATE, mu_law_decode, mu_law_encode
 from course_lib.checkpoints import committed_result
 from course_lib.data import load_fsdd
 from course_lib.notebook import audio_player, glue, markdown_table, plot_history, read_csv_rows
+from course_lib.teaching import knobs
 from course_lib.utils import count_parameters, set_seed
 
 set_seed(0)
@@ -91,39 +123,35 @@ print("torch", torch.__version__, "| threads", torch.get_num_threads())
 # y_t = \sum_{j=0}^{k-1} W_j \, h_{t - (k-1-j)\,d},
 # $$
 #
-# so output $t$ never sees inputs after $t$. Stacking layers with dilations
-# $1, 2, 4, \dots, 2^{L-1}$, and repeating that block $B$ times, gives a **receptive field**
+# so output $t$ never sees inputs after $t$. Dilated convolutions {cite}`yu2016dilated` skip
+# $d - 1$ samples between taps, so that a few layers see far back.
 #
-# $$
-# \mathrm{RF} = (k-1) \sum_{\ell} d_\ell + 1 = (k-1)\, B\, (2^{L} - 1) + 1
-# $$
+# **Derivation: the receptive field of a dilated stack.**
 #
-# samples, exponential in the depth of one block. The figure draws which samples feed output
-# $t$ through four layers with $k = 2$.
+# 1. One layer with kernel $k$ and dilation $d$ reads $h_{t-(k-1)d}, \dots, h_t$: it reaches
+#    $(k-1)\,d$ samples further into the past than its own output position.
+# 2. Layer $\ell$ reads outputs of layer $\ell - 1$, each of which already reaches back
+#    $(k-1)\sum_{m<\ell} d_m$ samples, so the reaches add. With doubling dilations no position in
+#    between is skipped (for $k = 2$, an offset $0 \dots 2^L - 1$ written in binary says which
+#    layers take their past tap). Counting the output position itself, $n$ layers see
+#
+#    $$ \mathrm{RF} = 1 + (k-1) \sum_{\ell=1}^{n} d_\ell \quad\text{samples.} \tag{1} $$
+#
+# 3. With dilations $1, 2, \dots, 2^{L-1}$ the geometric series gives
+#    $\sum_{i=0}^{L-1} 2^i = 2^L - 1$; repeating that block $B$ times,
+#
+#    $$ \mathrm{RF} = (k-1)\, B\, (2^{L} - 1) + 1, \tag{2} $$
+#
+#    exponential in the depth $L$ of one block, linear in the number of blocks $B$.
+# 4. With one constant dilation $d$ instead, (1) gives $1 + n\,(k-1)\,d$: linear in the depth
+#    (a pitfall at the end of this notebook).
+#
+# The figure draws (1) for one block of four layers with $k = 2$: every input that reaches
+# output $t$, and through which units.
 
 # %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(8, 3))
-T, t_out, dil = 16, 15, [1, 2, 4, 8]
-active = {t_out}
-for level in range(len(dil), 0, -1):
-    d = dil[level - 1]
-    below = set()
-    for t in active:
-        for s in (t - d, t):
-            if s >= 0:
-                ax.plot([t, s], [level, level - 1], color="C0", lw=1)
-                below.add(s)
-    active = below
-for level in range(len(dil) + 1):
-    ax.scatter(range(T), [level] * T, s=18, color="lightgray", zorder=2)
-ax.scatter(sorted(active), [0] * len(active), s=24, color="C1", zorder=3, label="inputs output 15 depends on")
-ax.set_yticks(range(len(dil) + 1), ["input"] + [f"layer {i + 1} (d={d})" for i, d in enumerate(dil)])
-ax.set_xlabel("time index t (samples)")
-ax.set_title("causal dilated convolutions, k = 2: receptive field 16")
-ax.legend(loc="lower left", fontsize=8)
-plt.tight_layout()
+fig = wn.draw_dilated_stack(wn.WaveNetConfig(layers_per_stack=4, n_stacks=1))
 plt.show()
-print("inputs reached:", len(active), "= (k - 1) * (1 + 2 + 4 + 8) + 1 =", 1 * sum(dil) + 1)
 
 # %% [markdown]
 # ## One layer: gate, residual and skip
@@ -154,6 +182,22 @@ print("parameters:", count_parameters(model))
 print(model.layers[0])
 
 # %% [markdown]
+# The whole model with its first layer opened up. The figure is drawn from one forward pass of
+# this model over the first 1,000 µ-law codes of a test recording: every shape in it is read from
+# the tensors of that pass ($B$ batch, $T$ samples, $R$ residual, $D$ gate, $S$ skip channels,
+# $Q$ codes).
+
+# %%
+train, test = load_fsdd("train"), load_fsdd("test")
+train_set = wn.Utterances.encode(train.waveforms, train.digits)  # µ-law codes and digit labels
+test_set = wn.Utterances.encode(test.waveforms[::5], test.digits[::5])  # 60: every speaker and digit
+x = test_set.codes[0][None, :1000]  # (1, 1000) int64 codes
+
+# %% tags=["hide-input"]
+fig = wn.draw_residual_block(model, x)
+plt.show()
+
+# %% [markdown]
 # ### Verifying the receptive field with a gradient probe
 #
 # The formula is easy to get wrong (off-by-one in the padding, a layer that is not causal).
@@ -161,6 +205,13 @@ print(model.layers[0])
 # $\partial y_t / \partial h_{t'}$ for every $t'$. For a causal model with receptive field RF
 # the gradient must be non-zero **exactly** for $t - \mathrm{RF} < t' \le t$.
 # `wn.input_gradient_support` returns the positions with a non-zero gradient.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: the chapter's model has two blocks of ten layers with $k = 2$.
+# Use (2) to predict how many input positions get a non-zero gradient. What would one non-zero
+# gradient at a position $t' > t$ tell you about the code?
+# ```
 
 # %%
 rf = cfg.receptive_field
@@ -173,25 +224,168 @@ assert support.tolist() == list(range(t - rf + 1, t + 1)), "RF or causality brok
 print("no gradient from the future, and the support has exactly RF =", rf, "samples")
 
 # %% [markdown]
+# The same probe checks formula (2) itself on five small stacks, kernel sizes 2 and 3:
+
+# %%
+checks = []
+for k, L, B in [(2, 4, 1), (2, 3, 3), (3, 4, 1), (3, 5, 2), (2, 10, 2)]:
+    small = wn.WaveNet(wn.WaveNetConfig(residual_channels=4, gate_channels=4, skip_channels=16,
+                                        kernel_size=k, layers_per_stack=L, n_stacks=B))
+    T = small.cfg.receptive_field + 50
+    s = wn.input_gradient_support(small.forward_embedded, torch.randn(1, 4, T), T - 1)  # output T - 1
+    checks.append({"k": k, "L": L, "B": B, "RF by (2)": (k - 1) * B * (2**L - 1) + 1,
+                   "RF by gradient probe": T - s.min().item(), "causal": s.max().item() == T - 1})
+display(Markdown(markdown_table(checks)))
+assert all(r["RF by (2)"] == r["RF by gradient probe"] and r["causal"] for r in checks)
+
+# %% [markdown]
 # ## µ-law codes and a 256-way softmax
 #
-# WaveNet does not regress a real-valued amplitude. It companded the waveform with µ-law,
-# $F(x) = \operatorname{sign}(x)\,\ln(1 + \mu |x|)/\ln(1 + \mu)$ with $\mu = 255$, quantises
-# $F(x)$ to 256 levels and predicts the level with a softmax, a **categorical distribution**.
-# A categorical output makes no assumption about the shape of $p(x_t \mid x_{<t})$: it can be
-# skewed or multi-modal (e.g. "the wave goes up or down"), which a single Gaussian cannot
-# express. The price is 256 output units per sample and no notion that level 100 is close to
-# level 101. Later models replaced it with a **discretised mixture of logistics**
-# {cite}`salimans2017pixelcnnpp` (used by Parallel WaveNet {cite}`vandenoord2018parallel`),
-# which keeps ordinal structure with few parameters and allows 16-bit output; continuous
-# Gaussian outputs are another option. The categorical choice was the simplest flexible one.
+# WaveNet does not regress a real-valued amplitude. It compands the waveform with µ-law,
+# quantises the result to 256 levels and predicts the level with a softmax. Two questions: why is
+# an 8-bit code enough, and what kind of distribution does the network output?
+#
+# **Derivation: the SNR of 8-bit µ-law.** [Audio fundamentals](../audio/01_fundamentals.ipynb)
+# compares µ-law with A-law and uniform PCM over many levels; here is the reason, in four steps.
+#
+# 1. Compand, $y = F(x) = \operatorname{sign}(x)\,\ln(1 + \mu|x|)/\ln(1 + \mu)$ with $\mu = 255$,
+#    and round $y \in [-1, 1]$ to $\mu + 1 = 256$ levels, a step $\Delta = 2/\mu$. The rounding
+#    error $e$ of $y$ is close to uniform on $[-\Delta/2, \Delta/2]$:
+#
+#    $$ \mathbb{E}[e^2] = \Delta^2 / 12. \tag{3} $$
+#
+# 2. Expand, $\hat x = F^{-1}(y + e) \approx x + e / F'(x)$, where
+#
+#    $$ \frac{1}{F'(x)} = \frac{(1 + \mu|x|)\ln(1 + \mu)}{\mu} = \ln(1 + \mu)\left(|x| + \frac{1}{\mu}\right). \tag{4} $$
+#
+# 3. The error of a sample grows in proportion to $|x| + 1/\mu$. Averaged over the signal,
+#
+#    $$ \mathrm{SNR} = \frac{\mathbb{E}[x^2]}{\mathbb{E}[(\hat x - x)^2]}
+#       \approx \frac{12}{\ln^2(1 + \mu)\,\Delta^2} \cdot \frac{\mathbb{E}[x^2]}{\mathbb{E}[(|x| + 1/\mu)^2]}. \tag{5} $$
+#
+# 4. For samples well above $1/\mu$ the last ratio tends to 1, and the level drops out:
+#
+#    $$ \mathrm{SNR}_\infty = \frac{3\mu^2}{\ln^2(1 + \mu)} \approx 6.3 \times 10^{3},
+#       \text{ i.e. } 38.0 \text{ dB}. \tag{6} $$
+#
+# Uniform PCM has a fixed *absolute* step instead, so its SNR falls by one decibel per decibel of
+# level. With 8-bit µ-law codes, a quiet talker gets almost the SNR of a loud one, which is why
+# telephony settled on them (G.711 {cite}`itu1988g711`); and for WaveNet, 8-bit codes mean a
+# softmax over 256 classes, small enough to train on a CPU.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: a test recording is scaled to peaks of 0, −10, …, −40 dBFS
+# (decibels below full scale). By how much will the µ-law SNR fall between the loudest and the
+# −30 dBFS version? And the SNR of uniform 8-bit PCM?
+# ```
+
+# %%
+w = test.waveforms[0] / test.waveforms[0].abs().max()  # peak at full scale
+mu, step = 255, 2 / 255
+snr_rows = []
+for level_db in (0, -10, -20, -30, -40):
+    xs = w * 10 ** (level_db / 20)
+    err = mu_law_decode(mu_law_encode(xs)) - xs
+    err_uniform = (torch.floor(xs * 128).clamp(-128, 127) + 0.5) / 128 - xs  # 8-bit uniform PCM
+    predicted = 12 / (np.log1p(mu) ** 2 * step**2) * xs.pow(2).mean() / (xs.abs() + 1 / mu).pow(2).mean()  # (5)
+    snr_rows.append({"peak level (dBFS)": level_db,
+                     "µ-law SNR, measured (dB)": 10 * torch.log10(xs.pow(2).mean() / err.pow(2).mean()).item(),
+                     "µ-law SNR by (5) (dB)": 10 * np.log10(predicted.item()),
+                     "uniform 8-bit SNR (dB)": 10 * torch.log10(xs.pow(2).mean() / err_uniform.pow(2).mean()).item()})
+display(Markdown(markdown_table(snr_rows, digits=2)))
+snr = {r["peak level (dBFS)"]: r for r in snr_rows}
+glue("wn01_snr_inf_db", 10 * np.log10(3 * mu**2 / np.log1p(mu) ** 2))
+glue("wn01_mulaw_drop_30", snr[0]["µ-law SNR, measured (dB)"] - snr[-30]["µ-law SNR, measured (dB)"])
+glue("wn01_uniform_drop_30", snr[0]["uniform 8-bit SNR (dB)"] - snr[-30]["uniform 8-bit SNR (dB)"])
+glue("wn01_pred_err_max", max(abs(r["µ-law SNR, measured (dB)"] - r["µ-law SNR by (5) (dB)"]) for r in snr_rows))
+bits_needed = glue("wn01_uniform_bits_needed",
+                   8 + (snr[-30]["µ-law SNR, measured (dB)"] - snr[-30]["uniform 8-bit SNR (dB)"]) / 6.02)
+assert all(abs(r["µ-law SNR, measured (dB)"] - r["µ-law SNR by (5) (dB)"]) < 1.0 for r in snr_rows), "(5) predicts"
+assert snr[0]["µ-law SNR, measured (dB)"] - snr[-30]["µ-law SNR, measured (dB)"] < 5 < bits_needed
+
+# %% [markdown]
+# Formula (5) predicts every measured µ-law SNR to within {glue:text}`wn01_pred_err_max:.2f` dB.
+# From the loudest version to the one at −30 dBFS, the µ-law SNR falls by only
+# {glue:text}`wn01_mulaw_drop_30:.1f` dB, close to the limit (6) of {glue:text}`wn01_snr_inf_db:.1f` dB;
+# uniform 8-bit PCM loses {glue:text}`wn01_uniform_drop_30:.1f` dB. To match µ-law at −30 dBFS, a
+# uniform quantiser would need about {glue:text}`wn01_uniform_bits_needed:.1f` bits (6.02 dB per bit).
+# At −40 dBFS many samples fall below $1/\mu$, where the law is nearly linear, and (5) shows the
+# SNR dropping there too.
+#
+# **Derivation: what the output distribution is.** The network's last 1×1 convolution gives
+# $Q = 256$ numbers $l_1, \dots, l_Q$ per time step, and
+#
+# $$ p_\theta(x_t = i \mid x_{<t}) = \frac{e^{l_i}}{\sum_{j=1}^{Q} e^{l_j}}, \tag{7} $$
+#
+# a **categorical distribution**: $Q - 1 = 255$ free numbers per step. It makes no assumption about
+# the shape of $p(x_t \mid x_{<t})$: it can be skewed or have two peaks ("the wave goes up or
+# down"), which a single Gaussian cannot. Its price: 256 outputs per sample, and no notion that
+# code 100 is close to code 101. A **discretised mixture of logistics** {cite}`salimans2017pixelcnnpp`
+# (the output of Parallel WaveNet {cite}`vandenoord2018parallel`) outputs $3K$ numbers instead, the
+# weights $\pi_k$, locations $\mu_k$ and scales $s_k$ of $K$ logistic distributions on the companded
+# axis (CDF $\sigma((v - \mu_k)/s_k)$, with $\sigma$ the sigmoid):
+#
+# 1. Code $i$ has the centre $v_i = 2i/(Q-1) - 1$ and half-width $\delta = 1/(Q-1)$, and gets the mass
+#    that the mixture puts between its edges:
+#
+#    $$ P(i) = \sum_{k=1}^{K} \pi_k \left[\sigma\!\left(\frac{v_i + \delta - \mu_k}{s_k}\right)
+#       - \sigma\!\left(\frac{v_i - \delta - \mu_k}{s_k}\right)\right], \tag{8} $$
+#
+#    with the lowest edge moved to $-\infty$ and the highest to $+\infty$.
+# 2. Neighbouring codes share an edge, so the sum over codes telescopes:
+#
+#    $$ \sum_{i=1}^{Q} P(i) = \sum_{k=1}^{K} \pi_k \left[\sigma(+\infty) - \sigma(-\infty)\right] = 1. \tag{9} $$
+#
+# 3. Each component spreads its mass over *neighbouring* codes: order is built in, and the number
+#    of outputs no longer grows with $Q$. For 16-bit audio a softmax needs 65,535 numbers per step,
+#    a mixture still $3K$.
+#
+# The check: (9) in numbers, then how many components a *trained* WaveNet's softmax needs. The
+# digit model of the next notebook gives its next-sample distributions (7) at 16 steps inside a test
+# word; `wn.fit_logistic_mixture` fits (8) to each by gradient descent on the KL divergence, from
+# three random starts.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: how many logistic components will approximate the trained
+# softmax to within a few hundredths of a bit, 1, 2 or 4? What would your answer say about the
+# shape of $p(x_t \mid x_{<t})$ for speech?
+# ```
+
+# %%
+gen = torch.Generator().manual_seed(0)
+mix = wn.discretized_logistic_mixture(*(torch.randn(3, 5, generator=gen, dtype=torch.float64) for _ in range(3)))
+print("(9): sums of three random 5-component mixtures over 256 codes:", mix.sum(-1).tolist())
+assert torch.allclose(mix.sum(-1), torch.ones(3, dtype=torch.float64), atol=1e-12)
+
+digits_model, _ = wn.pretrained_wavenet("wavenet_digits")  # trained; the next notebook studies it
+with torch.no_grad():
+    word = digits_model(test_set.codes[0][None, :-1], g=torch.tensor(test_set.labels[:1]))[0]  # (Q, T - 1)
+steps_in_word = torch.linspace(word.shape[1] // 4, 3 * word.shape[1] // 4, 16).long()
+p_next = torch.softmax(word[:, steps_in_word].T.double(), -1)  # (16, Q): 16 categorical distributions
+mix_rows, kl_mean = [], {}
+for K in (1, 2, 4):
+    kl = torch.stack([wn.fit_logistic_mixture(p_next, K, seed=seed)[1].mean() for seed in range(3)])  # (3,)
+    mix_rows.append({"components K": K, "numbers per step (3K)": 3 * K,
+                     "KL(softmax ‖ mixture), bits": f"{kl.mean():.3f} ± {kl.std():.3f}"})
+    kl_mean[K] = glue(f"wn01_mol_kl_{K}", kl.mean().item())
+    glue(f"wn01_mol_kl_{K}_std", kl.std().item())
+display(Markdown(markdown_table(mix_rows)))
+assert kl_mean[1] > 3 * kl_mean[4] and kl_mean[4] < 0.05, "a few logistics should describe the trained softmax"
+
+# %% [markdown]
+# Mean ± standard deviation over the three starts: one logistic misses by
+# {glue:text}`wn01_mol_kl_1:.3f` ± {glue:text}`wn01_mol_kl_1_std:.3f` bits per step, two components
+# by {glue:text}`wn01_mol_kl_2:.3f` ± {glue:text}`wn01_mol_kl_2_std:.3f`, four by
+# {glue:text}`wn01_mol_kl_4:.3f` ± {glue:text}`wn01_mol_kl_4_std:.3f`. The trained softmax is
+# smooth over neighbouring codes and has few peaks, so 12 numbers describe what 255 do, up to a
+# few hundredths of a bit: the structure the mixture builds in is the structure the softmax had to
+# learn. (One utterance and one model: a sketch of the argument, not a benchmark.)
 #
 # Teacher forcing in code: the logits at column $t$ score code $t+1$.
 
 # %%
-train, test = load_fsdd("train"), load_fsdd("test")
-train_set = wn.Utterances.encode(train.waveforms, train.digits)  # µ-law codes and digit labels
-test_set = wn.Utterances.encode(test.waveforms[::5], test.digits[::5])  # 60: every speaker and digit
 x = train_set.codes[0][None]  # (1, T) int64 µ-law codes
 logits = model(x[:, :-1])  # (1, 256, T - 1)
 print("codes", tuple(x.shape), "-> logits", tuple(logits.shape),
@@ -242,9 +436,17 @@ assert drop > 0.25, "the training NLL should fall by more than a quarter bit per
 
 # %% [markdown]
 # From the mean of the first 5 steps to the mean of the last 15, the training NLL falls by
-# {glue:text}`wn01_train_drop:.2f` bits per sample in these 40 steps. The bar this model must clear: the baselines of
-# `benchmarks/wavenet_train.py`, fitted on the whole training split and scored on the 60 test
-# utterances used here (every fifth, so every speaker and digit), next to the live model:
+# {glue:text}`wn01_train_drop:.2f` bits per sample in these 40 steps (one run, seed 0). The bar this
+# model must clear: the baselines of `benchmarks/wavenet_train.py`, fitted on the whole training split
+# and scored on the 60 test utterances used here (every fifth, so every speaker and digit), next to
+# the live model:
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: the unigram histogram knows no context, linear prediction knows the
+# last 16 samples, and the live WaveNet sees 256 samples but has trained for 40 steps only. Rank
+# the three by test bits per sample.
+# ```
 
 # %%
 committed = {r["model"]: r["test_bits_per_sample"] for r in read_csv_rows(committed_result("wavenet_digits.csv"))}
@@ -265,7 +467,7 @@ assert nll[2] < nll[1] < 8.0, "LPC < unigram < uniform"
 # %% [markdown]
 # Context alone is worth a lot: the unigram histogram costs {glue:text}`wn01_unigram_bits:.2f`
 # bits per sample, linear prediction from the last 16 samples {glue:text}`wn01_lpc_bits:.2f`.
-# After 40 steps the WaveNet needs {glue:text}`wn01_live_bits:.2f` bits per sample. The trained
+# After 40 steps the WaveNet needs {glue:text}`wn01_live_bits:.2f` bits per sample (one run). The trained
 # checkpoint of the chapter (2,047-sample field, 2,500 steps) and its comparison with these
 # baselines are in the next notebook.
 #
@@ -302,6 +504,13 @@ assert nll[2] < nll[1] < 8.0, "LPC < unigram < uniform"
 # seed: the codes must be identical, and the time per sample tells the cost. Few samples are
 # drawn, so the cached figures include filling the caches. Times are CPU seconds of this process
 # (wall time depends on the machine's load, which is printed too; it is shown beside them).
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: the receptive field grows from 16 to 1,024 samples. By roughly what
+# factor will the naive time per sample grow, and the cached one? (The exercise "Cost of naive
+# generation" below counts the multiply-adds.)
+# ```
 
 # %%
 rows, out = [], {}
@@ -343,7 +552,7 @@ assert big["fast"] < big["cached"], "the fast path should beat the PyTorch queue
 
 # %% [markdown]
 # At RF 1,024 the cached generator is {glue:text}`wn01_speedup:.0f` times faster in CPU time
-# here than the naive one, and the gap grows with the field; the fast path is another
+# here than the naive one (one run on this machine), and the gap grows with the field; the fast path is another
 # {glue:text}`wn01_fast_speedup:.1f` times faster.
 #
 # Is that real time? The committed measurements of `benchmarks/wavenet_generation.py`
@@ -376,6 +585,124 @@ assert digits["fast_real_time_factor"] < 1, "the text below says the digit model
 # speed of one sequence.
 
 # %% [markdown]
+# ## Sampling temperature
+#
+# Generation draws each code from (7). Dividing the logits by a **temperature** $\tau > 0$ first
+# changes the distribution it draws from.
+#
+# **Derivation: what the temperature does.**
+#
+# 1. With $p_i = e^{l_i}/\sum_j e^{l_j}$, the tempered distribution is
+#
+#    $$ p_{\tau}(i) = \frac{e^{l_i/\tau}}{\sum_j e^{l_j/\tau}} = \frac{p_i^{1/\tau}}{\sum_j p_j^{1/\tau}}, \tag{10} $$
+#
+#    a power of the model's distribution, renormalised: $\tau < 1$ sharpens it, $\tau > 1$
+#    flattens it, $\tau = 1$ is the model.
+# 2. As $\tau \to 0$, the largest $p_i$ dominates every power: $p_\tau$ becomes a point mass on the
+#    arg-max, of entropy 0. As $\tau \to \infty$, every $p_i^{1/\tau} \to 1$: $p_\tau$ becomes uniform,
+#    of entropy $\log_2 Q = 8$ bits per step. In between, the entropy
+#
+#    $$ H(p_\tau) = -\sum_i p_\tau(i) \log_2 p_\tau(i) \tag{11} $$
+#
+#    grows with $\tau$ (`wn.tempered_entropy_bits`).
+# 3. Only $\tau = 1$ samples the model that was trained. Any other temperature samples a different
+#    distribution, which is not the model's estimate of speech.
+#
+# The check: the trained digit model says "seven" at seven temperatures from 0 to 1.5, three seeds
+# each (2,400 samples, 0.3 s at 8 kHz, per clip), with the entropy (11) of the distributions it
+# actually drew from.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: generation starts from silence. What will the model produce at
+# $\tau = 0.5$: quieter speech, the same speech with fewer errors, or something else? And at
+# $\tau = 1.5$?
+# ```
+
+# %%
+taus, seeds = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5), (0, 1, 2)
+clips, entropy, rms = {}, {}, {}
+c0 = time.process_time()
+for tau in taus:
+    for seed in seeds:
+        codes, step_logits = wn.generate(digits_model, 2400, g=torch.tensor([7]), temperature=tau, seed=seed,
+                                         return_logits=True)  # (1, 2400), (1, 2400, Q)
+        clips[tau, seed] = mu_law_decode(codes[0]).numpy()
+        entropy[tau, seed] = wn.tempered_entropy_bits(step_logits[0], tau).mean().item()  # (11), mean over steps
+        rms[tau, seed] = float(np.sqrt(np.mean(clips[tau, seed] ** 2)))
+print(f"{len(clips)} clips of 2,400 samples in {time.process_time() - c0:.1f} CPU-s")
+sevens = [w for w, d in zip(test.waveforms, test.digits, strict=True) if d == 7]  # real test recordings of 7
+real_rms = glue("wn01_real_rms", float(np.mean([w.pow(2).mean().sqrt().item() for w in sevens])))
+temp_rows = [{"τ": tau, "entropy (bits/step)": f"{np.mean([entropy[tau, s] for s in seeds]):.2f} ± "
+              f"{np.std([entropy[tau, s] for s in seeds], ddof=1):.2f}",
+              "RMS": f"{np.mean([rms[tau, s] for s in seeds]):.3f} ± {np.std([rms[tau, s] for s in seeds], ddof=1):.3f}"}
+             for tau in taus]
+display(Markdown(markdown_table(temp_rows)))
+for tau, key in ((0.5, "05"), (1.0, "10"), (1.5, "15")):
+    glue(f"wn01_temp_h_{key}", np.mean([entropy[tau, s] for s in seeds]))
+    glue(f"wn01_temp_h_{key}_std", np.std([entropy[tau, s] for s in seeds], ddof=1))
+    glue(f"wn01_temp_rms_{key}", np.mean([rms[tau, s] for s in seeds]))
+mean_h = [np.mean([entropy[tau, s] for s in seeds]) for tau in taus]
+assert mean_h == sorted(mean_h), "the entropy (11) should grow with the temperature"
+assert np.mean([rms[0.5, s] for s in seeds]) < 0.3 * real_rms < np.mean([rms[1.0, s] for s in seeds])
+
+# %% [markdown]
+# The same drawing function at four temperatures: the seed-0 clip (0.3 s at 8 kHz), and the
+# power spectra of all three seeds against the mean spectrum of the real test recordings of
+# "seven" (dashed).
+
+# %% tags=["hide-input"]
+real_f, real_p = welch(np.concatenate([w.numpy() for w in sevens]), fs=SAMPLE_RATE, nperseg=256)
+
+
+def draw_temperature(tau: float, axes=None) -> None:
+    # waveform (top) and power spectra (bottom) of the precomputed clips at temperature tau
+    tau = min(taus, key=lambda t: abs(t - tau))  # the nearest precomputed temperature
+    show = axes is None
+    if show:
+        _, axes = plt.subplots(2, 1, figsize=(6, 4))
+    top, bottom = axes
+    top.plot(np.arange(2400) / SAMPLE_RATE, clips[tau, 0], lw=0.6)
+    top.set(ylim=(-0.8, 0.8), xlabel="time (s)", ylabel="amplitude",
+            title=f"τ = {tau}: {np.mean([entropy[tau, s] for s in seeds]):.1f} bits/step")
+    for s in seeds:
+        f, pw = welch(clips[tau, s], fs=SAMPLE_RATE, nperseg=256)
+        bottom.plot(f, 10 * np.log10(pw + 1e-12), lw=0.8, color="C0")
+    bottom.plot(real_f, 10 * np.log10(real_p), "k--", lw=1, label="real sevens")
+    bottom.set(ylim=(-120, -20), xlabel="frequency (Hz)", ylabel="power (dB/Hz)")
+    bottom.legend(fontsize=7, loc="upper right")
+    if show:
+        plt.tight_layout()
+        plt.show()
+
+
+fig, grid = plt.subplots(2, 4, figsize=(11, 4.6), sharey="row")
+for j, tau in enumerate((0.0, 0.5, 1.0, 1.5)):
+    draw_temperature(tau, axes=grid[:, j])
+fig.suptitle("Generated 'seven' at four sampling temperatures (three seeds each)")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Means ± standard deviations over three seeds. At $\tau = 1$ the model draws from distributions
+# of {glue:text}`wn01_temp_h_10:.2f` ± {glue:text}`wn01_temp_h_10_std:.2f` bits per step, and the
+# clips are speech-like babble. At $\tau = 0.5$ the entropy falls to
+# {glue:text}`wn01_temp_h_05:.2f` ± {glue:text}`wn01_temp_h_05_std:.2f` bits and the answer to the
+# Think! question is "something else": the model never leaves the silence it started from (RMS
+# {glue:text}`wn01_temp_rms_05:.3f` against {glue:text}`wn01_real_rms:.3f` for real sevens). Leaving
+# silence is itself an unlikely step, which the sharpened distribution (10) almost never takes.
+# At $\tau = 1.5$ ({glue:text}`wn01_temp_h_15:.2f` bits per step) the clips turn into loud hiss
+# with a flat spectrum. Low temperatures do not give "cleaner" audio; they give the model's
+# most probable local behaviour, which here is silence.
+#
+# With a running kernel, the slider below redraws the same figure for any of the seven
+# temperatures (the clips are precomputed, so it is instant); on the website the static figure
+# above stands in for it.
+
+# %%
+knobs(draw_temperature, tau=(0.0, 1.5, 0.25, 1.0))
+
+# %% [markdown]
 # ## Common pitfalls
 #
 # :::{admonition} "Dilated convolutions" with a constant dilation do not grow the field exponentially
@@ -384,6 +711,12 @@ assert digits["fast_real_time_factor"] < 1, "the text below says the digit model
 # no residual or skip paths and no softmax. Its receptive field is
 # $1 + n\,(k-1)\,d$: **linear** in the number of layers $n$. The gradient probe shows it.
 # :::
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: with ten layers and kernel 2, predict both receptive fields from
+# (1), for a constant dilation 2 and for dilations 1, 2, …, 512.
+# ```
 
 # %%
 rf_plain, rf_wavenet = [], []
@@ -463,6 +796,7 @@ glue("wn01_batch_step_ratio", timing[-1]["CPU ms per step"] / timing[0]["CPU ms 
 glue("wn01_length_ratio", lengths[800] / lengths[200])
 assert timing[-1]["samples/s (all sequences)"] > 3 * timing[0]["samples/s (all sequences)"]
 assert timing[-1]["CPU ms per step"] >= timing[0]["CPU ms per step"] and lengths[800] > 2.5 * lengths[200]
+glue("wn01_cpu_s", time.process_time())  # CPU time of this whole notebook so far (the "Time" note at the top)
 
 # %% [markdown]
 # Batch 64 draws {glue:text}`wn01_batch_throughput_gain:.0f` times as many samples per CPU second
@@ -481,6 +815,13 @@ assert timing[-1]["CPU ms per step"] >= timing[0]["CPU ms per step"] and lengths
 #   probe confirms it, and shows that a constant-dilation stack grows only linearly.
 # - Gated units, residual and skip paths and 1×1 convolutions make up each layer; the output
 #   is a 256-way softmax over µ-law codes.
+# - 8-bit µ-law keeps the quantisation SNR near $3\mu^2/\ln^2(1+\mu)$ at every level well above
+#   $1/\mu$ (derivation (3)–(6), checked against measurement); the softmax (7) is a categorical
+#   distribution with 255 free numbers per step, and a mixture of a few discretised logistics (8)
+#   describes a trained WaveNet's softmax closely with $3K$.
+# - The temperature raises the model's distribution to the power $1/\tau$ (10). Below 1 the
+#   sampler stays in the most probable state (here, silence); above 1 it hisses; only $\tau = 1$
+#   samples the trained model.
 # - Its test NLL must beat the uniform, unigram and LPC baselines above; the trained checkpoint
 #   of the next notebook is compared with them.
 # - Cached generation gives the same samples as naive generation at a cost per sample that does
@@ -531,4 +872,58 @@ assert timing[-1]["CPU ms per step"] >= timing[0]["CPU ms per step"] and lengths
 # the NLL falls as $\tau$ falls. But the lowest-NLL clips drift to near-silence or a
 # repetitive pattern, which is likely under the model without sounding like speech; the
 # likelihood of a model's own samples measures confidence, not quality.
+# ```
+#
+# ```{exercise} µ-law with 16 bits
+# :label: ex-wavenet-mulaw16
+# Use (6) to compute the limiting SNR of µ-law with $2^{16}$ levels ($\mu = 65{,}535$). Then use
+# (5) to say below which peak level it starts to fall, and check both by changing `channels=` in
+# `mu_law_encode` and `mu_law_decode` in the SNR cell above. Why did WaveNet not simply predict
+# 16-bit µ-law codes with a softmax?
+# ```
+#
+# ```{solution} ex-wavenet-mulaw16
+# :class: dropdown
+# $\ln(1 + \mu) = 16 \ln 2 \approx 11.09$, so $\mathrm{SNR}_\infty = 3 \cdot 65535^2 / 11.09^2 \approx 1.05
+# \times 10^8$, about $80$ dB (each doubling of $\mu$ adds about $6$ dB, less the slow growth of
+# the logarithm). The ratio in (5) stays near 1 as long as most samples exceed $1/\mu \approx 1.5
+# \times 10^{-5}$, so the SNR holds down to very low levels. A softmax over 65,536 classes would
+# need 65,536 outputs per sample and a 65,536-column output layer, and most classes would be seen
+# a handful of times in training: exactly the case for the discretised mixture (8), whose size
+# does not depend on $Q$.
+# ```
+#
+# ```{exercise} What a mixture of logistics cannot say
+# :label: ex-wavenet-comb
+# Predict, then run: build a target distribution over the 256 codes that puts equal mass on every
+# *even* code and none on the odd ones (`p = torch.zeros(1, 256); p[0, ::2] = 1 / 128`). Fit
+# mixtures with $K = 1, 4, 16$ components with `wn.fit_logistic_mixture`. What KL, in bits, do you
+# expect, and why does the softmax (7) have no such trouble?
+# ```
+#
+# ```{solution} ex-wavenet-comb
+# :class: dropdown
+# Each logistic component covers neighbouring codes almost equally, so any mixture with far fewer
+# than 128 components puts about half its mass on odd codes; then $P(i) \approx 1/256$ on the even
+# codes and the KL is about $\log_2 \frac{1/128}{1/256} = 1$ bit, whatever $K$ is (until $K$
+# approaches 128 and each component can shrink onto one code). The softmax has one free logit per
+# code and represents the comb exactly. The mixture's smoothness is a prior: right for audio
+# amplitudes, where neighbouring codes are neighbouring voltages, wrong for arbitrary categories.
+# ```
+#
+# ```{exercise} The receptive field with kernel 3, by the probe
+# :label: ex-wavenet-kernel3
+# Predict with (2) the receptive field of `wn.WaveNetConfig(kernel_size=3, layers_per_stack=5,
+# n_stacks=3)`. Then change the five-stack check cell to measure it with the gradient probe. Next,
+# probe the same stack with centred convolutions, as the denoiser of the next notebook has them:
+# `wn.input_gradient_support(wn.DenoisingWaveNet(wn.StackConfig(kernel_size=3, layers_per_stack=5,
+# n_stacks=3)).net, torch.randn(1, 1, 600), 300)`. Which positions does the probe find now?
+# ```
+#
+# ```{solution} ex-wavenet-kernel3
+# :class: dropdown
+# $(k - 1)\,B\,(2^L - 1) + 1 = 2 \cdot 3 \cdot 31 + 1 = 187$ samples, found by the probe as the
+# positions $t - 186, \dots, t$. With centred convolutions (odd $k$) each layer reaches
+# $(k-1)d/2$ samples into the past *and* the future, so the probe finds the same number of
+# positions, 187, from $t - 93$ to $t + 93$: the same field, centred on $t$.
 # ```

@@ -32,7 +32,9 @@
 # - compare a trained WaveNet's test likelihood with the uniform, unigram and LPC baselines;
 # - control samples with the temperature, and see why arg-max decoding fails;
 # - add global and local conditioning to the gated unit, and upsample frame-rate features to
-#   the sample rate;
+#   the sample rate; show that a global label is a per-label bias in every gate;
+# - bound what a label can tell a likelihood model (at most $\log_2 10$ bits per utterance), and
+#   turn the conditioned WaveNet into a classifier with Bayes' rule;
 # - evaluate conditional samples with an independent classifier, and measure which
 #   conditioning (a label, an envelope, a whole mel spectrogram) makes a generated digit
 #   recognisable;
@@ -40,8 +42,14 @@
 #   log-spectral distance, PESQ, recognisability and speed;
 # - evaluate a denoising WaveNet against spectral subtraction and a Wiener filter,
 #   including on noise types it never saw.
+#
+# **Prerequisites**: [the previous notebook](01_wavenet.ipynb) (the model, its receptive field, the
+# output distribution and the temperature); for the vocoders, the mel spectrogram of
+# [Audio fundamentals](../audio/01_fundamentals.ipynb); for the denoiser, spectral subtraction and
+# the Wiener filter of [restoration](../audio/04_restoration.ipynb).
 
 # %%
+import copy
 import subprocess
 import sys
 
@@ -63,12 +71,13 @@ from IPython.display import Markdown, display
 
 from course_lib import restoration, utils
 from course_lib import wavenet as wn
-from course_lib.audio import SAMPLE_RATE, add_noise, make_noise, mu_law_decode
+from course_lib.audio import SAMPLE_RATE, add_noise, make_noise, mu_law_decode, mu_law_encode
 from course_lib.checkpoints import committed_result
 from course_lib.data import load_fsdd
 from course_lib.evaluators import pretrained_spoken_digit_classifier
 from course_lib.metrics import log_spectral_distance, pesq_nb, si_sdr
 from course_lib.notebook import audio_player, glue, markdown_table, pivot, plot_spectrogram, read_csv_rows
+from course_lib.teaching import quiz
 
 utils.set_seed(0)
 test = load_fsdd("test")
@@ -145,8 +154,10 @@ assert digits_speed["fast_real_time_factor"] < 1  # the text says: faster than r
 # ### Sampling temperature
 #
 # Dividing the logits by a temperature $\tau$ before the softmax sharpens ($\tau < 1$) or
-# flattens ($\tau > 1$) each step's distribution; $\tau \to 0$ is the arg-max. 0.3 s of
-# the digit "seven" at two temperatures, and with arg-max decoding:
+# flattens ($\tau > 1$) each step's distribution; $\tau \to 0$ is the arg-max. The previous
+# notebook derived this, $p_\tau \propto p^{1/\tau}$, and measured it over three seeds (with a
+# slider). Here, listen: 0.3 s at 8 kHz of the digit "seven" at two temperatures, and with arg-max
+# decoding (one seed):
 
 # %%
 clips = {}
@@ -183,12 +194,58 @@ plt.show()
 # z = \tanh\!\left(W_{f} * h + V_{f}\, e_g\right) \odot \sigma\!\left(W_{g} * h + V_{g}\, e_g\right).
 # $$
 #
+# The label's path into the gates of the chapter's digit model, drawn from one real pass over
+# 1,000 codes of a test recording:
+
+# %%
+x = mu_law_encode(test.waveforms[0][:1000])[None]  # (1, 1000) codes of a test "zero"
+
+# %% tags=["hide-input"]
+fig = wn.draw_conditioning(digits_model, x, g=torch.tensor([0]))
+plt.show()
+
+# %% [markdown]
+# **Derivation: a global label is a bias.**
+#
+# 1. For one utterance, $g$ and hence $e_g$ are fixed: the term $V_\ell\, e_g$ that layer $\ell$
+#    adds is the same at every time step (the $T = 1$ in the figure, broadcast over all samples).
+# 2. A dilated convolution already adds a bias $b_\ell$, so the layer computes
+#
+#    $$ a_t = W_\ell * h + \left(b_\ell + V_\ell\, e_g\right) = W_\ell * h + b_{\ell, g}: \tag{1} $$
+#
+#    a globally conditioned WaveNet is a WaveNet with **one bias vector per label in every gate**.
+# 3. The embedding and the projection store that table of $G$ biases per layer in factored form,
+#    $b_{\ell, g} = b_\ell + V_\ell E_{g}$; they add no other capacity.
+#
+# The check: fold the label "3" into the convolution biases of a copy of the model and run the copy
+# *without* any conditioning; the logits must not change.
+
+# %%
+g3 = torch.tensor([3])
+terms = digits_model.conditioning(g3, None, torch.arange(1, 2))  # per layer (1, 2D, 1): V e_3
+folded = copy.deepcopy(digits_model)
+with torch.no_grad():
+    for layer, term in zip(folded.layers, terms, strict=True):
+        layer.conv.bias += term[0, :, 0]  # b_l + V_l e_3, as in (1)
+    conditioned = digits_model(x, g=g3)  # (1, Q, 1000)
+    unconditioned = folded.forward_embedded(folded.embed(x).transpose(1, 2))  # no g anywhere
+print("per-layer term:", tuple(terms[0].shape), "| max |logit difference|:",
+      f"{(conditioned - unconditioned).abs().max().item():.1e}")
+assert torch.allclose(conditioned, unconditioned, atol=1e-4), "a global label is a per-layer bias"
+
+# %% [markdown]
 # The chapter's checkpoint (made by `benchmarks/wavenet_train.py`, RF 2,047 samples) was
 # trained this way (the table above used the true digit of each test utterance). Generation
 # starts from silence, so its training crops sometimes began with silence before the
 # utterance: the model learnt how a digit starts after silence. We draw three 0.5 s samples
 # per digit with cached generation and ask the course's FSDD digit classifier (trained on
 # real recordings, chapter "Audio") which digit it hears.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next two cells: the model was trained to predict each next sample given the
+# digit. Out of 30 samples, how many will the classifier hear as the digit asked for?
+# ```
 
 # %%
 labels = torch.arange(10).repeat(3)  # three samples per digit
@@ -228,6 +285,76 @@ label_only_acc = glue("wn02_label_only_acc", speak["label_only"]["accuracy"])
 assert 0.2 <= label_only_acc < 0.7, "the label alone steers the samples, but weakly"
 
 # %% [markdown]
+# ### How much can a label tell a likelihood model?
+#
+# The label barely changes the NLL per sample (a pitfall below measures it), yet it is the only
+# thing that tells the model which word to say. A short derivation puts a number on it. Write
+# $p(x \mid g)$ for the model's likelihood of a *whole* utterance $x$ given the digit $g$, and give
+# the $G = 10$ digits equal prior probability.
+#
+# 1. The model's own marginal likelihood, averaged over digits, is at least one of its terms:
+#
+#    $$ p(x) = \frac{1}{G} \sum_{h=1}^{G} p(x \mid h) \;\ge\; \frac{1}{G}\, p(x \mid g) \quad \text{for every } g. \tag{2} $$
+#
+# 2. In bits: knowing the true digit saves at most $\log_2 G$ over not knowing it,
+#
+#    $$ -\log_2 p(x) - \left(-\log_2 p(x \mid g)\right) \;\le\; \log_2 10 \approx 3.32 \text{ bits per utterance}, \tag{3} $$
+#
+#    which is less than a thousandth of a bit per sample for an utterance of 4,000 samples.
+# 3. Bayes' rule gives the model's own posterior over digits, and the saving in (3) is exactly
+#
+#    $$ p(g \mid x) = \frac{p(x \mid g)}{\sum_h p(x \mid h)}, \qquad
+#       \text{saving} = \log_2 G + \log_2 p(g \mid x). \tag{4} $$
+#
+#    The saving reaches $\log_2 10$ when the model is sure of the digit, and $\hat g = \arg\max_g p(x \mid g)$
+#    turns the generative model into a classifier.
+#
+# The check: `wn.label_bits` scores 20 test recordings (every digit twice, every speaker) under all
+# ten labels, 200 teacher-forced passes of the digit model.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: the label-conditioned samples were recognised only about a third of
+# the time. Will the same model, used as a Bayes classifier, recognise real recordings better or
+# worse than that? Better or worse than the FSDD classifier?
+# ```
+
+# %%
+test_idx = test.stratified(per_cell=1, seed=0)  # 60 recordings, sorted by digit, then speaker
+pick20 = [test_idx[6 * (k % 10) + k % 6] for k in range(20)]  # digit k % 10, speaker k % 6
+truth = torch.tensor([test.digits[i] for i in pick20])
+bits_g = wn.label_bits(digits_model, [mu_law_encode(test.waveforms[i]) for i in pick20])  # (20, 10)
+rows20 = torch.arange(20)
+marginal = -(torch.logsumexp(-bits_g * np.log(2), 1) - np.log(10)) / np.log(2)  # -log2 p(x), (2)
+saving = marginal - bits_g[rows20, truth]  # (3), bits per utterance
+posterior = torch.softmax(-bits_g * np.log(2), 1)[rows20, truth]  # (4)
+wrong_cost = bits_g[rows20, (truth + 5) % 10] - bits_g[rows20, truth]  # a wrong digit, d + 5 mod 10
+bayes_acc = glue("wn02_bayes_acc", (bits_g.argmin(1) == truth).float().mean().item())
+clf_acc20 = glue("wn02_clf_acc20", (clf.predict([test.waveforms[i] for i in pick20]) == truth).float().mean().item())
+glue("wn02_saving_max", saving.max().item())
+glue("wn02_saving_median", saving.median().item())
+glue("wn02_n_sure", int((saving > np.log2(10) - 0.01).sum()))
+glue("wn02_wrong_cost_median", wrong_cost.median().item())
+print(f"saving of the true digit (bits per utterance): max {saving.max():.4f}, median {saving.median():.4f},",
+      f"bound log2(10) = {np.log2(10):.4f}")
+print(f"cost of a wrong digit (bits per utterance): median {wrong_cost.median():.0f},",
+      f"range {wrong_cost.min():.0f} to {wrong_cost.max():.0f}")
+print(f"Bayes classifier from the WaveNet: {bayes_acc:.2f}; FSDD classifier on the same 20: {clf_acc20:.2f}")
+assert (saving <= np.log2(10) + 1e-6).all(), "bound (3)"
+assert torch.allclose(saving, np.log2(10) + posterior.log2(), atol=1e-6), "identity (4)"
+assert bayes_acc >= 0.5 > label_only_acc, "the model recognises digits far better than it says them"
+
+# %% [markdown]
+# The bound (3) holds for every recording, and for {glue:text}`wn02_n_sure` of the 20 the saving is
+# within a hundredth of a bit of $\log_2 10$: the model is certain of the digit it hears. A wrong
+# digit, on the other hand, costs a median of {glue:text}`wn02_wrong_cost_median:,.0f` bits per
+# utterance. Used through Bayes' rule the WaveNet recognises {glue:text}`wn02_bayes_acc:.0%` of these
+# recordings (the FSDD classifier: {glue:text}`wn02_clf_acc20:.0%`; one trained model, 20
+# recordings, so each recording is five points). The model *recognises* digits far better than it
+# *says* them ({glue:text}`wn02_label_only_acc:.0%`): telling which of ten words fits a waveform
+# is much easier than inventing a whole waveform that fits a word.
+
+# %% [markdown]
 # ## Local conditioning: vocoders
 #
 # Local features $c$ arrive at the frame rate (a log-mel frame every 10 ms = 80 samples). They
@@ -253,11 +380,25 @@ assert 0.2 <= label_only_acc < 0.7, "the label alone steers the samples, but wea
 # $$
 #
 # so it matches the spectrum at several time-frequency resolutions and is free to choose the
-# phase. Both neural vocoders saw only FSDD's training split. First, two test recordings live:
+# phase. Both neural vocoders saw only FSDD's training split.
+#
+# The local path of the WaveNet vocoder, drawn from one real pass over the first 1,000 samples of a
+# test recording and their 13 mel frames:
 
 # %%
-test_idx = test.stratified(per_cell=1, seed=0)  # 60 recordings: every speaker and digit once
 wavenet_vocoder, wavenet_vocoder_meta = wn.pretrained_wavenet("wavenet_vocoder_long")
+c_demo = wn.mel_features(test.waveforms[0][:1000])[None]  # (1, 40, 13): a frame every 80 samples
+
+# %% tags=["hide-input"]
+fig = wn.draw_conditioning(wavenet_vocoder, x, c=c_demo)
+plt.show()
+
+# %% [markdown]
+# Unlike the label, the local term changes from sample to sample ($T$ = 1,000 in its shape): each
+# gate sees the frame whose centre is nearest, so the vocoder knows *what* to say at every moment.
+# First, two test recordings live:
+
+# %%
 conv_vocoder, conv_vocoder_meta = wn.pretrained_wavenet("wavenet_conv_vocoder")
 demo = [test.waveforms[test_idx[k]] for k in (0, 33)]  # a "zero" and a "five", two speakers
 feats = [wn.mel_features(w) for w in demo]
@@ -524,7 +665,25 @@ assert speak["other_digit_mels"]["accuracy"] < 0.2
 # sampling). The course's version (`wn.DenoisingWaveNet`, kernel 3, two blocks of dilations
 # 1 … 128) was trained on FSDD's training split mixed with **white** noise at 0–10 dB SNR.
 #
-# Its gradient probe: centred, RF samples wide.
+# **Derivation: the centred receptive field.**
+#
+# 1. A centred convolution with odd kernel $k$ and dilation $d$ pads $(k-1)d/2$ samples on each
+#    side, so its output $t$ reads $h_{t - (k-1)d/2}, \dots, h_{t + (k-1)d/2}$.
+# 2. The reaches add over layers as in the causal case (formula (1) of the previous notebook), but
+#    now on both sides:
+#
+#    $$ t - \frac{\mathrm{RF} - 1}{2} \;\le\; t' \;\le\; t + \frac{\mathrm{RF} - 1}{2}, \qquad
+#       \mathrm{RF} = (k - 1)\sum_\ell d_\ell + 1. \tag{5} $$
+#
+# 3. The same number of weights as a causal stack sees the same number of samples, half of them in
+#    the future. A denoiser may look ahead because the whole noisy recording is known; a generator
+#    may not, because the future does not exist yet.
+#
+# A small centred stack with the denoiser's kernel size, and the gradient probe of the real one:
+
+# %% tags=["hide-input"]
+fig = wn.draw_dilated_stack(wn.StackConfig(kernel_size=3, layers_per_stack=3, n_stacks=1), causal=False)
+plt.show()
 
 # %%
 den, _ = wn.pretrained_wavenet("wavenet_denoiser")
@@ -539,9 +698,16 @@ assert probe.tolist() == list(range(1000 - rf // 2, 1000 + rf // 2 + 1))
 # estimated from the quietest frames. Test: 20 of the 60 test recordings above (every digit
 # twice, every speaker), white noise at 0 and 5 dB, and two noises the WaveNet never saw (pink
 # and babble).
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: the WaveNet saw only white noise in training; the classical
+# filters estimate whatever noise spectrum is there. On which noises do you expect the WaveNet to
+# lose its lead?
+# ```
 
 # %%
-test_clean = [test.waveforms[test_idx[6 * (k % 10) + k % 6]] for k in range(20)]  # digit k % 10, speaker k % 6
+test_clean = [test.waveforms[i] for i in pick20]  # the 20 recordings of the Bayes classifier above
 conditions = [("white", 0.0), ("white", 5.0), ("pink", 0.0), ("babble", 5.0)]
 rows, examples = [], {}
 c0 = time.process_time()
@@ -631,9 +797,16 @@ for key, names in ((("white", 0.0), ("noisy", "spectral subtraction", "denoising
 # :::{admonition} A generator conditioned on a label is not proved to use it
 # :class: warning
 # A conditioned model can ignore $g$ and still reach a good likelihood (the digit carries few
-# bits per *sample*). Check with an independent classifier, as above, or compare the NLL with
-# the true label against a wrong one:
+# bits per *sample*, bound (3)). Check with an independent classifier, as above, or compare the NLL
+# with the true label against a wrong one:
 # :::
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: by (3) the true digit saves at most $\log_2 10$ bits per utterance
+# over the model's marginal. Can a *wrong* digit cost more than that? Predict the change in bits
+# per sample.
+# ```
 
 # %%
 wrong_g = [(d + 5) % 10 for d in test_set.labels]
@@ -643,7 +816,10 @@ assert nll_true <= nll_wrong + 0.01
 
 # %% [markdown]
 # With the true digit the model needs {glue:text}`wn02_nll_bits:.3f` bits per sample, with a
-# wrong one {glue:text}`wn02_nll_wrong:.3f`: the label is used, but it is worth little per sample.
+# wrong one {glue:text}`wn02_nll_wrong:.3f`. The bound (3) limits what the *right* label can save
+# against the model's own marginal, not what a wrong one can cost: a model that is sure of the digit
+# it hears pays hundreds of bits per utterance when told another one, as the Bayes check above
+# measured. The label is used, and the likelihood alone hides how much.
 
 # %% [markdown]
 # :::{admonition} A denoiser trained on one noise is not a general denoiser
@@ -656,8 +832,12 @@ assert nll_true <= nll_wrong + 0.01
 #
 # ## Summary
 #
-# - Global conditioning adds a per-layer projection of a label embedding inside every gate;
-#   local conditioning adds upsampled frame features, which makes WaveNet a vocoder.
+# - Global conditioning adds a per-layer projection of a label embedding inside every gate, which
+#   is a per-label bias (1); local conditioning adds upsampled frame features, which change at
+#   every sample and make WaveNet a vocoder.
+# - A label can save at most $\log_2 10$ bits per utterance against the model's own marginal (3);
+#   the digit model gets almost all of them, and through Bayes' rule (4) recognises digits far
+#   better than it says them.
 # - Conditional samples are scored by an independent classifier. A digit label alone was heard
 #   as the right digit in {glue:text}`wn02_label_only_acc:.0%` of samples; a learned model of the
 #   digit's mel spectrogram followed by a vocoder in {glue:text}`wn02_speak_mels_conv:.0%`. The
@@ -675,6 +855,75 @@ assert nll_true <= nll_wrong + 0.01
 #   MelGAN {cite}`kumar2019melgan` and Parallel WaveGAN {cite}`yamamoto2020parallel` add a
 #   discriminator to the parallel vocoder.
 #
+# ## Self-check
+#
+# Five questions on the whole chapter; click an option to see whether it is right, and why.
+
+# %% tags=["hide-input"]
+quiz("Self-check: WaveNet", [
+    {"q": "A WaveNet has kernel size 2 and two blocks of dilations 1, 2, ..., 512. How many past and "
+          "present samples can one output depend on?",
+     "options": ["1,024", "2,047", "2,048", "20, one per layer"],
+     "answer": "b",
+     "why": ["That is one block: (k - 1)(2^10 - 1) + 1 = 1,024. The second block adds another 1,023.",
+             "Right: (k - 1) B (2^L - 1) + 1 = 1 x 2 x 1,023 + 1 = 2,047, as the gradient probe confirms.",
+             "Close, but each block adds 2^10 - 1 = 1,023 samples, not 1,024; the +1 counts the current "
+             "sample once.",
+             "That would be a stack without dilations (each layer adds k - 1 = 1). Dilations make the "
+             "field grow exponentially with the depth of a block."]},
+    {"q": "What does the chapter's WaveNet output for each time step?",
+     "options": ["A real-valued amplitude, trained with a squared error",
+                 "A categorical distribution over 256 µ-law codes, trained with the cross-entropy",
+                 "A hidden state that is fed back into the network at the next step",
+                 "One log-mel frame"],
+     "answer": "b",
+     "why": ["That is the denoising WaveNet (an L1 loss on the clean sample), not the generative model.",
+             "Right: a 256-way softmax over µ-law codes; its negative log-likelihood is the training loss, "
+             "in bits per sample.",
+             "WaveNet has no recurrent state: the same convolutions slide over time, and the past enters only "
+             "through the finite receptive field.",
+             "Mel frames are the vocoder's *input* (local conditioning), not its output."]},
+    {"q": "Why can training run in one parallel pass while generation cannot?",
+     "options": ["Training uses a GPU and generation a CPU",
+                 "In training the true past is known (teacher forcing); in generation each sample must exist "
+                 "before the next can be predicted",
+                 "Generation uses a larger receptive field",
+                 "Cached generation is approximate, so it must go step by step"],
+     "answer": "b",
+     "why": ["Hardware does not change the dependency: on any device, sample t + 1 needs sample t.",
+             "Right: causal convolutions compute every conditional at once when all inputs are known, and "
+             "only then.",
+             "The receptive field is the same; what differs is whether the inputs are known in advance.",
+             "Cached generation is exact (same codes as naive generation); it is fast per step, but still "
+             "sequential."]},
+    {"q": "A digit label conditions the model through V e_g in every gate. Which statement is true?",
+     "options": ["It acts as one bias vector per label in every layer, and saves at most log2 10 bits per "
+                 "utterance against the model's marginal",
+                 "It adds a different input at every sample, like the mel frames of a vocoder",
+                 "Because the NLL per sample barely changes with the label, the model ignores it",
+                 "It makes the samples recognisable as the asked digit almost every time"],
+     "answer": "a",
+     "why": ["Right: V e_g is constant in time, so it folds into the biases (1), and (3) bounds its "
+             "saving in bits; the check cells measured both.",
+             "That is local conditioning; a global label is the same at every time step.",
+             "Bounded savings per utterance are tiny per sample, yet the model is sure of the digit: a wrong "
+             "label costs hundreds of bits per utterance, and its Bayes classifier recognises digits well.",
+             "The benchmark hears the asked digit in a minority of label-only samples; a mel spectrogram "
+             "carries the digit far more reliably."]},
+    {"q": "What sets the denoising WaveNet apart from the generative one?",
+     "options": ["Centred (non-causal) convolutions, a real-valued output and one parallel pass",
+                 "It samples each clean sample from a softmax at temperature 0",
+                 "It is recurrent, so it can denoise recordings of any length",
+                 "It generalises to any noise because it is deep"],
+     "answer": "a",
+     "why": ["Right: the whole noisy recording is known, so it may look ahead, and it regresses the clean "
+             "sample instead of sampling it.",
+             "It does not sample at all; arg-max decoding would be the wrong tool even for a generator.",
+             "It is convolutional, like every WaveNet; it handles any length because convolutions slide.",
+             "Trained on white noise only, it loses to both classical filters on pink noise."]},
+])
+
+# %% [markdown]
 # ## Exercises
 #
 # ```{exercise} Wrong labels
@@ -756,4 +1005,41 @@ assert nll_true <= nll_wrong + 0.01
 # Compare with the two measured rows that bracket it: the label alone and the envelope alone
 # through a vocoder. Score 20 samples per digit, as the benchmark does, before drawing a
 # conclusion: with 20 samples one digit's accuracy moves in steps of one sample in twenty.
+# ```
+#
+# ```{exercise} The price of a factored label table
+# :label: ex-wavenet-label-table
+# By (1), the digit model's global conditioning is a table of per-label biases. Count the numbers
+# it stores in factored form (embedding of $G = 10$ labels into $C = 32$ channels, then a 1×1
+# convolution to $20$ layers $\times$ $2D = 32$ gate inputs, with its bias) and the numbers a
+# plain table $b_{\ell, g}$ would need. Check your count with
+# `sum(p.numel() for n, p in digits_model.named_parameters() if n.startswith("global"))`.
+# When does the factored form pay off?
+# ```
+#
+# ```{solution} ex-wavenet-label-table
+# :class: dropdown
+# Factored: $10 \cdot 32 + 32 \cdot 640 + 640 = 21{,}440$ numbers. A plain table: $10 \cdot 640 =
+# 6{,}400$ (the layers' own biases already hold the shared part). With ten labels the factored form
+# is *larger*. It pays off with many labels ($G\,C + (C + 1)\,L\,2D < G\,L\,2D$ needs
+# $G > (C + 1)\,L\,2D / (L\,2D - C)$, here $G \ge 35$), e.g. hundreds of speakers, and when similar
+# labels should share structure, since nearby embeddings give similar biases.
+# ```
+#
+# ```{exercise} WaveNet as a classifier, on all 60
+# :label: ex-wavenet-bayes
+# Predict, then run: score all 60 test recordings of `test_idx` with `wn.label_bits` and compare
+# the Bayes classifier (4) with the FSDD classifier on the same recordings. Then shorten every
+# recording to its first 1,000 samples. Which classifier suffers more, and why?
+# ```
+#
+# ```{solution} ex-wavenet-bayes
+# :class: dropdown
+# What to look for: the WaveNet spends its capacity on every detail of the waveform, the FSDD
+# classifier only on what separates the digits, so a gap between them on full recordings is no
+# surprise, in either direction, on 60 recordings. With 1,000 samples (an eighth of a second at
+# 8 kHz) most of the word is missing and both must fall; the WaveNet's posterior (4) can only use
+# the samples it is given, and where they hold mostly silence its saving shrinks far below
+# $\log_2 10$. Look at the savings as well as the accuracies, and remember that with 60
+# recordings each one moves the accuracy by one sixtieth.
 # ```
