@@ -271,7 +271,7 @@ assert acc >= 0.2, "conditioned samples should be recognised at least twice as o
 
 # %% [markdown]
 # The classifier recognises {glue:text}`wn02_real_acc:.0%` of 60 real test recordings (one per speaker and digit) and
-# {glue:text}`wn02_cond_acc:.0%` of these 30 generated digits, where chance is one in ten.
+# {glue:text}`wn02_cond_acc:.0%` of these 30 generated digits (one run, seed 0), where chance is one in ten.
 # Thirty samples give a coarse figure; `benchmarks/wavenet_digits_speak.py` scores 200 other
 # samples (20 per digit) of the same model, and the classifier hears the digit asked for in
 # {glue:text}`wn02_label_only_acc:.0%` of them. The label steers the samples, far from reliably:
@@ -746,7 +746,7 @@ assert gain > 1.5, "the trained denoiser should clearly beat spectral subtractio
 
 # %% [markdown]
 # On the white noise it was trained on, the denoising WaveNet beats spectral subtraction by
-# {glue:text}`wn02_gain_white0:.1f` dB of SI-SDR at 0 dB SNR on these 20 recordings. On pink
+# {glue:text}`wn02_gain_white0:.1f` dB of SI-SDR at 0 dB SNR on these 20 recordings (one run: one noise draw each). On pink
 # noise, which it never saw, the difference is {glue:text}`wn02_gain_pink0:.1f` dB, and the
 # Wiener filter is {glue:text}`wn02_wiener_minus_wavenet_pink0:.1f` dB better than the WaveNet.
 # The benchmark script (`wavenet_train.py --from-checkpoints`, the committed model) scores 60 test
