@@ -131,6 +131,58 @@ def mu_law_decode(codes: torch.Tensor, channels: int = 256) -> torch.Tensor:
     return torch.sign(y) * torch.expm1(y.abs() * math.log1p(mu)) / mu
 
 
+def mu_law_compress(x: torch.Tensor, mu: float = 255.0) -> torch.Tensor:
+    """The µ-law curve F(x) = sign(x) ln(1 + µ|x|) / ln(1 + µ), without quantising; µ = 0: F(x) = x.
+
+    Args:
+        x: float tensor in [-1, 1], any shape.
+        mu: the compression parameter, >= 0 (G.711 uses 255).
+
+    Returns:
+        F(x) in [-1, 1], same shape.
+    """
+    if mu < 0:
+        raise ValueError(f"mu must be >= 0 (0: no companding), got {mu}")
+    x = _as_float_tensor(x)
+    return x if mu == 0 else torch.sign(x) * torch.log1p(mu * x.abs()) / math.log1p(mu)
+
+
+def mu_law_expand(y: torch.Tensor, mu: float = 255.0) -> torch.Tensor:
+    """The inverse curve F^-1(y) = sign(y) ((1 + µ)^|y| - 1) / µ; µ = 0: F^-1(y) = y.
+
+    Args:
+        y: float tensor in [-1, 1], any shape.
+        mu: as given to :func:`mu_law_compress`.
+
+    Returns:
+        x in [-1, 1], same shape.
+    """
+    if mu < 0:
+        raise ValueError(f"mu must be >= 0 (0: no companding), got {mu}")
+    y = _as_float_tensor(y, "y")
+    return y if mu == 0 else torch.sign(y) * torch.expm1(y.abs() * math.log1p(mu)) / mu
+
+
+def companded_quantise(x: torch.Tensor, bits: int, mu: float = 255.0) -> torch.Tensor:
+    """Compress with µ-law, round to 2**bits levels on [-1, 1] (both ends included), expand.
+
+    ``bits=8, mu=255`` equals ``mu_law_decode(mu_law_encode(x))``; ``mu=0`` is uniform PCM.
+
+    Args:
+        x: float tensor in [-1, 1], any shape.
+        bits: bits per sample (1 to 16).
+        mu: the µ-law parameter (0: no companding).
+
+    Returns:
+        the reconstruction x̂, same shape.
+    """
+    if not 1 <= bits <= 16:
+        raise ValueError(f"bits must lie in 1..16, got {bits}")
+    steps = 2**bits - 1  # intervals between the 2**bits levels; the step in F(x) is 2 / steps
+    y = mu_law_compress(_as_float_tensor(x).clamp(-1, 1), mu)
+    return mu_law_expand(((y + 1) / 2 * steps + 0.5).floor() / steps * 2 - 1, mu)
+
+
 # --- Time-frequency transforms --------------------------------------------------------------------
 
 

@@ -4,7 +4,9 @@ Chapter: chapters/audio/
 
 The models (log-mel CNN, GRU {cite}`cho2014gru`, transformer {cite}`vaswani2017attention`) are in
 :mod:`course_lib.evaluators`. Here: augmentation (SpecAugment {cite}`park2019specaugment`), the one
-trainer, scores, leave-one-speaker-out, classical baselines {cite}`pedregosa2011sklearn`.
+trainer, scores, leave-one-speaker-out, classical baselines {cite}`pedregosa2011sklearn`, L1 and L2
+penalised softmax regression by proximal gradient {cite}`beck2009fista`, few-shot support sets for
+fine-tuning, and the diagram of the recognition pipeline.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn as nn
@@ -38,6 +41,7 @@ from course_lib.audio import (
     stft,
     trim_silence,
 )
+from course_lib.diagrams import Diagram, shape
 from course_lib.evaluators import NUM_CLASSES, SpokenDigitClassifier, prepare_waves
 from course_lib.utils import History, make_generator, seeded
 
@@ -703,3 +707,147 @@ def calibrate(model: SpokenDigitClassifier, val_data, keep: float = 0.95) -> dic
     conf = (logits / t).softmax(-1).max(-1).values
     model.meta.update(temperature=t, reject_threshold=float(torch.quantile(conf, 1 - keep)))
     return {"temperature": t, "reject_threshold": model.meta["reject_threshold"]}
+
+
+# --- Little data and sparse models: few-shot support sets, L1/L2 softmax regression, the diagram ----
+
+
+def few_shot_support(labels, pool: Sequence[int], per_class: int, seed: int = 0) -> list[int]:
+    """``per_class`` items of every class drawn without replacement from ``pool``.
+
+    Args:
+        labels: the class of every item of the data set ``(n,)``.
+        pool: the indices to draw from (e.g. one speaker's takes).
+        per_class: items per class.
+        seed: seeds the draw.
+
+    Returns:
+        sorted indices, ``per_class`` of each class present in ``pool``.
+
+    Raises:
+        ValueError: a class of ``pool`` has fewer than ``per_class`` items.
+    """
+    labels, rng = np.asarray(labels), np.random.default_rng(seed)
+    pool = np.asarray(pool, dtype=int)
+    out: list[int] = []
+    for k in np.unique(labels[pool]):
+        members = pool[labels[pool] == k]
+        if len(members) < per_class:
+            raise ValueError(
+                f"class {k} has {len(members)} items in the pool, fewer than per_class={per_class}"
+            )
+        out += rng.choice(members, per_class, replace=False).tolist()
+    return sorted(out)
+
+
+def fit_penalised_softmax(
+    x, y, penalty: str = "l1", strength: float = 1e-2, steps: int = 200
+) -> SoftmaxRegression:
+    """Softmax regression with an L1 or L2 penalty on the weights, fitted by FISTA (full batch).
+
+    Minimises mean_i CE(W x_i + b, y_i) + R(W) on standardised features, with R(W) = s sum |W_kj|
+    (``"l1"``) or (s / 2) sum W_kj^2 (``"l2"``); the bias is not penalised. Each step is a gradient
+    step of size 1 / L on the cross-entropy (L = 0.5 lambda_max(X~^T X~ / n), X~ = [X, 1], bounds its
+    curvature), then the proximal map of R: soft thresholding w <- sign(v) max(|v| - s / L, 0) for
+    L1, which sets small weights exactly to zero, or shrinking w <- v / (1 + s / L) for L2, which
+    never does {cite}`beck2009fista`. Deterministic: the weights start at zero.
+
+    Args:
+        x, y: ``(n, d)`` features and ``(n,)`` labels in 0..9.
+        penalty: ``"l1"`` or ``"l2"``.
+        strength: s >= 0.
+        steps: FISTA iterations.
+
+    Returns:
+        a :class:`SoftmaxRegression` (its ``linear.weight`` ``(10, d)`` holds the exact zeros).
+    """
+    if penalty not in ("l1", "l2") or strength < 0:
+        raise ValueError(f"penalty must be 'l1' or 'l2' and strength >= 0, got {penalty!r}, {strength}")
+    model = SoftmaxRegression(x)
+    xs = (torch.as_tensor(np.asarray(x), dtype=torch.float32) - model.mean) / model.std  # (n, d)
+    onehot = F.one_hot(torch.as_tensor(np.asarray(y)).long(), NUM_CLASSES).float()  # (n, 10)
+    aug = torch.cat([xs, torch.ones(len(xs), 1)], 1).double()  # (n, d + 1)
+    lip = 0.5 * torch.linalg.eigvalsh(aug.T @ aug / len(xs))[-1].item()  # curvature bound of the CE
+    w = prev = torch.zeros(xs.shape[1] + 1, NUM_CLASSES)  # (d + 1, 10): weights, last row the bias
+    t = 1.0
+    for _ in range(steps):
+        t_next = (1 + math.sqrt(1 + 4 * t * t)) / 2
+        v = w + (t - 1) / t_next * (w - prev)  # Nesterov's look-ahead point
+        grad = torch.cat([xs, torch.ones(len(xs), 1)], 1).T @ ((xs @ v[:-1] + v[-1]).softmax(-1) - onehot)
+        z = v - grad / len(xs) / lip  # a gradient step on the mean cross-entropy
+        weights = (
+            z[:-1].sign() * (z[:-1].abs() - strength / lip).clamp(min=0)  # soft thresholding
+            if penalty == "l1"
+            else z[:-1] / (1 + strength / lip)  # shrinking
+        )
+        prev, w, t = w, torch.cat([weights, z[-1:]]), t_next
+    with torch.no_grad():
+        model.linear.weight.copy_(w[:-1].T)
+        model.linear.bias.copy_(w[-1])
+    return model
+
+
+@torch.no_grad()
+def draw_recognition_pipeline(model: SpokenDigitClassifier, waves: Sequence[torch.Tensor]) -> plt.Figure:
+    """Clips -> waveform batch -> log-mel -> backbone -> logits -> softmax -> digit or reject, real shapes.
+
+    ``waves`` run through ``model`` (a hook reads the input of the last linear layer, and for the CNN
+    the output of its convolutional body), so every label is a measured shape.
+
+    Args:
+        model: a :class:`~course_lib.evaluators.SpokenDigitClassifier` (its ``meta`` may hold the
+            temperature and the rejection threshold of :func:`calibrate`).
+        waves: a few clips ``(time_i,)`` at 8 kHz.
+
+    Returns:
+        the figure.
+    """
+    seen: dict[str, torch.Tensor] = {}
+    net = model.backbone
+    hooks = [net.head[-1].register_forward_hook(lambda _m, inp, out: seen.update(pooled=inp[0], logits=out))]
+    if model.arch == "cnn":
+        hooks.append(net.body.register_forward_hook(lambda _m, _i, out: seen.update(maps=out)))
+    model.eval()
+    try:
+        x = prepare_waves([check_wave(w, batch=False) for w in waves], model.feature_cfg)  # (B, T)
+        feats = model.features(x)  # (B, F, frames)
+        net(feats)
+    finally:
+        for h in hooks:
+            h.remove()
+    cfg, temp = model.feature_cfg, float(model.meta.get("temperature", 1.0))
+    body = {
+        "cnn": f"CNN: {len(getattr(model.model_cfg, 'channels', ()))} x (conv 3x3,\nBN, ReLU), 2x2 max-pools",
+        "gru": "strided conv 1-D,\nbidirectional GRU",
+        "transformer": "strided conv 1-D,\ntransformer encoder",
+    }[model.arch]
+    d = Diagram(13.4, 7.6, f"Spoken-digit recognition ({model.arch}) on a batch of {len(waves)} clips")
+    lengths = f"{min(map(len, waves))}-{max(map(len, waves))} samples"
+    d.box("clips", 1.3, 6.6, f"{len(waves)} clips\n{lengths}", "data", w=2.4)
+    d.box("x", 5.7, 6.6, f"waveforms x\n{shape(x, 'B,T')}", "data", w=2.6)
+    d.box("f", 11.3, 6.6, f"log-mel, dB re peak\n{shape(feats, 'B,mel,frames')}", "data", w=3.6)
+    d.arrow("clips", "x", "trim, centre", offset=(0, 0.1))
+    d.arrow("x", "f", f"STFT {cfg.n_fft}, hop {cfg.hop_length}\n{cfg.n_mels} mel bands", offset=(0, 0.1))
+    d.box("body", 11.3, 4.2, body, "net", w=3.4, h=1.1)
+    d.arrow("f", "body")
+    if "maps" in seen:
+        d.box("maps", 6.6, 4.2, f"feature maps\n{shape(seen['maps'], 'B,C,mel,frames')}", "data", w=4.0)
+        d.arrow("body", "maps")
+        d.box("pooled", 1.3, 4.2, f"pooled\n{shape(seen['pooled'], 'B,D')}", "data", w=2.2)
+        d.arrow("maps", "pooled", "mean, max\nover frames", offset=(0, 0.1))
+    else:
+        d.box("pooled", 6.2, 4.2, f"pooled states\n{shape(seen['pooled'], 'B,D')}", "data", w=2.8)
+        d.arrow("body", "pooled", "mean, max")
+    d.box("z", 1.3, 1.8, f"logits z\n{shape(seen['logits'], 'B,K')}", "data", w=2.4)
+    d.arrow("pooled", "z", "dropout, linear", offset=(1.0, 0))
+    p = (seen["logits"] / temp).softmax(-1)
+    d.box("p", 5.6, 1.8, f"p = softmax(z / T)\n{shape(p, 'B,K')}, T = {temp:.2f}", "data", w=3.4)
+    d.arrow("z", "p")
+    tau = model.meta.get("reject_threshold")
+    d.box("out", 9.0, 1.8, "max p\n≥ τ ?" if tau is not None else "argmax", "op", w=1.3, h=1.3)
+    answer = "digit or\n'not a digit'" if tau is not None else "digit"
+    d.box("answer", 12.0, 1.8, f"{answer}\n{shape(p.argmax(-1), 'B')}", "data", w=2.2, h=1.1)
+    d.note(9.0, 0.75, f"τ = {tau:.2f}" if tau is not None else "no rejection threshold", fontsize=8)
+    d.arrow("p", "out").arrow("out", "answer")
+    d.legend(("data", "net", "op", "forward"))
+    return d.figure()

@@ -54,6 +54,27 @@ def test_mu_law_decode_of_encode_is_identity_on_levels():
     assert torch.equal(audio.mu_law_encode(levels), torch.arange(256))
 
 
+def test_companded_quantise_is_the_mu_law_codec_at_8_bits_and_uniform_pcm_at_mu_0():
+    x = torch.linspace(-1, 1, 4001)
+    assert torch.equal(audio.companded_quantise(x, 8, 255.0), audio.mu_law_decode(audio.mu_law_encode(x)))
+    levels = audio.companded_quantise(x, 3, 0.0).unique()
+    assert len(levels) == 8 and torch.allclose(levels.diff(), torch.full((7,), 2 / 7))
+    for mu in (0.0, 5.0, 255.0):
+        assert torch.allclose(audio.mu_law_expand(audio.mu_law_compress(x, mu), mu), x, atol=1e-6)
+    with pytest.raises(ValueError, match="mu must be"):
+        audio.mu_law_compress(x, -1.0)
+    with pytest.raises(ValueError, match="bits"):
+        audio.companded_quantise(x, 0)
+
+
+def test_companded_snr_is_nearly_level_independent_as_derived(speech):
+    """SNR of µ-law at b bits tends to 3 (2^b - 1)^2 / ln^2(1 + µ) when µ|x| >> 1."""
+    x = speech / speech.abs().max()
+    bound = 10 * np.log10(3 * 255**2 / np.log(256) ** 2)
+    got = [snr(x * g, audio.companded_quantise(x * g, 8, 255.0)).item() for g in (1.0, 0.1)]
+    assert all(v < bound + 0.5 for v in got) and got[0] > bound - 3 and got[0] - got[1] < 8
+
+
 def test_mu_law_matches_librosa():
     # The companding curves agree exactly; only the rounding to codes differs: we round
     # F(x) to the nearest of 256 levels (as WaveNet implementations do), librosa takes the

@@ -385,3 +385,55 @@ def test_predict_refuses_bad_input_and_reads_a_long_recording_at_its_loudest_sec
     inside = b != 0
     assert inside.sum() > 1500 and torch.equal(a[inside], b[inside])
     assert model.predict_proba([long]).shape == (1, 10)
+
+
+def test_few_shot_support_draws_per_class_from_the_pool_reproducibly():
+    labels = np.repeat(np.arange(10), 8)  # 8 items of each digit
+    pool = [i for i in range(80) if i % 8 < 6]  # 6 of each in the pool
+    sup = R.few_shot_support(labels, pool, 3, seed=1)
+    assert sup == R.few_shot_support(labels, pool, 3, seed=1) != R.few_shot_support(labels, pool, 3, seed=2)
+    assert set(sup) <= set(pool) and np.bincount(labels[sup]).tolist() == [3] * 10
+    with pytest.raises(ValueError, match="fewer than per_class"):
+        R.few_shot_support(labels, pool, 7)
+
+
+def test_l1_penalty_gives_exact_zeros_that_satisfy_the_optimality_condition_and_l2_none():
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(200) % 10
+    x = torch.randn(200, 30, generator=g)
+    x[:, :5] += 2 * torch.nn.functional.one_hot(y % 5, 5)  # 5 informative features, 25 noise
+    l1 = R.fit_penalised_softmax(x.numpy(), y.numpy(), "l1", 0.05, steps=400)
+    l2 = R.fit_penalised_softmax(x.numpy(), y.numpy(), "l2", 0.05, steps=400)
+    w1 = l1.linear.weight.detach()
+    assert (w1 == 0).float().mean() > 0.5 and (l2.linear.weight == 0).sum() == 0
+    assert (w1[:, :5] != 0).float().mean() > (w1[:, 5:] != 0).float().mean()  # keeps the useful ones
+    # optimality of the L1 fit: where w = 0 the data gradient is at most the strength
+    xs = ((x - l1.mean) / l1.std).requires_grad_(False)
+    w = w1.clone().requires_grad_(True)
+    loss = torch.nn.functional.cross_entropy(xs @ w.T + l1.linear.bias.detach(), y)
+    (grad,) = torch.autograd.grad(loss, w)
+    assert grad[w1 == 0].abs().max() <= 0.05 + 1e-3
+    stronger = R.fit_penalised_softmax(x.numpy(), y.numpy(), "l1", 0.2).linear.weight
+    assert (stronger == 0).sum() > (w1 == 0).sum()
+    with pytest.raises(ValueError, match="penalty"):
+        R.fit_penalised_softmax(x.numpy(), y.numpy(), "l0")
+
+
+@pytest.mark.parametrize("arch", ["cnn", "gru"])
+def test_draw_recognition_pipeline_labels_real_shapes(arch):
+    import matplotlib.pyplot as plt
+
+    model = build_classifier(arch, tiny=True)
+    waves = [tone(500, 0.2), tone(1000, 0.15)]
+    fig = R.draw_recognition_pipeline(model, waves)
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    frames = model.features(torch.zeros(1, 2000)).shape[-1]
+    assert "(B=2, T=2000)" in texts and f"(B=2, mel=16, frames={frames})" in texts
+    assert "(B=2, K=10)" in texts and "no rejection threshold" in texts
+    if arch == "cnn":
+        assert "feature maps" in texts and "(B=2, D=" in texts
+    model.meta.update(temperature=2.0, reject_threshold=0.4)
+    fig2 = R.draw_recognition_pipeline(model, waves)
+    assert "T = 2.00" in " ".join(t.get_text() for t in fig2.axes[0].texts)
+    plt.close(fig)
+    plt.close(fig2)
