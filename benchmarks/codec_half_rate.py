@@ -61,14 +61,6 @@ def _split(train: list[torch.Tensor]) -> tuple[list[torch.Tensor], list[torch.Te
     return [w for i, w in enumerate(train) if i % 25], train[::25]
 
 
-def load_codec(name: str) -> C.WaveCodec:
-    """A committed codec by registry name, in eval mode."""
-    blob = checkpoints.load(name)
-    model = C.WaveCodec(C.CodecConfig(**{**blob["config"], "strides": tuple(blob["config"]["strides"])}))
-    model.load_state_dict(blob["state_dict"])
-    return model.eval()
-
-
 def decode_rtf(model: C.WaveCodec, streams: list[bytes], tables: torch.Tensor, seconds: float) -> float:
     """Seconds of wall time to arithmetic-decode and decode every stream, per second of audio (2 threads)."""
     threads = torch.get_num_threads()
@@ -91,7 +83,7 @@ def learned(arch: str, dry_run: bool, committed: bool) -> dict:
     train, val = _split(train_all)
     curve: list[dict] = []
     if committed:
-        model = load_codec(CHECKPOINT[arch])
+        model = C.pretrained_codec(8, CHECKPOINT[arch].removeprefix("codec_8kbps_"))
     else:
         cfg = ARCHS[arch] if not dry_run else C.CodecConfig(**{**ARCHS[arch].__dict__, "channels": 4})
         steps = 4 if dry_run else STEPS

@@ -416,16 +416,19 @@ def arithmetic_decode(data: bytes, freqs: torch.Tensor) -> torch.Tensor:
 
 
 # --- Committed checkpoints (benchmarks/codec_train.py) ----------------------------------------
-def pretrained_codec(kbps: int) -> WaveCodec:
-    """The committed codec at ``kbps`` kbit/s fixed-length (16, 8 or 4), hash-checked, in eval mode.
+def pretrained_codec(kbps: int, variant: str = "") -> WaveCodec:
+    """A committed codec, hash-checked, in eval mode.
 
     Args:
-        kbps: the rate; the registry name is ``codec_<kbps>kbps`` (unknown: KeyError listing them).
+        kbps: the fixed-length rate in kbit/s: 16, 8 or 4 (``benchmarks/codec_train.py``, 800 steps).
+        variant: ``""`` for those; ``"hop8"`` or ``"hop16"`` with ``kbps=8`` for the larger 8 kbit/s
+            codecs trained longer by ``benchmarks/codec_half_rate.py``. The registry name is
+            ``codec_<kbps>kbps`` or ``codec_<kbps>kbps_<variant>`` (unknown: KeyError listing them).
 
     Returns:
-        the codec trained by ``benchmarks/codec_train.py``.
+        the codec.
     """
-    blob = checkpoints.load(f"codec_{kbps}kbps")
+    blob = checkpoints.load(f"codec_{kbps}kbps" + (f"_{variant}" if variant else ""))
     model = WaveCodec(CodecConfig(**{**blob["config"], "strides": tuple(blob["config"]["strides"])}))
     model.load_state_dict(blob["state_dict"])
     return model.eval()
