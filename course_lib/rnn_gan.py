@@ -23,10 +23,12 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course_lib.diagrams import Diagram, shape
 from course_lib.utils import History, make_generator, seeded
 
 
@@ -110,18 +112,22 @@ class LSTMCell(_Cell):
         z = torch.zeros(batch, self.hidden_size, device=device)
         return z, z.clone()
 
-    def forward(
-        self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """One step: x ``(B, I)`` and the state (h, c), each ``(B, H)``, give the new (h, c)."""
+    def parts(self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """One step with every intermediate tensor: ``{"i", "f", "g", "o", "c", "h"}``, each ``(B, H)``."""
         self._check_x(x)
         h, c = state
         pre = x @ self.weight_ih.T + self.bias_ih + h @ self.weight_hh.T + self.bias_hh  # (B, 4H)
         i, f, g, o = pre.chunk(4, dim=1)  # each (B, H)
         i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
         c = f * c + i * g
-        h = o * torch.tanh(c)
-        return h, c
+        return {"i": i, "f": f, "g": g, "o": o, "c": c, "h": o * torch.tanh(c)}
+
+    def forward(
+        self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One step: x ``(B, I)`` and the state (h, c), each ``(B, H)``, give the new (h, c)."""
+        out = self.parts(x, state)
+        return out["h"], out["c"]
 
 
 class GRUCell(_Cell):
@@ -141,8 +147,8 @@ class GRUCell(_Cell):
 
     gates = 3
 
-    def forward(self, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-        """One step: input x ``(B, I)`` and state h ``(B, H)`` give the new state ``(B, H)``."""
+    def parts(self, x: torch.Tensor, h: torch.Tensor) -> dict[str, torch.Tensor]:
+        """One step with every intermediate tensor ``(B, H)``: r, z, u = U_n h + b_hn, n and h."""
         self._check_x(x)
         gi = x @ self.weight_ih.T + self.bias_ih  # (B, 3H)
         gh = h @ self.weight_hh.T + self.bias_hh  # (B, 3H)
@@ -151,7 +157,11 @@ class GRUCell(_Cell):
         r = torch.sigmoid(i_r + h_r)
         z = torch.sigmoid(i_z + h_z)
         n = torch.tanh(i_n + r * h_n)
-        return (1 - z) * n + z * h
+        return {"r": r, "z": z, "u": h_n, "n": n, "h": (1 - z) * n + z * h}
+
+    def forward(self, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        """One step: input x ``(B, I)`` and state h ``(B, H)`` give the new state ``(B, H)``."""
+        return self.parts(x, h)["h"]
 
 
 _CELLS: dict[str, type[_Cell]] = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}
@@ -250,31 +260,25 @@ def adding_problem(n: int, seq_len: int, *, seed: int = 0) -> tuple[torch.Tensor
     return torch.stack([u, m], dim=-1), (u * m).sum(1)
 
 
-def grad_norm_wrt_h0(
-    kind: str, seq_len: int, *, seed: int = 0, gate_bias: float = 0.0, recurrent_gain: float | None = None
-) -> float:
-    """‖∂L/∂h_0‖ for a loss L at the last step of 64 adding-problem sequences (untrained cell, H = 32).
-
-    Backpropagation through time multiplies the gradient by the step Jacobian ∂h_t/∂h_{t-1} once
-    per step, so ‖∂L/∂h_0‖ = ‖∂L/∂h_T · Π_t ∂h_t/∂h_{t-1}‖ shrinks or grows geometrically with T
-    unless the Jacobians stay close to norm 1.
+def probe_cell(
+    kind: str, *, seed: int = 0, gate_bias: float = 0.0, recurrent_gain: float | None = None
+) -> tuple[_Cell, nn.Linear]:
+    """The untrained cell (2 inputs, H = 32) and linear read-out that the gradient probes measure.
 
     Args:
         kind: ``"rnn"``, ``"lstm"`` or ``"gru"`` (hand-written cells).
-        seq_len: T; L sums the squared errors of a linear read-out of h_T over the sequences.
-        seed: seeds the network's initialisation and the data.
+        seed: seeds the initialisation.
         gate_bias: added to the forget-gate bias (LSTM) or the update-gate bias (GRU); a
             positive value makes the cell copy its state by default {cite}`gers2000forget`.
         recurrent_gain: for the tanh RNN, replace U by ``gain`` times a random orthogonal
-            matrix, so that its spectral radius is exactly ``gain``.
+            matrix, so that every singular value of U is exactly ``gain``.
 
     Returns:
-        the norm of the gradient with respect to the whole initial state (for the LSTM, the pair
-        (h_0, c_0)), averaged over the sequences.
+        ``(cell, readout)``; the read-out maps h ``(B, 32)`` to ``(B, 1)``.
     """
     if recurrent_gain is not None and kind != "rnn":
         raise ValueError("recurrent_gain applies to the tanh RNN only")
-    n, hidden_size = 64, 32
+    hidden_size = 32
     with seeded(seed):
         cell = make_cell(kind, 2, hidden_size)
         readout = nn.Linear(hidden_size, 1)
@@ -284,14 +288,59 @@ def grad_norm_wrt_h0(
             if recurrent_gain is not None:
                 q, _ = torch.linalg.qr(torch.randn(hidden_size, hidden_size))
                 cell.weight_hh.copy_(recurrent_gain * q)
-    x, y = adding_problem(n, seq_len, seed=seed)
-    leaves = [torch.zeros(n, hidden_size, requires_grad=True) for _ in range(2 if kind == "lstm" else 1)]
-    _, state = unroll(cell, x, tuple(leaves) if kind == "lstm" else leaves[0])
-    h_t = state[0] if kind == "lstm" else state
-    # sum (not mean) over the batch so that each sequence's gradient keeps its own scale
-    loss = 0.5 * (readout(h_t).squeeze(-1) - y).pow(2).sum()
-    grads = torch.autograd.grad(loss, leaves)
-    return float(torch.cat(grads, dim=1).norm(dim=1).mean())  # per-sequence norms (n,), averaged
+    return cell, readout
+
+
+def state_grad_norms(
+    kind: str, seq_len: int, *, seed: int = 0, gate_bias: float = 0.0, recurrent_gain: float | None = None
+) -> torch.Tensor:
+    """‖∂L/∂s_t‖ for every state s_0..s_T, for a loss L at the last step of 64 adding-problem sequences.
+
+    Backpropagation through time multiplies the gradient by the step Jacobian ∂s_t/∂s_{t-1} once
+    per step, so ‖∂L/∂s_t‖ = ‖∂L/∂s_T · Π ∂s_u/∂s_{u-1}‖ shrinks or grows geometrically with the
+    distance T − t unless the Jacobians stay close to norm 1. One backward pass gives all of them.
+
+    Args:
+        kind, seed, gate_bias, recurrent_gain: the network, as in :func:`probe_cell`.
+        seq_len: T; L = ½ Σ (read-out of h_T − target)² summed over the sequences, so that each
+            sequence's gradient keeps its own scale.
+
+    Returns:
+        per-sequence norms ``(64, T + 1)``, column t for s_t (for the LSTM s_t is the pair (h_t, c_t)).
+    """
+    cell, readout = probe_cell(kind, seed=seed, gate_bias=gate_bias, recurrent_gain=recurrent_gain)
+    x, y = adding_problem(64, seq_len, seed=seed)  # (64, T, 2), (64,)
+    state = cell.init_state(64)
+    states = []
+    for t in range(seq_len + 1):
+        parts = state if isinstance(state, tuple) else (state,)
+        for p in parts:
+            p.requires_grad_(True) if t == 0 else p.retain_grad()
+        states.append(parts)
+        if t < seq_len:
+            state = cell(x[:, t], state)
+    loss = 0.5 * (readout(states[-1][0]).squeeze(-1) - y).pow(2).sum()
+    loss.backward()
+    return torch.stack([torch.cat([p.grad for p in s], dim=1).norm(dim=1) for s in states], dim=1).detach()
+
+
+def grad_norm_wrt_h0(
+    kind: str, seq_len: int, *, seed: int = 0, gate_bias: float = 0.0, recurrent_gain: float | None = None
+) -> float:
+    """‖∂L/∂h_0‖ averaged over the sequences: the first column of :func:`state_grad_norms`.
+
+    Args:
+        kind, seq_len, seed, gate_bias, recurrent_gain: as in :func:`state_grad_norms`.
+
+    Returns:
+        the mean norm of the gradient with respect to the whole initial state (for the LSTM, the
+        pair (h_0, c_0)).
+    """
+    return float(
+        state_grad_norms(kind, seq_len, seed=seed, gate_bias=gate_bias, recurrent_gain=recurrent_gain)[
+            :, 0
+        ].mean()
+    )
 
 
 # --- 2. Sequence models: C-RNN-GAN, RCGAN, teacher forcing ------------------------------------
@@ -796,3 +845,190 @@ def train_timegan(
             config.maybe_evaluate(m, step + 1, history)
     m.eval()
     return history
+
+
+# --- 5. Diagrams, with the shapes of a real forward pass ---------------------------------------
+
+
+def draw_lstm_cell(cell: LSTMCell, batch: int = 4) -> plt.Figure:
+    """The LSTM cell: one box per gate, ⊙ and + as operations, shapes read from one real step.
+
+    Args:
+        cell: an :class:`LSTMCell` (its sizes label the tensors).
+        batch: B of the step that is run (zero state, zero input).
+
+    Returns:
+        the figure.
+    """
+    x, state = torch.zeros(batch, cell.input_size), cell.init_state(batch)
+    with torch.no_grad():
+        p = cell.parts(x, state)  # each (B, H)
+    sh = lambda t: shape(t, "B,H")  # noqa: E731
+    d = Diagram(14.0, 9.6, "LSTM cell: one step, shapes of a real forward pass")
+    d.box("c0", 1.2, 7.6, "$c_{t-1}$\n" + sh(state[1]), "data", w=2.0)
+    d.box("h0", 4.6, 1.0, "$h_{t-1}$\n" + sh(state[0]), "data", w=2.1)
+    d.box("x", 9.3, 1.0, "$x_t$\n" + shape(x, "B,I"), "data", w=2.1)
+    d.box("cat", 6.95, 2.6, "concat", "op", w=1.0)
+    d.note(6.95, 1.55, shape(torch.cat([x, state[0]], 1), "B,I+H"), fontsize=8)
+    for name, xpos, act, label in [
+        ("f", 3.2, "σ", "forget gate"),
+        ("i", 5.7, "σ", "input gate"),
+        ("g", 8.2, "tanh", "cell input"),
+        ("o", 10.7, "σ", "output gate"),
+    ]:
+        d.box(name, xpos, 4.6, f"{label}\n${name}_t$ = {act}(·)\n" + sh(p[name]), "net", w=2.1, h=1.3)
+        d.arrow("cat", name)
+    d.box("fc", 3.2, 7.6, "⊙", "op", w=0.6)
+    d.box("ig", 6.95, 6.1, "⊙", "op", w=0.6)
+    d.box("plus", 6.95, 7.6, "+", "op", w=0.6)
+    d.box("tanh", 10.7, 7.6, "tanh", "op", w=0.9)
+    d.box("oc", 12.6, 6.1, "⊙", "op", w=0.6)
+    d.box("c1", 12.6, 8.9, "$c_t$ " + sh(p["c"]), "data", w=2.6, h=0.6)
+    d.box("h1", 12.6, 2.6, "$h_t$\n" + sh(p["h"]), "data", w=2.1)
+    d.arrow("h0", "cat").arrow("x", "cat")
+    d.arrow("c0", "fc").arrow("f", "fc").arrow("fc", "plus").arrow("i", "ig").arrow("g", "ig")
+    d.arrow("ig", "plus").arrow("plus", "tanh").arrow("plus", "c1", bend=-0.15).arrow("tanh", "oc")
+    d.arrow("o", "oc").arrow("oc", "h1")
+    d.note(5.1, 8.0, "$\\partial c_t / \\partial c_{t-1} = \\mathrm{diag}(f_t)$", fontsize=8)
+    d.note(
+        7.0,
+        0.0,
+        "$c_t = f_t \\odot c_{t-1} + i_t \\odot g_t$,   $h_t = o_t \\odot \\tanh(c_t)$,   "
+        "gate $= \\sigma(W x_t + U h_{t-1} + b)$ (tanh for $g_t$)",
+        fontsize=9,
+    )
+    return d.figure()
+
+
+def draw_gru_cell(cell: GRUCell, batch: int = 4) -> plt.Figure:
+    """The GRU cell (torch's form): one box per gate, ⊙ and + as operations, shapes of one real step.
+
+    Args:
+        cell: a :class:`GRUCell` (its sizes label the tensors).
+        batch: B of the step that is run (zero state, zero input).
+
+    Returns:
+        the figure.
+    """
+    x, h = torch.zeros(batch, cell.input_size), cell.init_state(batch)
+    with torch.no_grad():
+        p = cell.parts(x, h)  # each (B, H)
+    sh = lambda t: shape(t, "B,H")  # noqa: E731
+    d = Diagram(14.0, 9.8, "GRU cell: one step, shapes of a real forward pass")
+    d.box("h0", 1.2, 8.6, "$h_{t-1}$\n" + sh(h), "data", w=2.1)
+    d.box("zh", 5.6, 8.6, "⊙", "op", w=0.6)
+    d.box("plus", 10.6, 8.6, "+", "op", w=0.6)
+    d.box("h1", 12.8, 8.6, "$h_t$\n" + sh(p["h"]), "data", w=2.1)
+    d.box("u", 1.2, 6.4, "$U_n h_{t-1} + b_{hn}$\n" + sh(p["u"]), "net", w=2.1, h=1.0)
+    d.box("ru", 3.4, 6.4, "⊙", "op", w=0.6)
+    d.box("n", 7.8, 6.4, "candidate\n$n_t$ = tanh(·)\n" + sh(p["n"]), "net", w=2.1, h=1.3)
+    d.box("zn", 10.6, 6.4, "⊙", "op", w=0.6)
+    d.box("omz", 10.6, 4.3, "1 − z", "op", w=0.9)
+    d.box("r", 3.4, 4.3, "reset gate\n$r_t$ = σ(·)\n" + sh(p["r"]), "net", w=2.1, h=1.3)
+    d.box("z", 5.6 + 1.2, 4.3, "update gate\n$z_t$ = σ(·)\n" + sh(p["z"]), "net", w=2.1, h=1.3)
+    d.box("cat", 5.1, 2.3, "concat", "op", w=1.0)
+    d.box("x", 9.0, 0.8, "$x_t$\n" + shape(x, "B,I"), "data", w=2.1)
+    d.box("h0b", 1.9, 0.8, "$h_{t-1}$\n" + sh(h), "data", w=2.1)
+    d.arrow("h0", "zh").arrow("zh", "plus").arrow("plus", "h1").arrow("h0", "u").arrow("u", "ru")
+    d.arrow("r", "ru").arrow("ru", "n").arrow("n", "zn").arrow("zn", "plus").arrow("omz", "zn")
+    d.arrow("z", "zh", bend=0.15).arrow("z", "omz").arrow("h0b", "cat").arrow("x", "cat").arrow("cat", "r")
+    d.arrow("cat", "z").arrow("x", "n", bend=0.25)
+    d.note(
+        7.0,
+        -0.2,
+        "$h_t = (1 - z_t) \\odot n_t + z_t \\odot h_{t-1}$,   "
+        "$n_t = \\tanh(W_n x_t + b_{in} + r_t \\odot (U_n h_{t-1} + b_{hn}))$",
+        fontsize=9,
+    )
+    return d.figure()
+
+
+def draw_seq_gan(gen: RecurrentGenerator, disc: RecurrentDiscriminator, batch: int = 16) -> plt.Figure:
+    """C-RNN-GAN or RCGAN (the config decides), with the shapes of one real batch through both networks.
+
+    A condition (``cond_dim > 0``) is drawn entering both networks at every step.
+
+    Args:
+        gen, disc: generator and discriminator of one :class:`SeqModelConfig`.
+        batch: B of the batch that is run.
+
+    Returns:
+        the figure.
+    """
+    cfg = gen.cfg
+    g = make_generator(0)
+    z = gen.noise(batch, g)  # (B, T, Z)
+    c = torch.eye(cfg.cond_dim)[torch.randint(cfg.cond_dim, (batch,), generator=g)] if cfg.cond_dim else None
+    with torch.no_grad():
+        fake = gen(z, c)  # (B, T, D)
+        logits = disc(fake, c)  # (B, T)
+    cell, bi = cfg.cell.upper(), "bidirectional " if cfg.bidirectional_d else ""
+    name = "RCGAN" if cfg.per_step_loss else "C-RNN-GAN"
+    d = Diagram(14.0, 7.4, f"{name}: {'conditional, ' if c is not None else ''}shapes of one real batch")
+    d.box("z", 1.5, 5.6, "noise $z_{1:T}$, per step\n" + shape(z, "B,T,Z"), "data", w=2.7)
+    d.box("G", 4.9, 5.6, f"generator\n{cell}, H={cfg.hidden}\n+ linear + sigmoid", "net", w=2.4, h=1.2)
+    d.box("fake", 8.4, 5.6, "fake $\\hat x_{1:T}$\n" + shape(fake, "B,T,D"), "data", w=2.4)
+    d.box("real", 4.9, 1.0, "real $x_{1:T}$\n" + shape(fake, "B,T,D"), "data", w=2.4)
+    d.box("D", 8.4, 1.0, f"discriminator\n{bi}{cell}\n+ linear", "net", w=2.6, h=1.2)
+    d.box("logit", 12.0, 1.0, "logit per step\n" + shape(logits, "B,T"), "data", w=2.4)
+    d.arrow("z", "G").arrow("G", "fake").arrow("fake", "D").arrow("real", "D").arrow("D", "logit")
+    if cfg.per_step_loss:
+        d.box("loss", 12.0, 3.6, "$L_D$, $L_G$: cross-entropy\nof every step, averaged", "loss", w=3.0, h=1.0)
+        d.arrow("logit", "loss")
+    else:
+        d.box("mean", 12.0, 3.0, "mean\nover t", "op", w=1.0)
+        d.box("loss", 12.0, 5.4, "$L_D$, $L_G$: cross-entropy\nof the sequence's logit", "loss", w=3.0, h=1.0)
+        d.arrow("logit", "mean").arrow("mean", "loss", shape(logits.mean(1), "B"), offset=(0.6, 0.0))
+    if c is not None:
+        d.box("c", 1.5, 3.3, "condition $c$\n" + shape(c, "B,C"), "data", w=2.4)
+        d.arrow("c", "G", f"repeated: (B, T, C={cfg.cond_dim})", offset=(-1.5, -0.1))
+        d.arrow("c", "D", "at every step", label_at=0.6, offset=(0.4, 0.2))
+    return d.figure()
+
+
+def draw_timegan(model: TimeGAN, batch: int = 16) -> plt.Figure:
+    """TimeGAN's five networks and three losses, with the shapes of one real batch.
+
+    Args:
+        model: a :class:`TimeGAN` (any training state).
+        batch: B of the batch that is run (real data: zeros; noise: the model's).
+
+    Returns:
+        the figure.
+    """
+    cfg, m = model.cfg, model
+    x, z = torch.zeros(batch, cfg.seq_len, cfg.dim), m.noise(batch, make_generator(0))
+    with torch.no_grad():
+        h, e_hat = m.embedder(x), m.generator(z)  # (B, T, H) each
+        h_hat, logit = m.supervisor(e_hat), m.discriminator(h)  # (B, T, H), (B, T, 1)
+    d = Diagram(15.8, 9.0, f"TimeGAN: five GRU networks (H={cfg.hidden}), shapes of one real batch")
+    d.box("x", 1.45, 7.8, "real $x$\n" + shape(x, "B,T,D"), "data", w=2.5)
+    d.box("e", 4.4, 7.8, "embedder $e$", "net")
+    d.box("h", 7.3, 7.8, "latent $h$\n" + shape(h, "B,T,H"), "data", w=2.4)
+    d.box("r", 10.3, 7.8, "recovery $r$", "net")
+    d.box("LR", 13.9, 7.8, "$L_R$: $\\|x - r(h)\\|^2$\nreconstruction", "loss", w=2.6, h=1.0)
+    d.box("s", 7.3, 5.0, "supervisor $s$", "net")
+    d.box("LS", 3.6, 5.0, "$L_S$: $\\|h_{t+1} - s(h)_t\\|^2$\nsupervised", "loss", w=3.0, h=1.0)
+    d.box("z", 1.45, 1.6, "noise $z$, uniform\n" + shape(z, "B,T,Z"), "data", w=2.6)
+    d.box("g", 4.4, 1.6, "generator $g$", "net")
+    d.box("ehat", 7.3, 1.6, "$\\hat e$\n" + shape(e_hat, "B,T,H"), "data", w=2.4)
+    d.box("hhat", 9.6, 3.6, "$\\hat h = s(\\hat e)$\n" + shape(h_hat, "B,T,H"), "data", w=2.4)
+    d.box("d", 11.3, 1.6, "discriminator $d$", "net", w=2.4)
+    d.box(
+        "LU",
+        14.25,
+        1.6,
+        "$L_U$: cross-entropy\nof per-step logits\n" + shape(logit.squeeze(-1), "B,T"),
+        "loss",
+        w=2.6,
+        h=1.3,
+    )
+    d.arrow("x", "e").arrow("e", "h").arrow("h", "r").arrow("r", "LR").arrow("h", "s").arrow("s", "LS")
+    d.arrow("z", "g").arrow("g", "ehat").arrow("ehat", "s").arrow("s", "hhat").arrow("ehat", "d")
+    d.arrow("hhat", "d").arrow("d", "LU").arrow("h", "d", "real", bend=-0.3, label_at=0.45, offset=(0.9, 0.0))
+    d.note(
+        7.9,
+        0.35,
+        "a sample is $r(s(g(z)))$;  the moment loss $L_V$ matches mean and std of $r(\\hat h)$ and $x$",
+    )
+    return d.figure()

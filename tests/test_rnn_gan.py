@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -91,6 +92,56 @@ def test_gradient_vanishes_with_length_and_gate_bias_slows_it():
     assert R.grad_norm_wrt_h0("rnn", 40, recurrent_gain=3.0) > 1e3 * R.grad_norm_wrt_h0("rnn", 5)
     with pytest.raises(ValueError, match="tanh RNN only"):
         R.grad_norm_wrt_h0("gru", 5, recurrent_gain=3.0)
+
+
+@pytest.mark.parametrize("gain", [0.5, 1.0, 3.0])
+def test_state_gradients_obey_the_singular_value_bound(gain):
+    """||dL/dh_t|| <= ||dL/dh_T|| sigma_max(U)^(T - t), per sequence, with sigma_max(U) = gain."""
+    norms = _assert_rng_untouched(R.state_grad_norms, "rnn", 30, recurrent_gain=gain)  # (64, 31)
+    assert norms.shape == (64, 31)
+    cell, _ = R.probe_cell("rnn", recurrent_gain=gain)
+    torch.testing.assert_close(torch.linalg.svdvals(cell.weight_hh.detach()), torch.full((32,), gain))
+    bound = norms[:, -1:] * gain ** torch.arange(30, -1, -1.0)
+    assert (norms <= bound * (1 + 1e-5)).all()
+    assert R.grad_norm_wrt_h0("rnn", 30, recurrent_gain=gain) == pytest.approx(float(norms[:, 0].mean()))
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_cell_parts_reproduce_the_step_and_have_state_shapes(kind):
+    torch.manual_seed(0)
+    cell = R.make_cell(kind, 3, 5)
+    x, state = torch.randn(4, 3), cell.init_state(4)
+    parts = cell.parts(x, state)
+    assert set(parts) == ({"i", "f", "g", "o", "c", "h"} if kind == "lstm" else {"r", "z", "u", "n", "h"})
+    assert all(v.shape == (4, 5) for v in parts.values())
+    out = cell(x, state)
+    torch.testing.assert_close(out[0] if kind == "lstm" else out, parts["h"])
+
+
+def _texts(fig) -> str:
+    text = " ".join([ax.get_title() for ax in fig.axes] + [t.get_text() for ax in fig.axes for t in ax.texts])
+    plt.close(fig)
+    return text
+
+
+def test_cell_diagrams_label_real_shapes():
+    lstm = _texts(R.draw_lstm_cell(R.make_cell("lstm", 3, 7), batch=2))
+    assert "(B=2, I=3)" in lstm and "(B=2, H=7)" in lstm and "(B=2, I+H=10)" in lstm
+    assert all(g in lstm for g in ("forget gate", "input gate", "output gate", "⊙", "+"))
+    gru = _texts(R.draw_gru_cell(R.make_cell("gru", 3, 7), batch=2))
+    assert "(B=2, H=7)" in gru and "reset gate" in gru and "update gate" in gru and "1 − z" in gru
+
+
+def test_sequence_gan_diagrams_show_shapes_and_the_condition():
+    crnn = R.SeqModelConfig.crnn_gan(**TINY)
+    text = _texts(R.draw_seq_gan(R.RecurrentGenerator(crnn), R.RecurrentDiscriminator(crnn), batch=3))
+    assert "C-RNN-GAN" in text and "(B=3, T=6, D=2)" in text and "(B=3)" in text and "bidirectional" in text
+    rc = R.SeqModelConfig.rcgan(cond_dim=4, **TINY)
+    text = _texts(R.draw_seq_gan(R.RecurrentGenerator(rc), R.RecurrentDiscriminator(rc), batch=3))
+    assert "RCGAN" in text and "(B=3, C=4)" in text and "(B=3, T=6)" in text and "bidirectional" not in text
+    text = _texts(R.draw_timegan(R.TimeGAN(R.SeqModelConfig(**TINY)), batch=3))
+    assert all(n in text for n in ("embedder", "recovery", "generator", "supervisor", "discriminator"))
+    assert "$L_R$" in text and "$L_S$" in text and "$L_U$" in text and "(B=3, T=6, H=8)" in text
 
 
 # ---------------------------------------------------------------------------------------
