@@ -21,15 +21,17 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from scipy.interpolate import CubicSpline
-from scipy.signal import butter, filtfilt, iirnotch
+from scipy.signal import butter, filtfilt, iirnotch, resample_poly
 
 from course_lib import audio, checkpoints
 from course_lib.audio import SAMPLE_RATE
+from course_lib.diagrams import Diagram, shape
 from course_lib.metrics import si_sdr
 from course_lib.utils import History, make_generator
 
@@ -112,6 +114,85 @@ def band_limit(x: torch.Tensor, *, cutoff_hz: float = 1000.0) -> torch.Tensor:
         raise ValueError(f"cutoff_hz must be in (0, {SAMPLE_RATE // 2}), got {cutoff_hz}")
     keep = torch.fft.rfftfreq(x.shape[-1], 1 / SAMPLE_RATE) <= cutoff_hz
     return torch.fft.irfft(torch.fft.rfft(x) * keep, x.shape[-1])
+
+
+# --- Bandwidth extension: a 4 kHz recording back to 8 kHz --------------------------------------
+def to_half_rate(x: torch.Tensor) -> torch.Tensor:
+    """Resample 8 kHz audio to 4 kHz (polyphase anti-alias filter): only 0-2 kHz survives.
+
+    Args:
+        x: ``(time,)`` or ``(batch, time)`` at 8 kHz.
+
+    Returns:
+        ``(..., ceil(time / 2))`` at 4 kHz.
+    """
+    x = audio.check_wave(x, name="x")
+    return torch.from_numpy(resample_poly(x.double().numpy(), 1, 2, axis=-1)).float()
+
+
+def _high_pass(x: torch.Tensor, cutoff_hz: float) -> torch.Tensor:
+    keep = torch.fft.rfftfreq(x.shape[-1], 1 / SAMPLE_RATE) > cutoff_hz
+    return torch.fft.irfft(torch.fft.rfft(x) * keep, x.shape[-1])
+
+
+def fold_spectrum(x4: torch.Tensor, *, gain: float = 1.0, length: int | None = None) -> torch.Tensor:
+    """Spectral folding: a 4 kHz recording at 8 kHz with its 0-2 kHz band mirrored into 2-4 kHz.
+
+    Zero insertion u[2n] = 2 x4[n], u[2n + 1] = 0 makes the spectrum periodic: U(f) = X4(f) on 0-2
+    kHz and X4(4 kHz - f) on 2-4 kHz. The output is the interpolated low band (``resample_poly``,
+    which removes that image) plus ``gain`` x the image alone (U high-passed at 2 kHz).
+    ``gain=0`` gives the plain band-limited upsampling.
+
+    Args:
+        x4: ``(time4,)`` or ``(batch, time4)`` at 4 kHz (e.g. :func:`to_half_rate`).
+        gain: level of the folded band, >= 0.
+        length: output samples (default 2 x time4).
+
+    Returns:
+        ``(..., length)`` at 8 kHz.
+    """
+    x4 = audio.check_wave(x4, name="x4")  # shape and values only: its rate is 4 kHz
+    if gain < 0:
+        raise ValueError(f"gain must be >= 0, got {gain}")
+    n = 2 * x4.shape[-1] if length is None else length
+    low = torch.from_numpy(resample_poly(x4.double().numpy(), 2, 1, axis=-1)).float()
+    u = torch.zeros(*x4.shape[:-1], 2 * x4.shape[-1])
+    u[..., ::2] = 2 * x4  # (..., 2 time4): spectrum 0-2 kHz plus its mirror image
+    out = low + gain * _high_pass(u, SAMPLE_RATE / 4)
+    return F.pad(out, (0, max(0, n - out.shape[-1])))[..., :n]
+
+
+def band_lsd(
+    ref: torch.Tensor,
+    est: torch.Tensor,
+    *,
+    low_hz: float = 2000.0,
+    high_hz: float = 4000.0,
+    floor_db: float = 80.0,
+) -> torch.Tensor:
+    """Log-spectral distance (dB) on the STFT bins between ``low_hz`` and ``high_hz`` only.
+
+    LSD = mean_t sqrt(mean_f (10 log10 P_ref - 10 log10 P_est)²) with a 256-point STFT (hop 80),
+    both powers floored at ``floor_db`` below the reference's largest bin, so that an empty band
+    costs a finite amount.
+
+    Args:
+        ref, est: ``(time,)`` or ``(batch, time)`` at 8 kHz.
+        low_hz, high_hz: the band.
+        floor_db: dynamic range kept.
+
+    Returns:
+        ``()`` or ``(batch,)`` in dB.
+    """
+    ref, est = audio.check_wave(ref, name="ref"), audio.check_wave(est, name="est")
+    if ref.shape != est.shape:
+        raise ValueError(f"ref {tuple(ref.shape)} and est {tuple(est.shape)} must have one shape")
+    p_ref, p_est = (audio.stft(w, 256, 80).abs().pow(2) for w in (ref, est))  # (..., F, frames)
+    f = torch.fft.rfftfreq(256, 1 / SAMPLE_RATE)
+    band = (f >= low_hz) & (f <= high_hz)
+    floor = p_ref.amax((-2, -1), keepdim=True) * 10 ** (-floor_db / 10)
+    diff = 10 * torch.log10(torch.maximum(p_ref, floor)) - 10 * torch.log10(torch.maximum(p_est, floor))
+    return diff[..., band, :].pow(2).mean(-2).sqrt().mean(-1)
 
 
 # --- Noise made from real speech, and mains hum's classical remedy ----------------------------
@@ -577,6 +658,109 @@ def train_restorer(
     for m in nets:
         m.eval()
     return history
+
+
+def train_band_extender(
+    model: MaskNet,
+    data: Sequence[torch.Tensor],
+    *,
+    steps: int = 300,
+    batch_size: int = 16,
+    crop: int = 4000,
+    lr: float = 3e-3,
+    fold_gain: float = 1.0,
+    seed: int = 0,
+) -> History:
+    """Train a :class:`MaskNet` to turn a folded 4 kHz recording (:func:`fold_spectrum`) into the 8 kHz one.
+
+    Input: ``fold_spectrum(to_half_rate(x), gain=fold_gain)`` for random crops x; the mask reshapes
+    the folded band (whose phase stays the mirror's) and should leave 0-2 kHz alone. Loss: the
+    log-magnitude L1, mean |ln(|STFT y| + 1e-3) - ln(|STFT x| + 1e-3)| (256-point STFT, hop 64),
+    a spectral-envelope target that ignores the phase no model can recover from the low band.
+    Adam with cosine decay, gradients clipped at norm 1; leaves the model in eval mode.
+
+    Args:
+        model: the network (``mask_max`` > 1 lets it raise the folded band).
+        data: clean 1-D recordings ``(time_i,)`` at 8 kHz.
+        steps, batch_size, crop, lr: the recipe (crop in samples at 8 kHz, even).
+        fold_gain: the folding gain of the input.
+        seed: seeds the crops.
+
+    Returns:
+        the history: ``loss`` and ``band_lsd`` (dB, 2-4 kHz, on the training batch).
+    """
+    g, history = make_generator(seed), History()
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    model.train()
+    with history.timed(), torch.enable_grad():
+        for _ in range(steps):
+            clean = audio.random_crops(data, batch_size, crop, g)  # (B, crop)
+            folded = fold_spectrum(to_half_rate(clean), gain=fold_gain, length=crop)  # (B, crop)
+            out = model(folded)
+            spec_out, spec_clean = (audio.stft(w, 256, 64).abs() for w in (out, clean))  # (B, F, frames)
+            loss = (torch.log(spec_out + 1e-3) - torch.log(spec_clean + 1e-3)).abs().mean()
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            history.add(loss=loss.item(), band_lsd=band_lsd(clean, out.detach()).mean().item())
+    model.eval()
+    return history
+
+
+def draw_mask_network(model: MaskNet, noisy: torch.Tensor) -> plt.Figure:
+    """The mask-estimation pipeline, noisy wave -> STFT -> log-magnitude -> MaskNet -> mask x STFT -> iSTFT.
+
+    ``noisy`` is run through ``model`` (a hook reads the hidden shape), so every label is a real shape.
+
+    Args:
+        model: the network (e.g. ``pretrained_restorer("restoration_l1")``).
+        noisy: one recording ``(time,)`` at 8 kHz.
+
+    Returns:
+        the figure.
+    """
+    noisy = audio.check_wave(noisy, batch=False, name="noisy")
+    cfg, seen = model.cfg, []
+    hook = model.body.register_forward_hook(lambda _m, _i, out: seen.append(out))
+    try:
+        with torch.no_grad():
+            spec = audio.stft(noisy[None], cfg.n_fft, cfg.hop_length)  # (1, F, frames)
+            mask = model.mask(spec.abs())  # (1, F, frames)
+            out = model(noisy[None])  # (1, T)
+    finally:
+        hook.remove()
+    f, hidden = spec.shape[1], seen[0].shape[1]
+    dil = ", ".join(str(2**i) for i in range(cfg.layers))
+    d = Diagram(13, 8.6, f"Mask estimation on a {len(noisy) / SAMPLE_RATE:.2g} s clip (MaskNet)")
+    d.box("y", 1.6, 6.6, f"noisy wave y\n{shape(noisy[None], 'B,T')}", "data", w=2.6)
+    d.box("stft", 4.6, 6.6, "STFT", "op", w=1.2, h=1.2)
+    d.note(4.6, 5.65, f"n_fft {cfg.n_fft}, hop {cfg.hop_length}", fontsize=8)
+    d.box("Y", 7.9, 6.6, f"Y (complex)\n{shape(spec, 'B,F,frames')}", "data", w=3.2)
+    d.box("log", 11.0, 6.6, "log|Y|\n- mean", "op", w=1.4, h=1.4)
+    d.box(
+        "net",
+        11.0,
+        3.9,
+        f"MaskNet\nConv1d {f}->{hidden}, k=1\n{cfg.layers} x (GELU, Conv1d k=3,\n"
+        f"dilation {dil})\nConv1d {hidden}->{f}, sigmoid",
+        "net",
+        w=3.4,
+        h=2.0,
+    )
+    d.box("M", 11.0, 1.3, f"mask M in [0, {cfg.mask_max:g}]\n{shape(mask, 'B,F,frames')}", "data", w=3.2)
+    d.box("mul", 7.9, 1.3, "\u00d7", "op", w=0.8, h=0.8)
+    d.box("istft", 4.6, 1.3, "iSTFT", "op", w=1.2, h=1.2)
+    d.box("s", 1.6, 1.3, f"estimate ŝ\n{shape(out, 'B,T')}", "data", w=2.6)
+    d.arrow("y", "stft").arrow("stft", "Y").arrow("Y", "log").arrow(
+        "log", "net", shape(spec), offset=(0.95, 0)
+    )
+    d.arrow("net", "M").arrow("M", "mul").arrow("Y", "mul", "noisy phase kept", offset=(-1.0, 0))
+    d.arrow("mul", "istft", "M Y", offset=(0, 0.1)).arrow("istft", "s")
+    d.legend(("data", "net", "op", "forward"))
+    return d.figure()
 
 
 def pretrained_restorer(name: str) -> MaskNet:

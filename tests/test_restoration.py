@@ -260,3 +260,67 @@ def test_consistent_declip_keeps_reliable_samples_and_respects_the_clip_level():
     assert torch.equal(out[reliable], clipped[reliable])
     assert (out[~reliable] * torch.sign(clipped[~reliable]) >= level - 1e-6).all()
     assert si_sdr(x, R.consistent_declip(clipped, x)) > 60  # the truth is consistent: unchanged
+
+
+def test_fold_spectrum_mirrors_a_tone_about_2_khz_and_gain_zero_leaves_the_band_empty():
+    t = torch.arange(4000) / (RATE // 2)
+    x4 = 0.5 * torch.sin(2 * math.pi * 500 * t)  # 1 s at 4 kHz
+    folded, empty = R.fold_spectrum(x4), R.fold_spectrum(x4, gain=0.0)
+    assert folded.shape == (8000,)
+    f = torch.fft.rfftfreq(8000, 1 / RATE)
+    spec, spec0 = torch.fft.rfft(folded).abs(), torch.fft.rfft(empty).abs()
+    upper = f > 2000
+    assert f[upper][spec[upper].argmax()] == 3500  # 4000 - 500
+    assert spec0[upper].max() < 1e-3 * spec0.max()
+    assert f[spec0.argmax()] == 500
+    with pytest.raises(ValueError, match="gain"):
+        R.fold_spectrum(x4, gain=-1)
+
+
+def broadband(seed: int = 0) -> torch.Tensor:
+    """speechlike() plus white noise, so that 2-4 kHz holds energy."""
+    return speechlike(seed=seed) + 0.02 * torch.randn(RATE, generator=torch.Generator().manual_seed(seed))
+
+
+def test_to_half_rate_removes_the_upper_band():
+    x = broadband()
+    x4 = R.to_half_rate(x)
+    assert x4.shape == (4000,)
+    back = R.fold_spectrum(x4, gain=0.0, length=len(x))
+    assert R.band_lsd(x, back) > 10 and R.band_lsd(x, x) == 0
+
+
+def test_band_lsd_ignores_errors_outside_its_band():
+    x = broadband()
+    damaged = R.band_limit(x, cutoff_hz=1500)  # loses 1.5-4 kHz
+    assert R.band_lsd(x, damaged, low_hz=100, high_hz=1400) < 0.5
+    assert R.band_lsd(x, damaged, low_hz=2000, high_hz=4000) > 10
+    assert R.band_lsd(torch.stack([x, x]), torch.stack([x, damaged])).shape == (2,)
+    with pytest.raises(ValueError, match="one shape"):
+        R.band_lsd(x, x[:-1])
+
+
+def test_train_band_extender_lowers_the_loss_and_leaves_rng_alone():
+    torch.manual_seed(0)
+    model = R.MaskNet(R.MaskNetConfig(channels=4, layers=1, mask_max=2.0))
+    data = [broadband(seed=i) for i in range(2)]
+    history = assert_rng_untouched(
+        R.train_band_extender, model, data, steps=12, batch_size=2, crop=1000, lr=1e-2, seed=0
+    )
+    losses = history.losses["loss"]
+    assert len(losses) == 12 and sum(losses[-3:]) < sum(losses[:3])
+    assert not model.training
+
+
+def test_draw_mask_network_labels_real_shapes():
+    import matplotlib.pyplot as plt
+
+    torch.manual_seed(0)
+    model = R.MaskNet(TINY).eval()
+    fig = R.draw_mask_network(model, speechlike(0.5))
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    frames = 4000 // TINY.hop_length + 1
+    assert "(B=1, T=4000)" in texts and f"(B=1, F=33, frames={frames})" in texts
+    assert "Conv1d 33->8" in texts and "dilation 1, 2" in texts
+    assert "Mask estimation" in fig.axes[0].get_title()
+    plt.close(fig)

@@ -48,13 +48,14 @@ import torch
 from IPython.display import Markdown, display
 
 from course_lib import restoration as R
-from course_lib.audio import NOISE_TYPES, make_noise, random_crops
+from course_lib.audio import NOISE_TYPES, make_noise, random_crops, stft
 from course_lib.audio import SAMPLE_RATE as RATE
 from course_lib.checkpoints import committed_result
 from course_lib.data import load_fsdd
 from course_lib.evaluators import pretrained_spoken_digit_classifier
 from course_lib.metrics import si_sdr, snr
-from course_lib.notebook import audio_player, glue, markdown_table, pivot, read_csv_rows
+from course_lib.notebook import audio_player, glue, markdown_table, pivot, plot_spectrogram, read_csv_rows
+from course_lib.teaching import knobs
 from course_lib.utils import set_seed
 
 set_seed(0)
@@ -142,6 +143,73 @@ for name, d in damaged:
 #
 # which suppresses the "musical noise" (isolated tonal blips) that plain subtraction leaves.
 # These two functions are the course's single implementation; the WaveNet chapter uses them too.
+#
+# ### Where the Wiener gain comes from
+#
+# Take one STFT bin: $X = S + N$, with speech $S$ and noise $N$ independent, zero-mean, of powers
+# $\sigma_S^2 = \mathbb E|S|^2$ and $\sigma_N^2 = \mathbb E|N|^2$. Look for the real gain $H$ whose
+# estimate $\hat S = H X$ has the least mean squared error.
+#
+# 1. Expand the error, using $\mathbb E[S N^*] = 0$:
+#    $$ J(H) = \mathbb E|S - HX|^2 = \sigma_S^2 - 2H\,\sigma_S^2 + H^2(\sigma_S^2 + \sigma_N^2). \tag{1} $$
+# 2. $J$ is a parabola in $H$; setting $J'(H) = -2\sigma_S^2 + 2H(\sigma_S^2 + \sigma_N^2) = 0$ gives
+#    $$ H^\star = \frac{\sigma_S^2}{\sigma_S^2 + \sigma_N^2} = \frac{\xi}{1 + \xi},
+#       \qquad \xi = \sigma_S^2 / \sigma_N^2 \ \text{(the a-priori SNR)}. \tag{2} $$
+# 3. Putting $H^\star$ back into (1), the least error is what remains of the noise after the gain:
+#    $$ J(H^\star) = \frac{\sigma_S^2 \sigma_N^2}{\sigma_S^2 + \sigma_N^2} = H^\star \sigma_N^2 . \tag{3} $$
+# 4. Spectral subtraction is the power-domain cousin: it estimates $|S|^2$ by $|X|^2 - \sigma_N^2$,
+#    i.e. a magnitude gain $\sqrt{1 - \sigma_N^2/|X|^2}$. Estimating $\xi$ by $\gamma - 1$ with
+#    $\gamma = |X|^2/\sigma_N^2$ turns (2) into $1 - \sigma_N^2/|X|^2$: the Wiener gain is the
+#    *square* of subtraction's gain, so it attenuates more. Neither knows $\xi$; the filters above
+#    estimate it ($\sigma_N^2$ from quiet frames, $\xi$ decision-directed).
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: on bins with a known a-priori SNR, scale the Wiener gain by 0.5,
+# 0.8, 1, 1.25 and 2. Which factor gives the least error? And does spectral subtraction, given the
+# true noise power, do better or worse than the Wiener gain?
+# ```
+
+# %%
+g = torch.Generator().manual_seed(0)
+bins, draws = 64, 4000
+var_s = 10 ** torch.empty(bins, 1).uniform_(-1.5, 1.5, generator=g)  # a-priori SNR from -15 to 15 dB
+var_n = torch.ones(bins, 1)
+
+
+def cgauss(var):  # complex Gaussian draws (bins, draws) with E|z|^2 = var
+    return (var / 2).sqrt() * torch.complex(torch.randn(bins, draws, generator=g),
+                                            torch.randn(bins, draws, generator=g))
+
+
+S, N = cgauss(var_s), cgauss(var_n)
+X = S + N
+h_star = var_s / (var_s + var_n)  # equation (2)
+factors = [0.5, 0.8, 1.0, 1.25, 2.0]
+mse = {c: (S - c * h_star * X).abs().pow(2).mean().item() for c in factors}
+subtraction = (1 - var_n / X.abs().pow(2)).clamp(min=0).sqrt()  # power subtraction with the true noise power
+mse_sub = (S - subtraction * X).abs().pow(2).mean().item()
+predicted = (h_star * var_n).mean().item()  # equation (3)
+print("mean squared error for gain factor c x H*:", {c: round(v, 4) for c, v in mse.items()})
+print(f"equation (3) predicts {predicted:.4f}; spectral subtraction (true noise power): {mse_sub:.4f}")
+glue("restoration_wiener_mse", mse[1.0])
+glue("restoration_wiener_mse_pred", predicted)
+glue("restoration_subtraction_mse", mse_sub)
+assert min(mse, key=mse.get) == 1.0 and abs(mse[1.0] - predicted) < 0.02 * predicted and mse_sub > mse[1.0]
+
+# %% [markdown]
+# The measured error of the Wiener gain, {glue:text}`restoration_wiener_mse:.4f`, matches
+# equation (3) ({glue:text}`restoration_wiener_mse_pred:.4f`), every other scaling of it does worse,
+# and power subtraction with the *true* noise power does worse still
+# ({glue:text}`restoration_subtraction_mse:.4f`): the Wiener gain is the optimum only for the
+# mean squared error, and only when $\xi$ is known. In real use both filters estimate what (2)
+# takes as given, and the table below shows how close they get.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: with the noise at 0 dB SNR, which will the two filters handle
+# better, white noise or babble? Why?
+# ```
 
 # %%
 classical = []
@@ -207,9 +275,24 @@ for name, w in repairs.items():
 # ```
 # nice -n 10 python benchmarks/restoration_train.py
 # ```
+#
+# The figure runs the committed L1 network on one second of noisy test speech and labels every
+# step with the shape it produced.
+
+# %% tags=["hide-input"]
+nets = {name: R.pretrained_restorer(f"restoration_{name}") for name in ("l1", "gan", "declip", "gaps")}
+second = torch.cat(clips)[:RATE]
+fig = R.draw_mask_network(nets["l1"], R.add_noise_at_snr(second, 0, kind="white", seed=0))
+plt.show()
+
+# %% [markdown]
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: the network never heard babble. With babble at 0 dB, will it
+# still beat the Wiener filter? And with white noise?
+# ```
 
 # %%
-nets = {name: R.pretrained_restorer(f"restoration_{name}") for name in ("l1", "gan", "declip", "gaps")}
 live = list(classical)
 with torch.no_grad():
     for kind in ("white", "babble"):
@@ -222,6 +305,50 @@ display(Markdown(markdown_table(pivot(live, ["method"], "noise at 0 dB", "SI-SDR
 learned_white = next(r["SI-SDR dB"] for r in live
                      if r["noise at 0 dB"] == "white" and r["method"] == "MaskNet (l1)")
 assert learned_white > white["noisy"] + 3, "the L1 mask network should clearly improve 0 dB white noise"
+
+# %% [markdown]
+# ### The input SNR matters
+#
+# How much each method removes, and how much speech it removes with the noise, depends on the SNR.
+# The figure shows one clip with white noise at three SNRs: the noisy input, spectral subtraction,
+# the Wiener filter and MaskNet (L1), each with its SI-SDR. Every output is computed once, for
+# every SNR in `range(-5, 21, 5)` (dB), so the slider below just redraws; it needs a running
+# kernel, and the website shows only the figure.
+
+# %% tags=["hide-input"]
+demo = clips[7]
+with torch.no_grad():
+    by_snr = {}
+    for snr_db in range(-5, 21, 5):
+        noisy_demo = R.add_noise_at_snr(demo, snr_db, kind="white", seed=3)
+        by_snr[snr_db] = {"noisy": noisy_demo, "spectral subtraction": R.spectral_subtraction(noisy_demo),
+                          "Wiener": R.wiener_filter(noisy_demo), "MaskNet (L1)": nets["l1"](noisy_demo)}
+
+
+def draw_snr(snr_db=5, axes=None):
+    """Spectrograms of the four versions of `demo` at one precomputed SNR (dB), with their SI-SDR."""
+    show = axes is None
+    if show:
+        axes = plt.subplots(1, 4, figsize=(11, 2.8), sharey=True)[1]
+    for ax, (name, wave) in zip(axes, by_snr[int(snr_db)].items(), strict=True):
+        spec = 20 * torch.log10(stft(wave, 256, 64).abs() + 1e-4)
+        plot_spectrogram(ax, spec, RATE, 64, colorbar=False,
+                         title=f"{name}, {snr_db:g} dB in\nSI-SDR {si_sdr(demo, wave).item():.1f} dB")
+        ax.images[0].set_clim(-60, 30)
+    if show:
+        plt.tight_layout()
+        plt.show()
+
+
+fig, grid = plt.subplots(3, 4, figsize=(11, 8), sharex=True, sharey=True)
+for row, snr_db in zip(grid, (0, 10, 20), strict=True):
+    draw_snr(snr_db, row)
+fig.suptitle("One clip with white noise: input SNR 0, 10 and 20 dB")
+fig.tight_layout()
+plt.show()
+
+# %%
+sliders = knobs(draw_snr, snr_db=(-5, 20, 5, 5))
 
 # %% [markdown]
 # The benchmark's full table (scored by the script's `--from-checkpoints` run on the committed
@@ -392,6 +519,122 @@ for name, w in panel.items():
     display(audio_player(w / peak, RATE, label=name))
 
 # %% [markdown]
+# ## 4. Band limits: from 4 kHz sampling back to 8 kHz
+#
+# A recording made at 4 kHz sampling holds nothing above its Nyquist frequency, 2 kHz; played at
+# 8 kHz it sounds muffled. **Bandwidth extension** fills the empty 2–4 kHz band. The information is
+# gone, so any filling is a guess from the low band; the question is which guess sounds and
+# measures closest to the real thing. Three candidates, on the same test clips:
+#
+# - **the band-limited input** itself (`fold_spectrum(x4, gain=0)`: polyphase upsampling, empty
+#   upper band);
+# - **spectral folding**, the classical trick: inserting zeros between the 4 kHz samples makes the
+#   spectrum periodic, so the 0–2 kHz band appears mirrored in 2–4 kHz, $U(f) = X_4(4\,\text{kHz} - f)$.
+#   Keep that image, scaled by a gain $g$ fitted once on the training split so that its power
+#   matches the true upper band's on average;
+# - **a learned envelope**: a small `MaskNet` (mask up to 2) applied to the folded signal and
+#   trained for a few hundred steps, live, on the training split with a log-magnitude loss. It
+#   reshapes the folded band frequency by frequency and frame by frame; the phase stays the
+#   mirror's, since nothing in the low band says what the true phase was.
+#
+# Two scores: the log-spectral distance in the 2–4 kHz band only (`band_lsd`, dB, lower is
+# better; powers floored `floor_db=80` below the clip's peak so that an empty band costs a finite
+# amount)
+# and SI-SDR on the whole waveform.
+
+# %%
+train_waves = [w for w, _, _ in load_fsdd("train")]
+fit = train_waves[::10]  # every 10th training recording fits the folding gain
+upper = sum(R.band_limit(w, cutoff_hz=3999).sub(R.band_limit(w, cutoff_hz=2000)).pow(2).sum() for w in fit)
+image = sum(R.fold_spectrum(R.to_half_rate(w), length=len(w)).sub(
+    R.fold_spectrum(R.to_half_rate(w), gain=0, length=len(w))).pow(2).sum() for w in fit)
+fold_gain = glue("restoration_fold_gain", (upper / image).sqrt().item())
+half_rate = [R.to_half_rate(c) for c in clips]  # (time / 2,) each, at 4 kHz
+
+
+def bwe_scores(outputs):
+    """Mean upper-band LSD and SI-SDR (dB) over the test clips."""
+    lsd = torch.stack([R.band_lsd(c, o) for c, o in zip(clips, outputs, strict=True)]).mean().item()
+    sdr = torch.stack([si_sdr(c, o) for c, o in zip(clips, outputs, strict=True)]).mean().item()
+    return lsd, sdr
+
+
+bwe = {"band-limited input": bwe_scores([R.fold_spectrum(x, gain=0, length=len(c))
+                                         for x, c in zip(half_rate, clips, strict=True)]),
+       "spectral folding": bwe_scores([R.fold_spectrum(x, gain=fold_gain, length=len(c))
+                                       for x, c in zip(half_rate, clips, strict=True)])}
+print(f"folding gain fitted on {len(fit)} training recordings: {fold_gain:.3f}")
+print({k: [round(v, 2) for v in vals] for k, vals in bwe.items()}, "(upper-band LSD, SI-SDR)")
+
+# %% [markdown]
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: the learned model is trained only to match log-magnitudes. Will
+# it beat folding on the upper-band LSD? Will it beat the *band-limited input* on SI-SDR?
+# ```
+
+# %%
+seeds, runs, cpu = (0, 1, 2), [], []
+for seed in seeds:
+    torch.manual_seed(seed)  # the initial weights
+    extender = R.MaskNet(R.MaskNetConfig(channels=32, layers=3, mask_max=2.0))
+    history = R.train_band_extender(extender, train_waves, steps=200, seed=seed)
+    with torch.no_grad():
+        runs.append(bwe_scores([extender(R.fold_spectrum(x, length=len(c)))
+                                for x, c in zip(half_rate, clips, strict=True)]))
+    cpu.append(history.cpu_s)
+learned = torch.tensor(runs)  # (seeds, 2): upper-band LSD, SI-SDR
+rows = [{"method": k, "upper-band LSD dB": v[0], "SI-SDR dB": v[1]} for k, v in bwe.items()]
+rows.append({"method": f"learned envelope (mean ± std, {len(seeds)} seeds)",
+             "upper-band LSD dB": f"{learned[:, 0].mean():.2f} ± {learned[:, 0].std():.2f}",
+             "SI-SDR dB": f"{learned[:, 1].mean():.2f} ± {learned[:, 1].std():.2f}"})
+display(Markdown(markdown_table(rows)))
+for key, (lsd, sdr) in (("bandlimited", bwe["band-limited input"]), ("fold", bwe["spectral folding"])):
+    glue(f"restoration_bwe_{key}_lsd", lsd)
+    glue(f"restoration_bwe_{key}_sisdr", sdr)
+glue("restoration_bwe_learned_lsd", learned[:, 0].mean().item())
+glue("restoration_bwe_learned_lsd_std", learned[:, 0].std().item())
+glue("restoration_bwe_learned_sisdr", learned[:, 1].mean().item())
+glue("restoration_bwe_learned_sisdr_std", learned[:, 1].std().item())
+glue("restoration_bwe_seconds", sum(cpu) / len(cpu))
+print(f"training time per seed: {sum(cpu) / len(cpu):.1f} s")
+assert learned[:, 0].max() < bwe["spectral folding"][0] < bwe["band-limited input"][0]
+assert learned[:, 1].min() > bwe["spectral folding"][1]
+
+# %% tags=["hide-input"]
+pick = 7
+versions = {"original (8 kHz)": clips[pick],
+            "band-limited input": R.fold_spectrum(half_rate[pick], gain=0, length=len(clips[pick])),
+            "spectral folding": R.fold_spectrum(half_rate[pick], gain=fold_gain, length=len(clips[pick]))}
+with torch.no_grad():
+    versions["learned envelope (last seed)"] = extender(R.fold_spectrum(half_rate[pick], length=len(clips[pick])))
+fig, axes = plt.subplots(1, 4, figsize=(11, 3), sharey=True)
+for ax, (name, wave) in zip(axes, versions.items(), strict=True):
+    plot_spectrogram(ax, 20 * torch.log10(stft(wave, 256, 64).abs() + 1e-4), RATE, 64, colorbar=False,
+                     title=name)
+    ax.images[0].set_clim(-60, 30)
+    ax.axhline(2000, color="white", lw=0.6, ls="--")
+fig.suptitle("Bandwidth extension of one test clip (dashed: 2 kHz, the 4 kHz recording's Nyquist frequency)")
+fig.tight_layout()
+plt.show()
+for name, wave in versions.items():
+    display(audio_player(wave, RATE, label=name))
+
+# %% [markdown]
+# The learned envelope brings the upper-band LSD from {glue:text}`restoration_bwe_bandlimited_lsd:.1f` dB
+# (empty band) and {glue:text}`restoration_bwe_fold_lsd:.1f` dB (folding) down to
+# {glue:text}`restoration_bwe_learned_lsd:.1f` ± {glue:text}`restoration_bwe_learned_lsd_std:.1f` dB
+# (mean ± std over three seeds, {glue:text}`restoration_bwe_seconds:.0f` CPU-seconds of training each).
+# On SI-SDR the ranking is different: nothing beats the band-limited input
+# ({glue:text}`restoration_bwe_bandlimited_sisdr:.1f` dB), folding costs the most
+# ({glue:text}`restoration_bwe_fold_sisdr:.1f` dB) and the learned model lies between
+# ({glue:text}`restoration_bwe_learned_sisdr:.1f` ± {glue:text}`restoration_bwe_learned_sisdr_std:.1f` dB).
+# The reason is the phase: any energy added in 2–4 kHz with the wrong phase is error to a waveform
+# metric, so a waveform metric prefers an empty band. A bandwidth extender is judged on the
+# spectrum and by listening, not by SI-SDR, and a learned one that also invents the phase (a
+# vocoder or a GAN generator) is the next step.
+
+# %% [markdown]
 # ## Common pitfalls
 #
 # :::{admonition} A restoration GAN must be conditioned on the damaged recording
@@ -405,6 +648,13 @@ for name, w in panel.items():
 # is at chance whatever it learns, since both candidates are real speech; here an
 # unconditional `PairDiscriminator` (untrained: training cannot help it).
 # :::
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: what fraction of right pairs should each critic score higher than
+# the wrong ones? What must the unconditional critic's score do when the noisy input is replaced
+# by silence?
+# ```
 
 # %%
 s_clean = random_crops([w for w, _, _ in load_fsdd("train", speakers=["george"])], 64, 4000, seed=0)
@@ -510,6 +760,59 @@ assert share_sq > share_abs and share_sq < 0.5
 # $|\hat S|^2 = |Y|^2 - N$, i.e. magnitude gain $\sqrt{1 - N/|Y|^2} \ge 1 - N/|Y|^2$.
 # The Wiener filter attenuates more (its gain is the square of subtraction's), which removes
 # more noise at the cost of more speech distortion in low-SNR bins.
+# ```
+#
+# ```{exercise} What the Wiener filter leaves behind
+# :label: ex-restoration-residual
+# Using equations (1)–(3), write the least error $J(H^\star)$ as a fraction of the noise power
+# $\sigma_N^2$ for a bin at a-priori SNR $\xi = 1$, $10$ and $0.1$ (that is, $0$, $10$ and $-10$ dB).
+# Then split the error of a gain
+# $H$ into speech distortion $(1-H)^2\sigma_S^2$ and residual noise $H^2\sigma_N^2$, and show that at
+# $H^\star$ the two are in the ratio $1 : \xi$.
+# ```
+# ```{solution} ex-restoration-residual
+# :class: dropdown
+# $J(H^\star)/\sigma_N^2 = H^\star = \xi/(1+\xi)$: $0.5$ for $\xi = 1$, $10/11 \approx 0.91$
+# for $\xi = 10$ and $0.1/1.1 \approx 0.09$ for $\xi = 0.1$. Since $\mathbb E[SN^*] = 0$,
+# $\mathbb E|S - H(S+N)|^2 = (1-H)^2\sigma_S^2 + H^2\sigma_N^2$. At $H^\star$,
+# $1 - H^\star = 1/(1+\xi)$, so distortion $= \sigma_S^2/(1+\xi)^2$ and residual noise
+# $= \xi^2\sigma_N^2/(1+\xi)^2 = \xi\,\sigma_S^2/(1+\xi)^2$: ratio $1 : \xi$. In
+# speech-dominated bins the error is mostly leftover noise; in noise-dominated bins, mostly removed
+# speech, the muffling you hear at low SNR.
+# ```
+#
+# ```{exercise} Where does a tone land after folding?
+# :label: ex-restoration-fold
+# A recording at 4 kHz sampling holds a vowel with harmonics at 200, 400, ..., 1800 Hz. Where do
+# they appear after spectral folding to 8 kHz? Is the folded band harmonic? Check with
+# `R.fold_spectrum` on a 500 Hz sine sampled at 4 kHz, looking for the peak of
+# `torch.fft.rfft` above 2 kHz.
+# ```
+# ```{solution} ex-restoration-fold
+# :class: dropdown
+# A component at $f$ reappears at $4000 - f$ Hz: 3800, 3600, ..., 2200 Hz, so the folded band is
+# still spaced by 200 Hz, but its "harmonics" sit at $4000 - k\,200$ Hz, which are multiples of
+# 200 Hz only because 4000 is; for a 190 Hz voice they would sit at $4000 - k\,190$ Hz, not on the
+# voice's harmonic grid, which the ear hears as a metallic tinge. The 500 Hz sine comes back at
+# 3500 Hz. Spectral *translation* (shifting 0–2 kHz up by 2 kHz) has the same problem; only a model
+# that knows the pitch can place harmonics correctly.
+# ```
+#
+# ```{exercise} Predict, then run: a waveform loss for bandwidth extension
+# :label: ex-restoration-bwe-loss
+# `train_band_extender` matches log-magnitudes only. Predict what happens to the upper-band LSD
+# and to SI-SDR if you instead train the same model with `R.train_restorer` and
+# `RestorerTrainConfig(damage=lambda x, g: R.fold_spectrum(R.to_half_rate(x), length=x.shape[-1]),
+# steps=200, crop=4000, spec_weight=0.1, sisdr_weight=1.0)`. Then run it for one seed.
+# ```
+# ```{solution} ex-restoration-bwe-loss
+# :class: dropdown
+# The waveform and SI-SDR terms punish any upper-band energy whose phase is wrong, and the
+# folded band's phase is always wrong, so the mask learns to turn the upper band down: SI-SDR
+# climbs towards the band-limited input's, while the upper-band LSD gets worse than the
+# log-magnitude model's (in one run with seed 0, even worse than plain folding). The loss decides
+# what "restored" means; for a band that must be invented, a magnitude or adversarial loss fits
+# the task, a waveform loss does not.
 # ```
 #
 # The papers cited here are listed on the book's [references](../../references.md) page.
