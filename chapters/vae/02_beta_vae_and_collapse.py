@@ -28,7 +28,11 @@
 # - detect posterior collapse with the KL per dimension and the number of active units
 #   {cite}`burda2016iwae`;
 # - apply and *measure* two remedies: KL warm-up {cite}`bowman2016generating` and free bits
-#   {cite}`kingma2016iaf`.
+#   {cite}`kingma2016iaf`;
+# - show that the rate bounds the information the code carries about the image, and measure both.
+#
+# This notebook builds on [the ELBO and the VAE](01_elbo_and_vae.ipynb): its model, its
+# equations (2)-(3) and its IWAE bound.
 
 # %%
 import subprocess
@@ -75,18 +79,40 @@ x_train, x_test = data.x_train.to(device), data.x_test.to(device)
 # %% [markdown]
 # ## Rate and distortion
 #
-# With $D(x) = -\mathbb E_{q(z \mid x)}[\log p(x \mid z)]$ (distortion, nats) and
-# $R(x) = \mathrm{KL}(q(z \mid x) \,\|\, p(z))$ (rate, nats), the ELBO is $-(D + R)$. The β-VAE
-# minimises
+# Name the two terms of the ELBO (equation (3) of the first notebook) after what they measure.
 #
-# $$\mathcal L_\beta(x) = D(x) + \beta\, R(x).$$
+# 1. The *distortion* $D(x) = -\mathbb E_{q(z \mid x)}[\log p(x \mid z)]$ (nats: the cost of
+#    describing $x$ once $z$ is known) and the *rate* $R(x) = \mathrm{KL}(q(z \mid x) \,\|\, p(z))$
+#    (nats: the cost of describing $z$ with the prior's code). Then
 #
-# For $\beta = 1$ this is the negative ELBO. For $\beta > 1$ the code is pushed towards the prior
-# (less information, more distortion); for $\beta < 1$ the code carries more. Only $\beta = 1$
-# optimises a bound on $\log p(x)$; every model below is still *evaluated* with the true ELBO.
+#    $$\mathrm{ELBO}(x) = -\big(D(x) + R(x)\big). \tag{1}$$
+#
+# 2. The β-VAE {cite}`higgins2017betavae` minimises a reweighted sum,
+#
+#    $$\mathcal L_\beta(x) = D(x) + \beta\, R(x). \tag{2}$$
+#
+#    For $\beta = 1$ this is the negative ELBO. For $\beta > 1$ the code is pushed towards the
+#    prior (less information, more distortion); for $\beta < 1$ the code carries more. Only
+#    $\beta = 1$ optimises a bound on $\log p(x)$; every model below is still *evaluated* with
+#    the true ELBO (1).
+# 3. Why "rate"? Average $R$ over the data and insert the *aggregate posterior*
+#    $q(z) = \mathbb E_x[q(z \mid x)]$, multiplying and dividing by it inside the log:
+#
+#    $$\mathbb E_x[R(x)] = \mathbb E_x \mathbb E_{q(z \mid x)}\!\left[\log \frac{q(z \mid x)}{q(z)}\right]
+#    + \mathbb E_{q(z)}\!\left[\log \frac{q(z)}{p(z)}\right]
+#    = I_q(x; z) + \mathrm{KL}\big(q(z) \,\|\, p(z)\big) \;\ge\; I_q(x; z). \tag{3}$$
+#
+#    The average rate is an upper bound on the mutual information between image and code
+#    {cite}`alemi2018fixing`: a rate near zero means a code that says nothing about the image.
 #
 # We train the same VAE (8 latent dimensions, MLP decoder, discretised-logistic likelihood) for
 # six values of β, with the same seed and number of steps.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: as β grows from 0.25 to 8, what happens to the rate and to the
+# distortion? Which β will have the best test ELBO, and why that one?
+# ```
 
 # %%
 betas = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0]
@@ -105,6 +131,9 @@ for beta, r in sweep.items():
 rates = [sweep[b]["rate"] for b in betas]
 assert all(a > b for a, b in zip(rates[:-1], rates[1:], strict=True))  # rate falls as beta grows
 assert max(sweep, key=lambda b: sweep[b]["elbo"]) in (0.5, 1.0, 2.0)  # the ELBO peaks near beta = 1
+h = train_vae(VAE(cfg, seed=0), x_train[:256], VAETrainConfig(beta=4.0, **{**sweep_cfg, "epochs": 1}))
+loss_check = [h.losses[k][-1] for k in ("loss", "rec", "kl")]  # the last step's batch means
+assert abs(loss_check[0] - (-loss_check[1] + 4.0 * loss_check[2])) < 1e-4  # (2): loss = D + beta R
 
 # %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(5.5, 4))
@@ -127,6 +156,53 @@ plt.show()
 # towards zero rate; past some β the rate is essentially zero and the decoder models every image
 # the same way whatever $z$ is.
 #
+# **Checking (3).** Take the 360 test images as the data distribution. Then the aggregate
+# posterior is a mixture of 360 Gaussians, $q(z) = \frac1{360}\sum_n q(z \mid x_n)$, and both
+# terms of (3) can be estimated with draws $z \sim q(z \mid x_i)$: the information
+# $I_q = \mathbb E[\log q(z \mid x_i) - \log q(z)]$, which cannot exceed $\log 360$ nats for a data
+# set of 360 images, and the prior mismatch $\mathrm{KL}(q(z) \,\|\, p(z))$. Their sum should
+# match the closed-form average rate.
+
+# %%
+import math
+
+from course_lib.vae import reparameterize
+
+
+@torch.no_grad()
+def information_terms(model: VAE, x: torch.Tensor, draws: int = 10) -> tuple[float, float]:
+    """Monte Carlo estimates of I_q(x; z) and KL(q(z) || p(z)) in (3), the images x as the data."""
+    mu, logvar = model.encode(x)  # (N, D)
+    z = reparameterize(mu, logvar, k=draws, seed=0)  # (draws, N, D)
+    normal = torch.distributions.Normal(mu, (0.5 * logvar).exp())  # q(z | x_n) for every n
+    log_q_all = normal.log_prob(z[:, :, None, :]).sum(-1)  # (draws, N_i, N_n): log q(z_i | x_n)
+    log_q_own = log_q_all.diagonal(dim1=1, dim2=2)  # (draws, N): log q(z_i | x_i)
+    log_q_agg = torch.logsumexp(log_q_all, dim=2) - math.log(len(x))  # (draws, N): log q(z_i)
+    log_p = torch.distributions.Normal(0.0, 1.0).log_prob(z).sum(-1)  # (draws, N)
+    return (log_q_own - log_q_agg).mean().item(), (log_q_agg - log_p).mean().item()
+
+
+print(" beta   rate R   I_q(x;z)   KL(q(z)||p(z))   I + KL   (nats/image; log 360 =", f"{math.log(360):.2f})")
+info_terms = {beta: information_terms(models[beta], x_test) for beta in betas}
+for beta, (info, mismatch) in info_terms.items():
+    r = sweep[beta]["rate"]
+    print(f"{beta:5.2f} {r:8.2f} {info:10.2f} {mismatch:16.2f} {info + mismatch:8.2f}")
+    assert abs(info + mismatch - r) < 0.05 * r + 0.05  # (3) holds
+    assert info <= min(r, math.log(len(x_test))) + 0.05  # the rate bounds the information
+glue("vae02_info_low", info_terms[0.25][0])
+glue("vae02_mismatch_low", info_terms[0.25][1])
+glue("vae02_rate_low", sweep[0.25]["rate"])
+glue("vae02_log360", math.log(len(x_test)))
+
+# %% [markdown]
+# In this run (one seed per β), the information and the prior mismatch add up to the rate for
+# every β, as (3) says. At β = 0.25 the rate is {glue:text}`vae02_rate_low:.1f` nats, but the
+# information estimate is {glue:text}`vae02_info_low:.2f`, pinned just under
+# $\log 360 =$ {glue:text}`vae02_log360:.2f`: with 360 images, a code cannot tell more than which
+# image it came from. The rest, {glue:text}`vae02_mismatch_low:.1f` nats, is the mismatch between
+# the aggregate posterior and the prior, a cost that buys no information. This is one reason a
+# low β gives poor prior samples: the codes of real images do not fill the prior.
+#
 # ## Why VAE images look blurry, and what β does
 #
 # With a pixel-wise factorised decoder, $\mathbb E[x \mid z]$ is the average of all images the
@@ -134,16 +210,39 @@ plt.show()
 # blurrier the mean. Drawing $x \sim p(x \mid z)$ instead adds independent pixel noise, because the
 # decoder cannot correlate pixels except through $z$.
 
-# %%
-g = torch.Generator().manual_seed(0)
-shown = [0.5, 1.0, 4.0, 8.0]
-fig, ax = plt.subplots(2, len(shown), figsize=(12, 5.2))
-for j, beta in enumerate(shown):
-    show_images(ax[0, j], models[beta].reconstruct(x_test[:16]).cpu(), 4, f"β={beta:g}: reconstructions")
-    means = models[beta].sample(16, seed=g, mean=True).cpu()
-    show_images(ax[1, j], means, 4, f"β={beta:g}: E[x|z], z~p(z)")
+# %% tags=["hide-input"]
+def show_beta(log2_beta: int = 0, axes=None) -> None:
+    """Reconstructions, decoder means of prior draws and KL per dimension of the model β = 2**log2_beta."""
+    beta = 2.0**log2_beta
+    show = axes is None
+    if show:
+        _, axes = plt.subplots(1, 3, figsize=(9, 3))
+    model, r = models[beta], sweep[beta]
+    show_images(axes[0], model.reconstruct(x_test[:16]).cpu(), 4, f"β={beta:g}: reconstructions")
+    show_images(axes[1], model.sample(16, seed=0, mean=True).cpu(), 4, f"β={beta:g}: E[x|z], z~p(z)")
+    axes[2].bar(range(1, 9), r["kl_per_dim"], color="C0")
+    axes[2].set(ylim=(0, 3.5), xlabel="latent dimension", ylabel="KL (nats / image)",
+                title=f"rate {r['rate']:.1f} nats, {r['active']} active")
+    if show:
+        plt.tight_layout()
+        plt.show()
+
+
+fig, axes = plt.subplots(4, 3, figsize=(9, 11.5))
+for row, log2_beta in zip(axes, [-1, 0, 2, 3], strict=True):
+    show_beta(log2_beta, row)
+fig.suptitle("What β does: reconstructions, prior samples (decoder means) and the KL per dimension")
 plt.tight_layout()
 plt.show()
+
+# %% [markdown]
+# With a running kernel (Jupyter or Colab, not the website) the slider below redraws the same
+# row for any of the six trained models; it chooses $\log_2 \beta$ from −2 (β = 0.25) to 3 (β = 8).
+
+# %%
+from course_lib.teaching import knobs
+
+_ = knobs(show_beta, log2_beta=(-2, 3, 1, 0))
 
 # %% [markdown]
 # ## Posterior collapse
@@ -177,9 +276,22 @@ assert sweep[4.0]["active"] < sweep[1.0]["active"]
 #   at λ nats. Below λ a dimension pays nothing for carrying information, so the reconstruction
 #   gradient is free to make it useful.
 #
+# In a formula, free bits replaces the rate term of (2) by
+#
+# $$\beta \sum_{u=1}^{D} \max\!\big(\lambda,\; \tfrac1B \textstyle\sum_{b} \mathrm{KL}_u(x_b)\big), \tag{4}$$
+#
+# whose gradient with respect to dimension $u$ is zero while its batch-mean KL is below λ.
+#
 # We take the partly collapsed β = 4 model and retrain it, same seed and steps, with each remedy.
 # Both change the *training* objective only; the table reports each trained model's true ELBO,
 # rate and active units on the test set.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: with free bits λ = 0.5 and 8 dimensions, what is the smallest
+# rate the β = 4 model can reach without paying more loss? And will warm-up, which only delays
+# the penalty, leave the code active once β is back at 4?
+# ```
 
 # %%
 steps = sweep_cfg["epochs"] * -(-len(x_train) // sweep_cfg["batch_size"])
@@ -256,6 +368,12 @@ assert loss > neg_elbo + 1  # beta = 4 on the KL: the loss overstates -ELBO
 #
 # ## Over several seeds
 #
+# ```{admonition} Think!
+# :class: tip
+# Before reading the table: which of the single-seed statements above do you expect to survive
+# three seeds, and which may have been luck?
+# ```
+#
 # The tables above come from one seed. `benchmarks/vae_collapse.py` repeats five of the sweep's
 # six β values (all but 0.25) and the two remedies over three seeds (same settings); its committed results (test set, mean ± standard
 # deviation over seeds) are read here. Regenerate them with `python benchmarks/vae_collapse.py`
@@ -298,6 +416,8 @@ assert seed_mean["beta=4 + free bits 0.5"]["active_units"] == 8
 # - Posterior collapse: KL per dimension ≈ 0 and few active units; large β or a strong decoder
 #   cause it. At β = 4, free bits revives every dimension and gives the best ELBO; KL warm-up
 #   raises the rate and the ELBO but not the number of active units.
+# - The average rate is the information the code carries plus the mismatch between the
+#   aggregate posterior and the prior (3); a rate of zero means a code that says nothing.
 #
 # ## Exercises
 #
@@ -342,4 +462,55 @@ assert seed_mean["beta=4 + free bits 0.5"]["active_units"] == 8
 # A floor on the total lets the model spend all its free nats in a few dimensions and still
 # collapse the others; a per-dimension floor removes the incentive to shrink each dimension's
 # KL below λ, so every dimension is revived. Expect more collapsed dimensions with the total floor.
+# ```
+#
+# ```{exercise} When is the rate all information?
+# :label: ex-vae-rate-info
+# Derive (3) step by step from the definition of the mutual information
+# $I_q(x; z) = \mathbb E_{q(x, z)}[\log q(z \mid x) - \log q(z)]$, with $q(x, z) = p_{\text{data}}(x)\,q(z \mid x)$.
+# When does the rate equal the information exactly? Which of the six models comes closest, by
+# the table of the check?
+# ```
+#
+# ```{solution} ex-vae-rate-info
+# :class: dropdown
+# $\log\frac{q(z \mid x)}{p(z)} = \log\frac{q(z \mid x)}{q(z)} + \log\frac{q(z)}{p(z)}$; take the
+# expectation under $q(x, z)$: the first term gives $I_q(x; z)$, and the second depends only on
+# $z$, whose marginal under $q(x, z)$ is the aggregate posterior $q(z)$, so it gives
+# $\mathrm{KL}(q(z) \,\|\, p(z))$. The rate equals the information exactly when the aggregate
+# posterior is the prior. In the table, the relative mismatch is smallest for the models with a
+# moderate rate; at β = 8 both terms are about zero.
+# ```
+#
+# ```{exercise} Free bits: predict the rate
+# :label: ex-vae-freebits-rate
+# Predict, then run. Retrain the β = 4 model with free bits λ = 0.25 and λ = 1.0
+# (`VAETrainConfig(beta=4.0, free_bits=..., **sweep_cfg)`). Before running, write down the test
+# rate you expect for each, using (4). Then measure it with `evaluate`.
+# ```
+#
+# ```{solution} ex-vae-freebits-rate
+# :class: dropdown
+# Below λ a dimension's KL costs nothing, and above it the β = 4 penalty pushes it down, so each
+# of the 8 dimensions settles near λ: expect a total rate near $8\lambda$, that is $2$ and $8$ nats.
+# The measured test rate is close to that, a little off because the floor acts on the *batch*
+# mean of the training data, while `evaluate` averages over the test images.
+# ```
+#
+# ```{exercise} β below one and the likelihood
+# :label: ex-vae-beta-iwae
+# Predict, then run. The β = 0.5 model spends more rate than the β = 1 model. Compute both
+# models' IWAE bound with $K = 100$ on the test set (`iwae_bound(models[b], x_test, 100)`) and
+# compare with their ELBOs from the sweep. Which model has the better ELBO, and does the IWAE
+# bound change the ranking?
+# ```
+#
+# ```{solution} ex-vae-beta-iwae
+# :class: dropdown
+# β = 1 maximises the ELBO by construction (up to optimisation noise), so its test ELBO is
+# usually the higher one. The IWAE bound is tighter than the ELBO by an amount that depends on how
+# far $q$ is from the true posterior, and that gap need not be the same for the two models; the
+# ranking by IWAE can therefore differ from the ranking by ELBO, and with one seed each the
+# difference may be within the seed-to-seed spread. Report both, over several seeds, before
+# concluding.
 # ```
