@@ -9,20 +9,27 @@ for 8x8 digits. Stabilisers, options of the networks and of :func:`train_gan`: o
 smoothing, minibatch discrimination, feature matching {cite}`salimans2016improved`, WGAN-GP
 {cite}`arjovsky2017wgan,gulrajani2017wgangp`, spectral normalisation {cite}`miyato2018spectral`,
 packing {cite}`lin2018pacgan`, instance noise {cite}`arjovsky2017principled,sonderby2017amortised`,
-replay of old fakes {cite}`shrivastava2017simgan`, two time-scale learning rates {cite}`heusel2017gans`.
+replay of old fakes {cite}`shrivastava2017simgan`, historical averaging {cite}`salimans2016improved`, two
+time-scale learning rates {cite}`heusel2017gans`. A conditional GAN {cite}`mirza2014cgan` for labelled
+images, and the diagrams of the chapter drawn from real networks (:func:`draw_gan_graph`,
+:func:`draw_dcgan`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
+from matplotlib.patches import FancyArrowPatch
 from torch import nn
 
 from course_lib import checkpoints
+from course_lib.diagrams import COLOURS, Diagram, shape
 from course_lib.utils import History, make_generator, seeded
 
 
@@ -335,21 +342,127 @@ class DCGANDiscriminator(nn.Module):
         return self.head(self.body(x)).squeeze(1)
 
 
-_NETWORKS = {MLPConfig: (MLPGenerator, MLPDiscriminator), DCGANConfig: (DCGANGenerator, DCGANDiscriminator)}
+@dataclass
+class CGANConfig:
+    """Sizes of the conditional MLP GAN {cite}`mirza2014cgan` for flattened images and class labels.
+
+    Attributes:
+        image_dim: pixels of one flattened image (64 for the 8x8 digits).
+        n_classes: number of labels C.
+        z_dim: dimension of the Gaussian noise z given to the generator with the label.
+        hidden: width of the two hidden layers of both networks.
+    """
+
+    image_dim: int = 64
+    n_classes: int = 10
+    z_dim: int = 16
+    hidden: int = 256
+
+    @property
+    def latent_dim(self) -> int:
+        """Noise per sample drawn by :func:`train_gan` and :func:`sample`: 1 for the label, z_dim for z."""
+        return 1 + self.z_dim
+
+    @property
+    def data_dim(self) -> int:
+        """Size of one training pair [flat image, one-hot label]."""
+        return self.image_dim + self.n_classes
 
 
-def build_gan(config: MLPConfig | DCGANConfig, seed: int = 0) -> tuple[nn.Module, nn.Module]:
+def labelled_pairs(images: torch.Tensor, labels: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """Labelled images as the pairs a conditional GAN learns: [flattened image, one-hot label].
+
+    Args:
+        images: ``(B, ...)``, e.g. ``(B, 1, 8, 8)`` in [-1, 1].
+        labels: integer labels ``(B,)`` in [0, n_classes).
+
+    Returns:
+        ``(B, pixels + n_classes)``. Raises ValueError when the batch sizes differ.
+    """
+    if len(images) != len(labels):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels; pass one label per image")
+    return torch.cat([images.flatten(1), F.one_hot(labels.long(), n_classes).to(images.dtype)], 1)
+
+
+class ConditionalGenerator(nn.Module):
+    """G(z, y): noise and a one-hot label → a flat image in [-1, 1]; ReLU MLP, batch norm, tanh output.
+
+    For :func:`train_gan` and :func:`sample` it is an ordinary sampler of pairs (x, y): from noise
+    ``(B, 1 + z_dim)`` it reads the label off the first coordinate u, y = floor(C Φ(u)), uniform over
+    the C classes because Φ(u) ~ U(0, 1), and returns [G(z, y), one-hot y]. A conditional GAN is a
+    GAN on labelled pairs whose generator is handed the label.
+
+    Args:
+        cfg: a :class:`CGANConfig`.
+    """
+
+    def __init__(self, cfg: CGANConfig):
+        super().__init__()
+        self.cfg, h = cfg, cfg.hidden
+        self.net = nn.Sequential(
+            nn.Linear(cfg.z_dim + cfg.n_classes, h), nn.BatchNorm1d(h), nn.ReLU(),
+            nn.Linear(h, h), nn.BatchNorm1d(h), nn.ReLU(), nn.Linear(h, cfg.image_dim), nn.Tanh(),
+        )  # fmt: skip
+
+    def generate(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Noise ``(B, z_dim)`` and requested labels ``(B,)`` -> flat images ``(B, image_dim)``."""
+        _check_shape(z, (self.cfg.z_dim,), "noise z")
+        return self.net(torch.cat([z, F.one_hot(labels.long(), self.cfg.n_classes).to(z.dtype)], 1))
+
+    def forward(self, noise: torch.Tensor) -> torch.Tensor:
+        """Noise ``(B, 1 + z_dim)`` -> pairs ``(B, image_dim + n_classes)``, labels drawn uniformly."""
+        _check_shape(noise, (self.cfg.latent_dim,), "noise")
+        phi = 0.5 * (1 + torch.erf(noise[:, 0] / math.sqrt(2)))  # Φ(u) ~ U(0, 1): (B,)
+        y = (phi * self.cfg.n_classes).long().clamp(max=self.cfg.n_classes - 1)
+        onehot = F.one_hot(y, self.cfg.n_classes).to(noise.dtype)  # (B, C)
+        return torch.cat([self.generate(noise[:, 1:], y), onehot], 1)
+
+
+class ConditionalDiscriminator(nn.Module):
+    """D(x, y): a LeakyReLU MLP on the pair [flat image, one-hot label] → one logit.
+
+    Args:
+        cfg: a :class:`CGANConfig`.
+    """
+
+    def __init__(self, cfg: CGANConfig):
+        super().__init__()
+        self.cfg, h = cfg, cfg.hidden
+        self.body = nn.Sequential(nn.Linear(cfg.data_dim, h), nn.LeakyReLU(0.2), nn.Linear(h, h))
+        self.body.append(nn.LeakyReLU(0.2))
+        self.head = nn.Linear(h, 1)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Last hidden layer: pairs ``(B, image_dim + n_classes)`` -> ``(B, hidden)``."""
+        _check_shape(x, (self.cfg.data_dim,), "pairs [flat image, one-hot label]")
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Pairs ``(B, image_dim + n_classes)`` -> logits ``(B,)``."""
+        return self.head(self.features(x)).squeeze(1)
+
+
+_NETWORKS = {
+    MLPConfig: (MLPGenerator, MLPDiscriminator),
+    DCGANConfig: (DCGANGenerator, DCGANDiscriminator),
+    CGANConfig: (ConditionalGenerator, ConditionalDiscriminator),
+}
+
+
+def build_gan(config: MLPConfig | DCGANConfig | CGANConfig, seed: int = 0) -> tuple[nn.Module, nn.Module]:
     """The generator and discriminator of a config, initialised from ``seed``.
 
     Args:
-        config: an :class:`MLPConfig` or a :class:`DCGANConfig`.
+        config: an :class:`MLPConfig`, a :class:`DCGANConfig` or a :class:`CGANConfig`.
         seed: seeds the initialisation; the global RNG is left as it was.
 
     Returns:
         ``(generator, discriminator)``.
     """
     if type(config) not in _NETWORKS:
-        raise TypeError(f"config must be an MLPConfig or a DCGANConfig, got {type(config).__name__}")
+        raise TypeError(
+            f"config must be an MLPConfig, DCGANConfig or CGANConfig, not {type(config).__name__}"
+        )
     with seeded(seed):
         return tuple(net(config) for net in _NETWORKS[type(config)])
 
@@ -373,6 +486,8 @@ class GANTrainConfig:
         instance_noise: std of Gaussian noise on both inputs of D, annealed to 0 over half the steps.
         feature_matching: G minimises ||mean h(x) - mean h(G(z))||² for D's last hidden layer h.
         replay: capacity of a buffer of old fakes; half of each fake batch comes from it (None: off).
+        historical_averaging: weight λ of λ ||θ - θ̄||² added to each player's loss, θ̄ the mean of
+            that player's past parameter values (0: off).
         seed: seeds all sampling during training.
         eval_every: call ``evaluate`` every this many steps (0: only after the last step).
         evaluate: ``evaluate(generator, step) -> {name: value}`` (drawing with :func:`sample`).
@@ -392,6 +507,7 @@ class GANTrainConfig:
     instance_noise: float = 0.0
     feature_matching: bool = False
     replay: int | None = None
+    historical_averaging: float = 0.0
     seed: int = 0
     eval_every: int = 0
     evaluate: Callable[[nn.Module, int], dict[str, float]] | None = None
@@ -401,6 +517,8 @@ class GANTrainConfig:
             raise ValueError(f"loss must be 'bce' or 'wgan-gp', got {self.loss!r}")
         if self.loss == "wgan-gp" and (self.saturating or self.label_smoothing or self.feature_matching):
             raise ValueError("saturating / label_smoothing / feature_matching apply to loss='bce' only")
+        if self.historical_averaging < 0:
+            raise ValueError(f"historical_averaging must be >= 0, got {self.historical_averaging}")
 
 
 @torch.no_grad()
@@ -434,6 +552,22 @@ def _replay(pool: torch.Tensor | None, fake: torch.Tensor, capacity: int, g: tor
     return mixed, pool
 
 
+class _PastMean:
+    """Running mean θ̄ of a network's past parameter values, for historical averaging."""
+
+    def __init__(self, net: nn.Module):
+        self.params, self.n = list(net.parameters()), 1
+        self.mean = [p.detach().clone() for p in self.params]
+
+    def penalty(self) -> torch.Tensor:  # ||θ - θ̄||², summed over every parameter
+        return sum((p - m).pow(2).sum() for p, m in zip(self.params, self.mean, strict=True))
+
+    def update(self) -> None:  # θ̄ ← θ̄ + (θ - θ̄) / n, the mean of θ[1..n]
+        self.n += 1
+        for p, m in zip(self.params, self.mean, strict=True):
+            m.add_((p.detach() - m) / self.n)
+
+
 def train_gan(model: tuple[nn.Module, nn.Module], data: torch.Tensor, config: GANTrainConfig) -> History:
     """Train a GAN with the plain alternating loop, one Adam optimizer per network.
 
@@ -462,7 +596,8 @@ def train_gan(model: tuple[nn.Module, nn.Module], data: torch.Tensor, config: GA
     real_batch = lambda: data[torch.randint(len(data), (n_draw,), generator=g).to(dev)]  # noqa: E731
     noise = lambda: torch.randn(n_draw, latent, generator=g).to(dev)  # noqa: E731
     noisy = lambda x, std: x + std * torch.randn(x.shape, generator=g).to(dev) if std > 0 else x  # noqa: E731
-    hist, pool = History(), None
+    hist, pool, ha = History(), None, cfg.historical_averaging
+    past_g, past_d = (_PastMean(gen), _PastMean(disc)) if ha else (None, None)
     gen.train()
     disc.train()
     with seeded(cfg.seed), hist.timed():
@@ -479,9 +614,13 @@ def train_gan(model: tuple[nn.Module, nn.Module], data: torch.Tensor, config: GA
                     critic = lambda x, shape=real.shape: disc(x.reshape(shape))  # noqa: E731
                     gp = gradient_penalty(critic, pack(real, m), pack(fake, m), generator=g)
                     loss_d = wgan_critic_loss(disc(real), disc(fake)) + cfg.gp_weight * gp
+                if ha:
+                    loss_d = loss_d + ha * past_d.penalty()
                 opt_d.zero_grad(set_to_none=True)
                 loss_d.backward()
                 opt_d.step()
+                if ha:
+                    past_d.update()
             fake = gen(noise())  # generator: fool the fixed discriminator
             if cfg.feature_matching:
                 h_real, h_fake = disc.features(real_batch()).detach(), disc.features(fake)
@@ -492,9 +631,13 @@ def train_gan(model: tuple[nn.Module, nn.Module], data: torch.Tensor, config: GA
                 )
             else:
                 loss_g = wgan_generator_loss(disc(fake))
+            if ha:
+                loss_g = loss_g + ha * past_g.penalty()
             opt_g.zero_grad(set_to_none=True)
             loss_g.backward()
             opt_g.step()
+            if ha:
+                past_g.update()
             for sched in scheds:
                 sched.step()
             hist.add(d=loss_d.detach(), g=loss_g.detach())
@@ -517,3 +660,157 @@ def pretrained_dcgan_digits() -> DCGANGenerator:
     gen, _ = build_gan(DCGANConfig(**blob["config"]))
     gen.load_state_dict(blob["state_dict"])
     return gen.eval()
+
+
+# ------------------------------------------------------------------------------------ diagrams
+
+
+def _widths(net: nn.Module) -> str:
+    """An MLP's widths read off its linear layers, e.g. ``"2→128→128→1"``."""
+    lin = [m for m in net.modules() if isinstance(m, nn.Linear)]
+    return "→".join(str(w) for w in [lin[0].in_features] + [m.out_features for m in lin])
+
+
+def _grad_below(d: Diagram, a: str, b: str, label: str, depth: float) -> None:
+    """A gradient path from the bottom of box ``a`` to the bottom of box ``b``, arcing under the row."""
+    (xa, ya, _, ha), (xb, yb, _, hb) = d.boxes[a], d.boxes[b]
+    rad = 2 * depth / abs(xa - xb)  # arc3's control point sits rad x chord from the chord's middle
+    arc = FancyArrowPatch(
+        (xa, ya - ha / 2 - 0.1),
+        (xb, yb - hb / 2 - 0.1),
+        arrowstyle="-|>",
+        mutation_scale=12,
+        color=COLOURS["grad"],
+        lw=1.4,
+        ls="--",
+        connectionstyle=f"arc3,rad={-rad if xa > xb else rad}",
+    )
+    d.ax.add_patch(arc)
+    d.note((xa + xb) / 2, ya - ha / 2 - depth - 0.4, label, color=COLOURS["grad"], fontsize=8)
+
+
+@torch.no_grad()
+def draw_gan_graph(model: tuple[nn.Module, nn.Module], real: torch.Tensor, seed: int = 0) -> plt.Figure:
+    """One training step of an MLP GAN as a computation graph, shapes measured on a real batch.
+
+    Top: the discriminator's step, on real samples and *detached* fakes, the gradient of L_D reaching
+    D only. Bottom: the generator's step, L_G's gradient flowing back through D (whose weights
+    stay put) into G.
+
+    Args:
+        model: ``(generator, discriminator)`` with ``cfg.latent_dim``; MLPs for 2-D data.
+        real: a batch of real samples ``(B, d)``.
+        seed: seed of the noise z.
+
+    Returns:
+        the figure.
+    """
+    gen, disc = model
+    was = gen.training, disc.training
+    gen.eval(), disc.eval()
+    z = torch.randn(len(real), gen.cfg.latent_dim, generator=make_generator(seed))  # (B, k)
+    fake = gen(z)  # (B, d)
+    l_real, l_fake = disc(real), disc(fake)  # (B,) each
+    gen.train(was[0]), disc.train(was[1])
+    d = Diagram(13.4, 8.6, f"One GAN training step on 2-D data, batch of {len(real)}")
+    top, low = 5.9, 2.3
+    d.note(0.1, 7.9, "1. discriminator step: opt_D updates θ_D", ha="left", fontweight="bold")
+    d.note(13.3, 3.55, "2. generator step: opt_G updates θ_G", ha="right", fontweight="bold")
+    d.box("real", 1.5, top + 0.85, f"real x\n{shape(real, 'B,d')}", "data", w=2.4)
+    d.box("fake_d", 1.5, top - 0.85, f"G(z).detach()\n{shape(fake, 'B,d')}", "data", w=2.4)
+    d.box("D1", 5.0, top, f"D: MLP {_widths(disc)}\nweights θ_D", "net", w=3.0)
+    d.box("logits", 8.55, top, f"logits l_real, l_fake\n{shape(l_real, 'B')} each", "data", w=2.7)
+    d.box("LD", 11.95, top, "L_D = BCE(l_real, 1)\n+ BCE(l_fake, 0)", "loss", w=2.6)
+    d.box("z", 1.5, low, f"noise z ~ N(0, I)\n{shape(z, 'B,k')}", "data", w=2.4)
+    d.box("G", 4.3, low, f"G: MLP {_widths(gen)}\nweights θ_G", "net", w=2.7)
+    d.box("fake", 7.0, low, f"fake G(z)\n{shape(fake, 'B,d')}", "data", w=2.1)
+    d.box("D2", 9.35, low, "D, same θ_D\n(not stepped)", "net", w=1.9)
+    d.box("LG", 12.05, low, f"L_G = −mean log σ(l)\nl: {shape(l_fake, 'B')}", "loss", w=2.5)
+    d.arrow("real", "D1").arrow("fake_d", "D1").arrow("D1", "logits").arrow("logits", "LD")
+    d.arrow("z", "G").arrow("G", "fake").arrow("fake", "D2").arrow("D2", "LG")
+    d.arrow("fake", "fake_d", "detach: no path to θ_G", label_at=0.5, offset=(-1.5, -0.2))
+    _grad_below(d, "LD", "D1", "∂L_D/∂θ_D: reaches D only", 0.7)
+    _grad_below(d, "LG", "G", "∂L_G/∂θ_G: back through D (not stepped) and G(z) into G", 0.8)
+    d.legend(("data", "net", "loss", "forward", "grad"))
+    return d.figure()
+
+
+_LAYER_NAMES = {nn.Linear: "linear", nn.Flatten: "flatten", nn.Tanh: "tanh", nn.ReLU: "ReLU"}
+_LAYER_NAMES |= {nn.BatchNorm1d: "BN", nn.BatchNorm2d: "BN", nn.LeakyReLU: "LeakyReLU"}
+
+
+def _layer_name(m: nn.Module) -> str:
+    """A layer as diagram text: ``"conv 4×4, stride 2"``."""
+    if isinstance(m, nn.Conv2d | nn.ConvTranspose2d):
+        kind = "transposed conv" if isinstance(m, nn.ConvTranspose2d) else "conv"
+        return f"{kind} {m.kernel_size[0]}×{m.kernel_size[1]}, stride {m.stride[0]}"
+    return _LAYER_NAMES.get(type(m), type(m).__name__)
+
+
+def _trace(net: nn.Module, x: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
+    """``[(layer text, output)]``: one entry per shape-changing layer, elementwise layers appended."""
+    steps: list[list] = []
+
+    def hook(m: nn.Module, inp: tuple, out: torch.Tensor) -> None:
+        if isinstance(m, nn.Linear | nn.Conv2d | nn.ConvTranspose2d | nn.Flatten):
+            steps.append([_layer_name(m), out])
+            return
+        if steps and out.shape != steps[-1][1].shape:  # a reshape happened in forward()
+            steps.append(["reshape", out])
+        if steps:  # elementwise layers on a second line: "+ BN, ReLU"
+            steps[-1][0] += (", " if "\n" in steps[-1][0] else "\n+ ") + _layer_name(m)
+
+    leaves = [m for m in net.modules() if not list(m.children())]
+    handles = [m.register_forward_hook(hook) for m in leaves]
+    try:
+        out = net(x)
+    finally:
+        for h in handles:
+            h.remove()
+    if out.shape != steps[-1][1].shape:
+        steps.append(["squeeze", out])
+    return [(name, o) for name, o in steps]
+
+
+def _names(t: torch.Tensor) -> str:
+    return {1: "B", 2: "B,F", 4: "B,C,H,W"}[t.dim()]
+
+
+@torch.no_grad()
+def draw_dcgan(model: tuple[nn.Module, nn.Module], batch_size: int = 64, seed: int = 0) -> plt.Figure:
+    """The DCGAN's generator and discriminator layer by layer, each shape measured on a batch.
+
+    Args:
+        model: ``(DCGANGenerator, DCGANDiscriminator)``.
+        batch_size: B of the batch run through both networks.
+        seed: seed of the noise.
+
+    Returns:
+        the figure: the generator's column on the left (noise → image), the discriminator's on the
+        right (image → logit); arrows say which layers act between two shapes.
+    """
+    gen, disc = model
+    was = gen.training, disc.training
+    gen.eval(), disc.eval()
+    z = torch.randn(batch_size, gen.cfg.latent_dim, generator=make_generator(seed))  # (B, k)
+    g_steps = _trace(gen, z)
+    image = g_steps[-1][1]  # (B, 1, 8, 8)
+    d_steps = _trace(disc, image)
+    gen.train(was[0]), disc.train(was[1])
+    n = max(len(g_steps), len(d_steps)) + 1
+    d = Diagram(11.2, 1.55 * n + 0.9, f"DCGAN on 8×8 digits, layer by layer, batch of {batch_size}")
+    columns = [(1.9, "generator", "noise z", z, g_steps), (7.7, "discriminator", "image", image, d_steps)]
+    for col, (x, title, first, inp, steps) in enumerate(columns):
+        y = 1.55 * n - 0.2
+        d.note(x, y + 0.75, title, fontweight="bold")
+        prev = f"c{col}0"
+        d.box(prev, x, y, f"{first}\n{shape(inp, _names(inp))}", "data", w=3.2, h=0.8)
+        for i, (name, out) in enumerate(steps, 1):
+            y -= 1.55
+            label = "logit" if i == len(steps) and col else "image" if i == len(steps) else ""
+            text = f"{label}\n" if label else ""
+            d.box(f"c{col}{i}", x, y, f"{text}{shape(out, _names(out))}", "data", w=3.2, h=0.8)
+            d.arrow(prev, f"c{col}{i}").note(x + 0.2, y + 0.775, name, ha="left", fontsize=8)
+            prev = f"c{col}{i}"
+    d.legend(("data", "forward"))
+    return d.figure()

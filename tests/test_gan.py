@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import random
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -187,7 +188,7 @@ def test_build_gan_is_seeded_and_checks_its_config():
     for x, y in zip(a, b, strict=True):
         for p, q in zip(x.parameters(), y.parameters(), strict=True):
             torch.testing.assert_close(p, q)
-    with pytest.raises(TypeError, match="MLPConfig or a DCGANConfig"):
+    with pytest.raises(TypeError, match="MLPConfig, DCGANConfig or CGANConfig"):
         gan.build_gan({"latent_dim": 4})
 
 
@@ -215,6 +216,7 @@ def _ring_setup(**opts):
         ({"spectral_norm": True, "minibatch_kernels": 4}, {"replay": 64}),
         ({}, {"feature_matching": True, "lr_d": 3e-3}),
         ({"g_batchnorm": True}, {"d_steps": 2, "lr_decay": True}),
+        ({}, {"historical_averaging": 0.1, "d_steps": 2}),
     ],
 )
 def test_every_training_option_runs_and_is_deterministic(opts, train):
@@ -233,6 +235,8 @@ def test_every_training_option_runs_and_is_deterministic(opts, train):
 
 
 def test_train_config_rejects_bad_options():
+    with pytest.raises(ValueError, match="historical_averaging"):
+        gan.GANTrainConfig(historical_averaging=-1.0)
     with pytest.raises(ValueError, match="loss"):
         gan.GANTrainConfig(loss="hinge")
     with pytest.raises(ValueError, match="bce"):
@@ -286,3 +290,104 @@ def test_pretrained_dcgan_digits_checks_the_file(tmp_path, monkeypatch, isolated
     (tmp_path / "vae_dcgan_digits.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="SHA-256"):
         gan.pretrained_dcgan_digits()
+
+
+# ------------------------------------------------------------ historical averaging, conditional GAN
+
+
+def test_past_mean_is_the_mean_of_every_past_parameter_value():
+    net = torch.nn.Linear(2, 1)
+    past = gan._PastMean(net)
+    values = [net.weight.detach().clone()]
+    for k in range(3):
+        with torch.no_grad():
+            net.weight.add_(float(k + 1))
+        past.update()
+        values.append(net.weight.detach().clone())
+    torch.testing.assert_close(past.mean[0], torch.stack(values).mean(0))
+    want = sum((p - m).pow(2).sum() for p, m in zip(net.parameters(), past.mean, strict=True))
+    assert past.penalty().item() == pytest.approx(want.item())
+
+
+def test_strong_historical_averaging_holds_the_parameters_near_their_past():
+    data, _ = ring_mixture(512, seed=0)
+    moved = {}
+    for weight in (0.0, 100.0):
+        g, d = _ring_setup()
+        start = torch.cat([p.detach().flatten() for p in g.parameters()])
+        gan.train_gan((g, d), data, gan.GANTrainConfig(steps=40, batch_size=32, historical_averaging=weight))
+        moved[weight] = (torch.cat([p.detach().flatten() for p in g.parameters()]) - start).norm().item()
+    # measured (seed 0): the generator moves 0.013 with the penalty, 0.70 without
+    assert moved[100.0] < 0.5 * moved[0.0], moved
+
+
+def test_conditional_gan_pairs_shapes_and_uniform_labels():
+    cfg = gan.CGANConfig(z_dim=3, hidden=8)
+    g, d = gan.build_gan(cfg, seed=0)
+    noise = torch.randn(4000, cfg.latent_dim, generator=make_generator(0))
+    pairs = g.eval()(noise)
+    assert pairs.shape == (4000, 64 + 10) and d(pairs).shape == (4000,)
+    labels = pairs[:, 64:]
+    assert torch.equal(labels.sum(1), torch.ones(4000))  # one-hot
+    counts = torch.bincount(labels.argmax(1), minlength=10).float()
+    assert counts.min() > 0.8 * 400 and counts.max() < 1.2 * 400  # uniform over the classes
+    images = g.generate(noise[:5, 1:], torch.tensor([0, 1, 2, 3, 9]))
+    assert images.shape == (5, 64) and images.abs().max() <= 1
+    real = gan.labelled_pairs(torch.zeros(3, 1, 8, 8), torch.tensor([0, 4, 9]), 10)
+    assert real.shape == (3, 74) and real[1, 64 + 4] == 1 and real[1, 64:].sum() == 1
+    with pytest.raises(ValueError, match="one label per image"):
+        gan.labelled_pairs(torch.zeros(3, 64), torch.tensor([0, 1]), 10)
+    with pytest.raises(ValueError, match="noise z"):
+        g.generate(torch.zeros(2, 4), torch.tensor([0, 1]))
+
+
+def test_conditional_gan_learns_to_obey_the_label():
+    # two "images": all pixels -1 for label 0, +1 for label 1; after training, the requested
+    # label decides the sign of the image
+    x = torch.cat([-torch.ones(64, 1, 8, 8), torch.ones(64, 1, 8, 8)])
+    y = torch.cat([torch.zeros(64), torch.ones(64)]).long()
+    cfg = gan.CGANConfig(n_classes=2, z_dim=2, hidden=32)
+    g, d = gan.build_gan(cfg, seed=0)
+    gan.train_gan((g, d), gan.labelled_pairs(x, y, 2), gan.GANTrainConfig(steps=150, batch_size=32))
+    z = torch.randn(200, 2, generator=make_generator(1))
+    with torch.no_grad():
+        zeros, ones = g.generate(z, torch.zeros(200)).mean(1), g.generate(z, torch.ones(200)).mean(1)
+    # measured (seed 0): every requested label obeyed after 150 steps; a generator that ignores it gets half
+    assert (zeros < 0).float().mean() > 0.9 and (ones > 0).float().mean() > 0.9
+
+
+# ------------------------------------------------------------------------------- diagrams
+
+
+def _texts(fig) -> str:
+    return "\n".join(t.get_text() for ax in fig.axes for t in ax.texts)
+
+
+def test_gan_graph_shows_the_shapes_of_a_real_batch():
+    g, d = gan.build_gan(tiny_mlp(), seed=0)
+    real, _ = ring_mixture(24, seed=0)
+    g.train()
+    fig = assert_rng_untouched(gan.draw_gan_graph, (g, d), real)
+    texts = _texts(fig)
+    plt.close(fig)
+    for want in ("(B=24, d=2)", "(B=24, k=2)", "(B=24)", "2→16→2", "2→16→1", "detach", "∂L_G/∂θ_G"):
+        assert want in texts, want
+    assert g.training and d.training  # modes restored
+
+
+def test_dcgan_diagram_lists_every_layer_shape():
+    fig = gan.draw_dcgan(gan.build_gan(gan.DCGANConfig(latent_dim=8, channels=4)), batch_size=5)
+    texts = _texts(fig)
+    plt.close(fig)
+    for want in (
+        "(B=5, F=8)",
+        "(B=5, F=64)",
+        "(B=5, C=16, H=2, W=2)",
+        "(B=5, C=8, H=4, W=4)",
+        "(B=5, C=1, H=8, W=8)",
+        "(B=5, F=1)",
+        "(B=5)",
+        "reshape",
+        "transposed conv 4×4, stride 2",
+    ):
+        assert want in texts, want
