@@ -375,6 +375,7 @@ def labelled_pairs(images: torch.Tensor, labels: torch.Tensor, n_classes: int) -
     Args:
         images: ``(B, ...)``, e.g. ``(B, 1, 8, 8)`` in [-1, 1].
         labels: integer labels ``(B,)`` in [0, n_classes).
+        n_classes: number of labels C, the length of the one-hot code.
 
     Returns:
         ``(B, pixels + n_classes)``. Raises ValueError when the batch sizes differ.
