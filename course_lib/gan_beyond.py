@@ -505,7 +505,7 @@ def draw_gumbel_temperature(
     for (x0, y0), name in zip([(0, 0), (1, 0), (0.5, math.sqrt(3) / 2)], ["e₁", "e₂", "e₃"], strict=True):
         ax_s.annotate(name, (x0, y0), textcoords="offset points", xytext=(0, 6 if y0 else -12), ha="center")
     ax_s.set(xlim=(-0.1, 1.1), ylim=(-0.15, 1.0), aspect="equal", xticks=[], yticks=[])
-    ax_s.set_xlabel("relaxed sample y on the simplex (corners: one-hot tokens)")
+    ax_s.set_xlabel("relaxed sample y (corners: one-hot)")
     ax_s.set_title(f"Gumbel-softmax samples, τ = {tau:.2f}", fontsize=10)
     exact = exact_gradient(logits, f)
     taus = torch.logspace(-1.3, 0.7, 15).tolist()
@@ -1195,8 +1195,19 @@ def stride_artefacts(clips: torch.Tensor, stride: int = 4, width: int = 12) -> d
     }
 
 
-def _shapes(model: nn.Module, x: torch.Tensor, kinds: tuple[type, ...]) -> list[tuple[nn.Module, torch.Size]]:
-    """(layer, output shape) of every layer of the given types, in call order, for one input."""
+def layer_shapes(
+    model: nn.Module, x: torch.Tensor, kinds: tuple[type, ...]
+) -> list[tuple[nn.Module, torch.Size]]:
+    """The output shape of every layer of the given types, in call order, for one input (forward hooks).
+
+    Args:
+        model: any module.
+        x: one input batch.
+        kinds: the layer types to report, e.g. ``(nn.ConvTranspose1d,)``.
+
+    Returns:
+        ``(layer, output shape)`` pairs.
+    """
     seen: list[tuple[nn.Module, torch.Size]] = []
     hooks = [
         m.register_forward_hook(lambda m, i, o: seen.append((m, o.shape)))
@@ -1231,8 +1242,8 @@ def draw_wavegan(cfg: WaveGANConfig, batch: int = 16) -> plt.Figure:
     with seeded(0):
         gen, disc = WaveGANGenerator(cfg), WaveGANDiscriminator(cfg).train()
     z = torch.zeros(batch, cfg.latent_dim)
-    g_layers = _shapes(gen, z, (nn.Linear, nn.ConvTranspose1d))
-    d_layers = _shapes(disc, torch.zeros(batch, cfg.length), (nn.Conv1d, nn.Linear))
+    g_layers = layer_shapes(gen, z, (nn.Linear, nn.ConvTranspose1d))
+    d_layers = layer_shapes(disc, torch.zeros(batch, cfg.length), (nn.Conv1d, nn.Linear))
     n, step = len(g_layers), 1.15
     top = step * (n + 1) + 1.35
     d = Diagram(

@@ -43,6 +43,7 @@ if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywi
 import statistics
 
 import matplotlib.pyplot as plt
+import torch
 from IPython.display import Markdown, display
 
 from course_lib import gan_beyond as gb
@@ -70,9 +71,111 @@ set_seed(0)
 #
 # If the measurement is such that $p_y$ determines $p_x$ (true for additive Gaussian noise and
 # for random coordinate dropout), the optimum has $G(z) \sim p_x$: the generator learns the
-# clean distribution without ever seeing a clean sample. In code this is one wrapper,
-# `gb.MeasuredGenerator(G, f)`, passed to the GAN chapter's `train_gan`; afterwards we sample
-# the inner, clean `G`.
+# clean distribution without ever seeing a clean sample (derived below). The graph, with the
+# shapes of one batch of the networks trained on this page (solid: forward pass; dashed: the
+# generator's gradient):
+
+# %% tags=["hide-input"]
+G_demo, D_demo = build_gan(MLPConfig(), seed=0)
+observed = gb.Measurement("noise", 0.05, seed=1)(ring_mixture(256, std=0.02, seed=0)[0])
+fig = gb.draw_ambientgan(G_demo, D_demo, gb.Measurement("noise", 0.05, seed=2), observed, batch=256)
+plt.show()
+
+# %% [markdown]
+# ## Derivation: why measuring the fakes recovers the clean distribution
+#
+# Write the measurement as a kernel: $y$ given $x$ has density $k(y \mid x)$, the same for real and
+# fake samples because the same $f_\theta$, $\theta \sim p_\theta$, is applied to both.
+#
+# 1. Measuring turns a distribution of clean samples into one of observations, linearly:
+#
+#    $$
+#    p_y(y) = (A p_x)(y) = \int k(y \mid x)\, p_x(x)\, dx, \qquad \text{and for the fakes} \quad A p_g. \tag{1}
+#    $$
+#
+# 2. For a fixed G, D plays the ordinary GAN game between $A p_x$ and $A p_g$, so by the result of
+#    [GAN foundations](../gan/01_foundations.ipynb) the best D is
+#    $D^* = A p_x / (A p_x + A p_g)$ and the generator then minimises
+#
+#    $$
+#    C(G) = 2\, \mathrm{JS}(A p_x \,\|\, A p_g) - \log 4, \tag{2}
+#    $$
+#
+#    whose minimum is reached exactly when $A p_g = A p_x$: the *measured* distributions agree.
+# 3. If $A$ is injective on distributions, "$f$ is invertible in distribution", then
+#    $A p_g = A p_x$ forces $p_g = p_x$. Nothing requires inverting $f$ on a single sample: noise
+#    cannot be removed from one point, but it can be from a distribution.
+# 4. Additive Gaussian noise, $y = x + \sigma\varepsilon$. With independent $x$ and $\varepsilon$, the
+#    characteristic function $\varphi(\omega) = \mathbb{E}\, e^{i \omega \cdot y}$ factorises:
+#
+#    $$
+#    \varphi_y(\omega) = \varphi_x(\omega)\, \varphi_{\sigma\varepsilon}(\omega) = \varphi_x(\omega)\, e^{-\sigma^2 \|\omega\|^2 / 2}. \tag{3}
+#    $$
+#
+#    The Gaussian factor is never zero, so $\varphi_g = \varphi_y / e^{-\sigma^2\|\omega\|^2/2} =
+#    \varphi_x$ at every $\omega$, and a characteristic function determines its distribution:
+#    $p_g = p_x$.
+# 5. A counter-example: the projection $f(x) = (x_1, 0)$. Every distribution with the same
+#    marginal of $x_1$ is measured into the same $p_y$; D cannot tell them apart, G's $x_2$
+#    receives no gradient, and the clean distribution is not identified.
+#
+# The check estimates characteristic functions from samples (`gb.empirical_characteristic`, at
+# 110 frequencies with $\|\omega\|$ up to 20 radians per unit, about $1/\sigma$) on three
+# independent draws of the page's data: the noisy observations against the clean points they
+# were made from, before and after dividing by the Gaussian factor of (3); and, for the
+# projection, two *different* clean distributions (the ring, and the ring with $x_2$ set to 0).
+# The scale of sampling noise is the difference between two independent draws of the ring.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: after the division by the Gaussian factor, should the noisy
+# observations' characteristic function agree with the clean one exactly, or only up to sampling
+# noise? And which pair will the projection's measurement make indistinguishable?
+# ```
+
+# %%
+angles = torch.linspace(0, torch.pi, 12)[:-1]
+radii = torch.linspace(1, 20, 10)
+freqs = (radii[:, None, None] * torch.stack([angles.cos(), angles.sin()], 1)[None]).reshape(-1, 2)  # (110, 2)
+gauss = torch.exp(-0.5 * 0.05**2 * freqs.pow(2).sum(1)).double()  # (110,) the factor of (3)
+project = torch.tensor([1.0, 0.0])  # f(x) = (x1, 0)
+sup = lambda a, b: float((gb.empirical_characteristic(a, freqs) - b).abs().max())  # noqa: E731
+cf = {k: [] for k in ("raw", "divided", "floor", "proj_clean", "proj_measured")}
+for seed in range(3):
+    x, _ = ring_mixture(4000, std=0.02, seed=1000 + seed)
+    y = gb.Measurement("noise", 0.05, seed=2000 + seed)(x)
+    other, _ = ring_mixture(4000, std=0.02, seed=5000 + seed)  # an independent draw of the ring
+    phi_x = gb.empirical_characteristic(x, freqs)
+    cf["raw"].append(sup(y, phi_x))
+    cf["divided"].append(float((gb.empirical_characteristic(y, freqs) / gauss - phi_x).abs().max()))
+    cf["floor"].append(sup(other, phi_x))
+    cf["proj_clean"].append(sup(other * project, phi_x))  # ring against the ring flattened onto x1
+    cf["proj_measured"].append(sup(other * project, gb.empirical_characteristic(x * project, freqs)))
+for k, v in cf.items():
+    glue(f"gb02_cf_{k}", statistics.fmean(v))
+    glue(f"gb02_cf_{k}_sd", statistics.stdev(v))
+    print(f"{k:14s} sup |difference| {statistics.fmean(v):.3f} ± {statistics.stdev(v):.3f} (3 seeds)")
+m = {k: statistics.fmean(v) for k, v in cf.items()}
+assert m["divided"] < 1.5 * m["floor"] < 0.5 * m["raw"]  # the noise is removed up to sampling error
+assert m["proj_measured"] < 1.5 * m["floor"] < 0.1 * m["proj_clean"]  # the projection hides the difference
+
+# %% [markdown]
+# Noise changes the characteristic function a lot (largest difference
+# {glue:text}`gb02_cf_raw:.3f` ± {glue:text}`gb02_cf_raw_sd:.3f`); dividing by the Gaussian factor
+# of (3) brings it back to {glue:text}`gb02_cf_divided:.3f` ± {glue:text}`gb02_cf_divided_sd:.3f`,
+# the size of the difference between two independent clean draws
+# ({glue:text}`gb02_cf_floor:.3f` ± {glue:text}`gb02_cf_floor_sd:.3f`): the noisy data determine the
+# clean distribution, and a generator that matches them after measurement must match it too.
+# The projection does the opposite: two clean distributions that differ by
+# {glue:text}`gb02_cf_proj_clean:.2f` are measured into samples that differ by
+# {glue:text}`gb02_cf_proj_measured:.3f`, sampling noise; no discriminator can separate them.
+# Invertible in distribution is not the same as well conditioned: at higher frequencies the
+# Gaussian factor is tiny and the division amplifies sampling noise (an exercise below).
+#
+# ## AmbientGAN on the ring
+#
+# In code AmbientGAN is one wrapper, `gb.MeasuredGenerator(G, f)`, passed to the GAN chapter's
+# `train_gan`; afterwards we sample the inner, clean `G`.
 #
 # Data: 4,000 samples of 8 Gaussians on the unit circle with standard deviation 0.02; two
 # corruptions: additive Gaussian noise of standard deviation 0.05, and dropout that zeroes each
@@ -92,6 +195,13 @@ set_seed(0)
 # noise too, so AmbientGAN's measurement must add noise of standard deviation $0.05 / s$:
 # `Measurement.rescaled(s)` does that (dropout is unchanged by scaling). Live, one seed: a plain
 # GAN and AmbientGAN on the same noisy points (each run's wall time is printed below).
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: both generators see only the noisy points. Whose modes will be
+# wider, and roughly how wide should each be if training succeeds (compare the standard
+# deviations 0.02 and 0.054 above)?
+# ```
 
 # %%
 STD, NOISE = 0.02, 0.05
@@ -264,6 +374,13 @@ assert amb["dropout_ambient"]["hq_percent"][1] > 2 * amb["noisy_ambient"]["hq_pe
 # trained on the same 10 % only; and both. Each seed draws its own labelled subset and trains its
 # own GAN. The experiment is too long for this page; the table is the committed result of
 # `benchmarks/gan_beyond_augmentation.py` (command and settings in its header).
+#
+# ```{admonition} Think!
+# :class: tip
+# Before reading the table: a conditional GAN trained on the same few labelled images adds no
+# information the classifier does not already have. Can its samples still help, as a regulariser?
+# Which of the four rows do you expect on top?
+# ```
 
 # %%
 display(Markdown(committed_result("gan_beyond_augmentation.md").read_text()))
@@ -388,4 +505,59 @@ plt.tight_layout()
 # and then), more of them pulls the classifier towards the GAN's distribution and test accuracy
 # tends to stay flat or drop; a few samples act as mild regularisation. Compare the means with
 # the seed spread before concluding anything.
+# ```
+#
+# ```{exercise} Dropout is invertible in distribution
+# :label: ex-gan-beyond-dropout-inverse
+# Pencil and paper. (a) In one dimension, $y = x$ with probability $1 - p$ and $y = 0$ with
+# probability $p$. Write $p_y$ in terms of $p_x$ as in (1), and invert it: recover $p_x$ from
+# $p_y$ and $p$. What goes wrong at $p = 1$? (b) In two dimensions, with each coordinate zeroed
+# independently with probability $p$, which part of $p_y$ alone already determines $p_x$?
+# ```
+# ```{solution} ex-gan-beyond-dropout-inverse
+# :class: dropdown
+# (a) $p_y = (1 - p)\, p_x + p\, \delta_0$, so $p_x = (p_y - p\, \delta_0) / (1 - p)$ for $p < 1$:
+# remove the extra point mass at 0 and rescale. At $p = 1$ every observation is 0, $p_y = \delta_0$
+# whatever $p_x$ is, and $A$ is not injective. (b) With probability $(1 - p)^2$ both coordinates
+# survive, so $p_y = (1 - p)^2 p_x + (	ext{mass on the two axes and at the origin})$. Off the axes
+# $p_y$ equals $(1 - p)^2 p_x$, which determines $p_x$ wherever $p_x$ puts no mass on the axes (true
+# for the ring's Gaussians, which give the axes probability zero). The measured game is therefore
+# identified, and the larger spread between seeds of the dropout rows must come from optimisation
+# (reaching that optimum), not from an ambiguous optimum.
+# ```
+#
+# ```{exercise} Predict, then run: a measurement that hides a coordinate
+# :label: ex-gan-beyond-projection
+# Train the live AmbientGAN with the projection $f(x) = (x_1, 0)$ as its measurement,
+# `gb.MeasuredGenerator(G, lambda x: x * torch.tensor([1.0, 0.0]))`, on the projected clean data
+# `clean * torch.tensor([1.0, 0.0]) / scale`. Predict first: what will the samples of `G` look
+# like in the $(x_1, x_2)$ plane? Then plot them.
+# ```
+# ```{solution} ex-gan-beyond-projection
+# :class: dropdown
+# Step 5 of the derivation: D only ever sees $x_1$, so G's $x_1$ is pushed towards the ring's
+# marginal of $x_1$ (points piled up near $\pm 1$, $\pm 0.71$ and $0$), while the gradient with
+# respect to G's $x_2$ output is exactly zero: that output is whatever the initial network and
+# the shared hidden layers happen to make of it. The samples form vertical bands or an arbitrary
+# curve at the right $x_1$ positions, not a ring. Nothing in the loss can tell you this happened:
+# the measured game is won.
+# ```
+#
+# ```{exercise} Invertible but ill-conditioned
+# :label: ex-gan-beyond-ill-conditioned
+# Rerun the characteristic-function check with noise of standard deviation 0.3 instead of 0.05
+# (in both the measurement and the Gaussian factor), and with radii up to 20 as before. Predict:
+# will the divided characteristic function still match the clean one? Then plot the error
+# against $\|\omega\|$.
+# ```
+# ```{solution} ex-gan-beyond-ill-conditioned
+# :class: dropdown
+# At $\|\omega\| = 20$ the factor is $e^{-0.3^2 \cdot 400 / 2} = e^{-18}$, about $10^{-8}$, while the
+# empirical characteristic function of 4,000 points has sampling noise of order $1/\sqrt{4000}$.
+# Dividing that noise by $10^{-8}$ gives errors in the millions: the error stays small up to a
+# few radians per unit, exceeds 1 (useless, since $|\varphi| \le 1$) from about 10 on, and explodes
+# towards 20. The clean distribution is still
+# determined in principle, but a finite sample (and a finite training run) cannot recover its
+# fine detail: here the modes' width, $0.02$, is far below the noise's $0.3$. AmbientGAN works
+# best when the measurement loses little of the distribution's detail.
 # ```
