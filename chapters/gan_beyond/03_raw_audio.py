@@ -45,6 +45,8 @@ if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywi
     )
 
 # %%
+import statistics
+
 import matplotlib.pyplot as plt
 import torch
 from IPython.display import Markdown, display
@@ -56,7 +58,8 @@ from course_lib.checkpoints import committed_result
 from course_lib.data import load_fsdd
 from course_lib.evaluators import pretrained_spoken_digit_classifier
 from course_lib.notebook import audio_player, glue, markdown_table, plot_spectrogram, read_csv_rows
-from course_lib.utils import set_seed
+from course_lib.teaching import quiz
+from course_lib.utils import seeded, set_seed
 
 set_seed(0)
 
@@ -74,6 +77,58 @@ set_seed(0)
 # more, makes 16,384 samples at 16 kHz and trains on a GPU; ours trains in tens of CPU-minutes
 # (the table below gives each model's CPU time).
 #
+# The committed generator and its discriminator, layer by layer; the shapes are read from one
+# batch passed through models of the committed configuration (forward hooks), so they are the
+# ones the model really uses:
+
+# %% tags=["hide-input"]
+wave_cfg = gb.pretrained_wavegan().cfg
+fig = gb.draw_wavegan(wave_cfg, batch=16)
+plt.show()
+
+# %% [markdown]
+# ## Derivation: the length of a transposed convolution
+#
+# Why do 16 frames become exactly $16 \cdot 4^4 = 4096$ samples? A transposed convolution with
+# kernel $w_0, \dots, w_{k-1}$ and stride $s$ lets every input sample "paint" a scaled copy of the
+# kernel into the output, the copies $s$ samples apart {cite}`dumoulin2016guide`.
+#
+# 1. Input $h_0, \dots, h_{T-1}$ (one channel, for clarity) gives
+#
+#    $$
+#    \tilde y_t = \sum_{i=0}^{T-1} h_i\, w_{t - i s}, \qquad \text{with } w_j = 0 \text{ outside } 0 \le j < k. \tag{1}
+#    $$
+#
+# 2. The last copy starts at $(T - 1)s$ and ends at $(T - 1)s + k - 1$, so the full output has
+#    $(T - 1)s + k$ samples.
+# 3. PyTorch's `padding` $p$ crops $p$ samples at each end and `output_padding` $q$ (less than $s$)
+#    adds $q$ at the end:
+#
+#    $$
+#    T_{\text{out}} = (T - 1)s - 2p + k + q. \tag{2}
+#    $$
+#
+# 4. An exact factor $s$, $T_{\text{out}} = sT$, needs $k - 2p + q = s$. With $k = 25$, $s = 4$:
+#    $2p - q = 21$, so $p = 11$ and $q = 1$, which is what `WaveGANGenerator` sets.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: what does (2) give for each of the four layers of the committed
+# generator, starting from 16 frames? And which padding would a kernel of 24 need?
+# ```
+
+# %%
+layer_lengths = []
+for m, out_shape in gb.layer_shapes(gb.WaveGANGenerator(wave_cfg), torch.zeros(2, wave_cfg.latent_dim),
+                                   (torch.nn.ConvTranspose1d,)):
+    t_in = layer_lengths[-1][1] if layer_lengths else 16
+    predicted = gb.transposed_conv_length(t_in, m.kernel_size[0], m.stride[0], m.padding[0], m.output_padding[0])
+    layer_lengths.append((t_in, out_shape[2], predicted))
+    print(f"T = {t_in:5d} -> {out_shape[2]:5d} samples; formula (2): {predicted}")
+assert all(real_len == pred == 4 * t for t, real_len, pred in layer_lengths)
+assert layer_lengths[-1][1] == wave_cfg.length == 4096
+
+# %% [markdown]
 # **Phase shuffle.** Transposed convolutions with stride 4 leave periodic artefacts: a pattern
 # that repeats every few samples with a fixed phase. A discriminator can detect generated audio
 # from that phase alone, a shortcut that teaches the generator nothing useful. Phase shuffle
@@ -98,6 +153,87 @@ plt.tight_layout()
 assert shuffled.shape == h.shape and torch.equal(shuffled[0, 0, :-2], h[0, 0, 2:])
 
 # %% [markdown]
+# ## Derivation: where the artefacts come from, and what phase shuffle does to them
+#
+# 1. In (1), output sample $t$ only meets the taps $w_j$ with $j \equiv t \pmod s$: the kernel
+#    splits into $s$ *phases*. For a constant input $h_i = c$, away from the edges,
+#
+#    $$
+#    \tilde y_t = c \sum_{j \equiv t \ (\mathrm{mod}\ s)} w_j = c\, S_{t \bmod s}, \tag{3}
+#    $$
+#
+#    a pattern of period $s$ unless the $s$ phase sums $S_0, \dots, S_{s-1}$ happen to be equal. With
+#    $k = 25$ and $s = 4$ the phases do not even have the same number of taps (7, 6, 6, 6): the
+#    "uneven overlap" behind the checkerboard artefacts of images {cite}`odena2016deconvolution`.
+# 2. A pattern of period $s$ samples lives at the frequencies $m / s$ cycles per sample, for the
+#    last layer at 8 kHz $m \cdot 2$ kHz, and its phase is fixed by the layer's grid: the same in
+#    every generated clip. Real speech has no such fixed-phase component.
+# 3. Shifting a feature map by $k$ samples multiplies its component at $1/s$ cycles per sample by
+#    $e^{-2\pi i k / s}$. Averaged over phase shuffle's shifts $k \in \{-n, \dots, n\}$, the component
+#    that keeps a fixed phase, the one a discriminator can key on, shrinks by the factor
+#
+#    $$
+#    \rho = \Big| \frac{1}{2n + 1} \sum_{k=-n}^{n} e^{-2\pi i k / s} \Big|, \qquad
+#    s = 4,\ n = 2: \ \rho = \tfrac{1}{5}\,\big|{-1} + i + 1 - i - 1\big| = \tfrac15. \tag{4}
+#    $$
+#
+# 4. The artefact's *energy* is not changed by a shift, so phase shuffle weakens the shortcut
+#    rather than removing it: a D that wants to use the artefact must now detect it by energy, and
+#    its gradient pushes the generator to remove it rather than to match its phase.
+#
+# The check measures, at 2 kHz, the power relative to the neighbouring frequencies and the phase
+# coherence across clips, $|\overline{X}| / \overline{|X|}$ of their DFT coefficients $X$
+# (`gb.stride_artefacts`: 1 for a fixed phase, near $1/\sqrt{n}$ for random phases), for untrained
+# generators of the committed shape, the committed generator, its clips after phase shuffle with
+# $n = 2$, and real test clips; three seeds (or batches) of 200 clips each.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: will an *untrained* generator show the 2 kHz pattern, or only a
+# trained one? How close to $\rho = 1/5$ will the shuffled clips' coherence be, given that
+# phase shuffle reflects the edges?
+# ```
+
+# %%
+test = load_fsdd("test")
+real = gb.prepare_fsdd_clips([test[i][0] for i in range(len(test))], 4096)
+wave_gen = gb.pretrained_wavegan()
+art = {k: [] for k in ("untrained", "trained", "shuffled", "real")}
+for seed in range(3):
+    z = torch.randn(200, wave_cfg.latent_dim, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad(), seeded(seed):
+        art["untrained"].append(gb.stride_artefacts(gb.WaveGANGenerator(wave_cfg)(z)))
+        clips = wave_gen(z)  # (200, 4096)
+    art["trained"].append(gb.stride_artefacts(clips))
+    art["shuffled"].append(gb.stride_artefacts(gb.phase_shuffle(clips.unsqueeze(1), 2, seed=seed).squeeze(1)))
+    art["real"].append(gb.stride_artefacts(real[100 * seed: 100 * seed + 100]))
+for name, runs in art.items():
+    for fig_name in ("peak_db", "coherence"):
+        values = [r[fig_name] for r in runs]
+        glue(f"gb03_art_{name}_{fig_name}", statistics.fmean(values))
+        glue(f"gb03_art_{name}_{fig_name}_sd", statistics.stdev(values))
+    print(f"{name:9s} 2 kHz peak {statistics.fmean(r['peak_db'] for r in runs):6.1f} dB, "
+          f"coherence {statistics.fmean(r['coherence'] for r in runs):.3f}")
+mean = {n: {f: statistics.fmean(r[f] for r in runs) for f in ("peak_db", "coherence")} for n, runs in art.items()}
+assert mean["untrained"]["peak_db"] > mean["trained"]["peak_db"] > mean["real"]["peak_db"] + 5
+assert mean["trained"]["coherence"] > 0.9 > 0.35 > mean["real"]["coherence"]
+assert 0.1 < mean["shuffled"]["coherence"] < 0.35  # near rho = 1/5 of (4)
+
+# %% [markdown]
+# The artefact is there from the start: an untrained generator's clips carry a 2 kHz pattern
+# {glue:text}`gb03_art_untrained_peak_db:.0f` ± {glue:text}`gb03_art_untrained_peak_db_sd:.0f` dB above
+# the neighbouring frequencies, with the same phase in every clip (coherence
+# {glue:text}`gb03_art_untrained_coherence:.3f`). Training removed most of it but not all: the
+# committed generator's peak is {glue:text}`gb03_art_trained_peak_db:.1f` ±
+# {glue:text}`gb03_art_trained_peak_db_sd:.1f` dB, still phase-locked (coherence
+# {glue:text}`gb03_art_trained_coherence:.3f`), while real speech shows
+# {glue:text}`gb03_art_real_peak_db:.1f` ± {glue:text}`gb03_art_real_peak_db_sd:.1f` dB with random
+# phases (coherence {glue:text}`gb03_art_real_coherence:.2f`). Phase shuffle with $n = 2$ brings the
+# coherence of the generated clips down to {glue:text}`gb03_art_shuffled_coherence:.2f` ±
+# {glue:text}`gb03_art_shuffled_coherence_sd:.2f`, close to the $1/5$ of (4); the reflected edges
+# account for the small difference. (Mean ± standard deviation over three seeds or batches.)
+
+# %% [markdown]
 # ## SpecGAN: a spectrogram, then a phase
 #
 # SpecGAN works on $L = \log(|\mathrm{STFT}(x)| + 10^{-5})$, here with a 256-sample window and a
@@ -108,15 +244,19 @@ assert shuffled.shape == h.shape and torch.equal(shuffled[0, 0, :-2], h[0, 0, 2:
 # is not a sound: the phase is missing. **Griffin–Lim** {cite}`griffin1984signal` finds one: start
 # from a random phase and repeat "inverse STFT, STFT, keep the phase, restore the magnitude",
 # which moves towards a *consistent* spectrogram (one that some signal actually has). The
-# normalisation statistics are stored in the generator, so `G.generate(n)` returns audio.
-#
+# normalisation statistics are stored in the generator, so `G.generate(n)` returns audio. A sketch
+# of both networks, with the shapes of the committed configuration:
+
+# %% tags=["hide-input"]
+fig = gb.draw_specgan(gb.pretrained_specgan().cfg, batch=16)
+plt.show()
+
+# %% [markdown]
 # How much does the round trip itself lose? The cell passes a real test clip through the
 # representation and back: if the classifier could not recognise *that*, no SpecGAN could score
 # well.
 
 # %%
-test = load_fsdd("test")
-real = gb.prepare_fsdd_clips([test[i][0] for i in range(len(test))], 4096)
 spec_gen = gb.pretrained_specgan()  # hash-checked; downloaded into the user cache when not in a clone
 round_trip = spec_gen.to_audio(spec_gen.normalise(gb.log_spectrogram(real[:1], spec_gen.cfg)))[0]
 fig, axes = plt.subplots(1, 2, figsize=(10, 3))
@@ -148,6 +288,13 @@ display(audio_player(round_trip.clamp(-1, 1), RATE,
 #
 # Three reference rows, scored by the same code, set the scale: the real test clips, the test
 # clips after the SpecGAN round trip, and white noise.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before reading the table: which of the two models should score higher on a CPU budget, the one
+# that must get every sample's phase right, or the one that draws a 128 × 32 image and leaves the
+# phase to Griffin–Lim? And where should white noise land on each figure?
+# ```
 
 # %%
 results = read_csv_rows(committed_result("gan_beyond_audio.csv"))
@@ -303,6 +450,78 @@ print(f"SpecGAN: 16 clips, one call plus 32 Griffin-Lim iterations: {1e3 * (time
 #   during training and stop when they level off.
 # - A CPU budget is far from what such models are trained with; say so and report the figures.
 #
+# ## Self-check: GANs beyond images
+#
+# Five questions on the whole chapter (discrete sequences, noisy data, audio). Click an option to
+# see whether it is right and why; in a notebook, `chapter_quiz.check({1: "b", ...})` scores a set
+# of answers.
+
+# %% tags=["hide-input"]
+chapter_quiz = quiz("Self-check: GANs beyond images", [
+    {"q": "Why can a token generator not learn from D by back-propagating through `torch.multinomial` and a one-hot vector?",
+     "options": ["The one-hot vectors are too large for the discriminator.",
+                 "The drawn token is piecewise constant in the logits: its derivative is zero almost everywhere, and autograd records no graph for it.",
+                 "The discriminator cannot take one-hot inputs.",
+                 "Back-propagation needs the generator to be recurrent."],
+     "answer": "b",
+     "why": ["Size is not the issue: the page's discriminator reads the flattened one-hot sequence without trouble.",
+             "Right: a small change of the logits leaves the token unchanged (or makes it jump), so no useful gradient exists; an estimator has to supply one.",
+             "It can: ST and REINFORCE show it exactly one-hot vectors, as the real data are.",
+             "The generator here happens to be a GRU, but the problem is the draw, not the architecture; a feed-forward token generator has it too."]},
+    {"q": "What does the straight-through estimator do?",
+     "options": ["It gives an unbiased estimate of the gradient of the expected discriminator score.",
+                 "It stabilises GAN training in general, also for images and audio.",
+                 "It puts the one-hot sample forward and, backward, treats the draw as the identity on the probabilities: a biased gradient for discrete outputs.",
+                 "It is Gumbel-softmax at temperature 1."],
+     "answer": "c",
+     "why": ["No: for a nonlinear D its average differs from the exact gradient (the first pitfall measured it); only for a linear function is it exact.",
+             "A common misreading: with continuous outputs there is no discrete step to pass straight through, so it does nothing there.",
+             "Right: y = h - sg(p) + p, one-hot in value, with the gradient of p.",
+             "Gumbel-softmax shows D a soft vector and differentiates through it; straight-through shows D the one-hot sample."]},
+    {"q": "REINFORCE subtracts a baseline b from the reward. Which statement is true?",
+     "options": ["The baseline changes the expected gradient, so it must be tuned like a learning rate.",
+                 "Any b that does not depend on the drawn sample leaves the expected gradient unchanged, because the score has mean zero; a good b lowers the variance.",
+                 "The best baseline is the reward of the current sample itself.",
+                 "A baseline is only needed when the rewards can be negative."],
+     "answer": "b",
+     "why": ["Its expectation is b times the mean score, which is zero by (6) of the first page.",
+             "Right: (6) makes it unbiased for every constant b, and (8) gives the b that minimises the variance; the mean reward is close to it.",
+             "Then r - b = 0 for every sample and the estimate is always zero: a baseline that depends on the sample is no longer unbiased.",
+             "A baseline helps whatever the sign: on the first page all rewards were positive, and the variance without a baseline was clearly larger than with the mean reward."]},
+    {"q": "When does AmbientGAN learn the clean distribution from corrupted samples only?",
+     "options": ["When the discriminator also sees a few clean samples.",
+                 "When the noise is small enough to be ignored.",
+                 "When the measurement is known, can be simulated and differentiated on G's output, and determines the clean distribution from the measured one.",
+                 "When the data are denoised before training."],
+     "answer": "c",
+     "why": ["AmbientGAN never needs a clean sample; the ring on the second page was learnt from noisy points alone.",
+             "No: the noise on the second page made every mode more than twice as wide, and AmbientGAN still recovered the clean width.",
+             "Right: the measured game is won when A p_g = A p_x, which forces p_g = p_x exactly when A is injective; a projection is a counter-example.",
+             "Denoising single samples needs a model of the clean data, which is what is being learnt; a generic denoiser leaves artefacts that the GAN then copies."]},
+    {"q": "What is phase shuffle in WaveGAN?",
+     "options": ["A recurrent connection that passes the phase from one sample to the next.",
+                 "A random shift by up to n samples of the discriminator's feature maps while training, so that the fixed phase of the upsampling artefacts is no longer a reliable cue.",
+                 "A post-processing step that smooths the generator's output.",
+                 "Griffin-Lim phase retrieval applied to the waveform."],
+     "answer": "b",
+     "why": ["GANs here have no recurrent connections: all 4,096 samples come from one feed-forward pass.",
+             "Right: averaged over the shifts, the fixed-phase component shrinks by the factor rho of (4), 1/5 for s = 4 and n = 2.",
+             "It acts inside the discriminator, during training only; the generator's output is not changed.",
+             "Griffin-Lim belongs to SpecGAN, which has no phase to shuffle; phase shuffle is WaveGAN's."]},
+    {"q": "The spoken-digit classifier is confident on most white-noise clips. What follows for evaluating audio GANs?",
+     "options": ["A high confident share proves that generated clips are speech.",
+                 "The classifier is broken and cannot be used.",
+                 "Confidence alone says little; calibrate every figure with real clips and with noise, and prefer figures that also need variety, such as the inception-style score and the Fréchet distance.",
+                 "White noise is a good generator."],
+     "answer": "c",
+     "why": ["Noise reaches a high confident share too, so the figure cannot separate speech from noise.",
+             "It recognises real digits well; it merely extrapolates with confidence outside its training data, as most classifiers do.",
+             "Right: noise gets one class for every clip (low class entropy), a low inception-style score and a large Fréchet distance.",
+             "It is the table's floor: its inception-style score and Fréchet distance are the worst of all rows."]},
+])
+chapter_quiz
+
+# %% [markdown]
 # ## Exercises
 #
 # ```{exercise} Phase shuffle off
@@ -335,4 +554,54 @@ print(f"SpecGAN: 16 clips, one call plus 32 Griffin-Lim iterations: {1e3 * (time
 # class entropy is 3.32 bits and the inception-score-like figure is near 10. The figures do not
 # detect memorisation or a lack of variety *within* a class; pair them with a diversity measure
 # (e.g. distances between generated clips and to their nearest training clip).
+# ```
+#
+# ```{exercise} The paper's generator, by formula
+# :label: ex-gan-beyond-paper-length
+# Pencil and paper. (a) With (2), which `padding` and `output_padding` make a transposed
+# convolution with kernel 25 and stride 4 multiply the length by exactly 4, and how long is the
+# output of five such layers starting from 16 frames? (b) Answer the same for a kernel of 24.
+# (c) With a kernel of 24, do the four phases of (3) still get different numbers of taps?
+# ```
+# ```{solution} ex-gan-beyond-paper-length
+# :class: dropdown
+# (a) $k - 2p + q = s$ gives $2p - q = 21$: $p = 11$, $q = 1$ (since $0 \le q < 4$); five layers
+# give $16 \cdot 4^5 = 16384$ samples, the paper's clip length. (b) $2p - q = 20$: $p = 10$, $q = 0$.
+# (c) No: $24 = 6 \cdot 4$, so every phase gets 6 taps and the overlap is even. The phase sums
+# $S_0, \dots, S_3$ of (3) can still differ, so a kernel divisible by the stride reduces the
+# artefact's cause but does not remove it; training has to make the sums equal.
+# ```
+#
+# ```{exercise} Predict, then run: the radius of phase shuffle
+# :label: ex-gan-beyond-shuffle-radius
+# Compute $\rho$ of (4) for $n = 1$ and $n = 3$ (with $s = 4$). Then measure the coherence of the
+# committed generator's clips after `gb.phase_shuffle(clips.unsqueeze(1), n)` for both radii, as
+# in the check above. Why might the paper have chosen $n = 2$ rather than a larger radius?
+# ```
+# ```{solution} ex-gan-beyond-shuffle-radius
+# :class: dropdown
+# $n = 1$: the factors are $e^{i\pi/2}, 1, e^{-i\pi/2}$, which sum to 1, so $\rho = 1/3$.
+# $n = 3$: the seven factors $-i, -1, i, 1, -i, -1, i$ sum to $-1$, so $\rho = 1/7$. The measured
+# coherences land near these values, with some spread from seed to seed: 200 clips draw the
+# shifts only roughly uniformly. $n = 2$ is the smallest radius whose shifts visit every residue
+# modulo 4 (with $n = 1$ one phase is never reached); a larger radius lowers $\rho$ further but
+# also blurs the timing of everything else the discriminator looks at.
+# ```
+#
+# ```{exercise} Predict, then run: resize-convolution instead of transposed convolution
+# :label: ex-gan-beyond-resize-conv
+# Odena et al. {cite}`odena2016deconvolution` replace a transposed convolution by nearest-neighbour
+# upsampling followed by an ordinary convolution. Build an untrained WaveGAN generator, replace
+# each `nn.ConvTranspose1d(a, b, 25, 4, ...)` in `G.net` by
+# `nn.Sequential(nn.Upsample(scale_factor=4), nn.Conv1d(a, b, 25, padding=12))`, and measure
+# `gb.stride_artefacts` of its clips. Predict first: will the 2 kHz peak remain?
+# ```
+# ```{solution} ex-gan-beyond-resize-conv
+# :class: dropdown
+# The peak turns into a dip (a negative `peak_db`). A convolution of a constant signal is
+# constant, so (3) no longer produces a periodic pattern; and repeating each sample four times is
+# a moving sum of length 4, whose frequency response is zero at 2 kHz. The coherence can stay high,
+# because it measures the phase of whatever small component is left there; read it together
+# with the peak. Whether such a generator trains as well is a separate question: the paper
+# reports experiments with other upsampling choices.
 # ```
