@@ -26,7 +26,12 @@
 # **Learning goals.** After this notebook you can
 # - say what each model can and cannot do (encode, sample, assign a likelihood);
 # - compare generative models with shared, sample-based metrics and read them critically;
-# - choose between an AE, a VAE and a GAN for a task, with evidence.
+# - choose between an AE, a VAE and a GAN for a task, with evidence;
+# - choose a model's hyperparameters honestly: select on a validation split carved from the
+#   training data, with a likelihood bound where there is one, and touch the test set once;
+# - explain why a GAN offers no likelihood to select on, and what to measure instead.
+#
+# This is the last notebook of the chapter; a self-check quiz closes it.
 
 # %%
 import subprocess
@@ -49,7 +54,7 @@ from course_lib.data import load_digits_images
 from course_lib.evaluators import digit_image_classifier
 from course_lib.gan import pretrained_dcgan_digits, sample
 from course_lib.metrics import frechet_distance, precision_recall
-from course_lib.notebook import markdown_table, plot_history
+from course_lib.notebook import glue, markdown_table, plot_history
 from course_lib.utils import Timer, get_device
 from course_lib.vae import VAE, VAEConfig, VAETrainConfig, elbo, show_images, train_autoencoder, train_vae
 
@@ -152,7 +157,17 @@ plt.show()
 #   bound on the NLL) for the VAE. The AE and GAN define no likelihood.
 # - **FD, precision, recall**: 360 samples against the 360 test images in the classifier's
 #   feature space. Lower FD is better; precision measures how many samples look like real data,
-#   recall how much of the real data the samples cover.
+#   recall how much of the real data the samples cover. The Fréchet distance
+#   {cite}`heusel2017gans` fits a Gaussian to each set of features (means $m_1, m_2$, covariances
+#   $C_1, C_2$) and compares the two:
+#
+#   $$\mathrm{FD} = \lVert m_1 - m_2 \rVert^2 + \operatorname{Tr}\big(C_1 + C_2 - 2 (C_1 C_2)^{1/2}\big). \tag{1}$$
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: which of the four samplers will have the lowest FD, and will the
+# VAE's decoder means or its draws have the higher recall?
+# ```
 
 # %%
 from course_lib.vae import iwae_bound
@@ -231,6 +246,169 @@ plt.show()
 # they rank models on this data set, they are not absolute quality measures, and they cannot be
 # compared with published FID values.
 #
+# ## How to choose hyperparameters
+#
+# Every number in the table came from one setting of each model, fixed in advance. How should
+# *you* pick the latent size $D$ or the weight β? The rule is the same for any
+# model: the data that chooses a setting must not be the data that reports the result.
+#
+# 1. Carve a **validation split** out of the training images (here 287 of the 1,437, by a seeded
+#    permutation). The test images stay untouched.
+# 2. Train every candidate setting on the remaining 1,150 images (here two seeds per setting, so
+#    that seed noise is visible).
+# 3. Score each trained model on the validation images with a criterion that measures what you
+#    want. For a VAE that is a likelihood bound: the IWAE bound $\mathcal L_{100}$, comparable
+#    across settings because every model scores the same images under discrete likelihoods. A
+#    training loss is not a criterion: it rewards memorising, and for β ≠ 1 it is not even the ELBO.
+# 4. Choose the setting with the best mean validation score.
+# 5. Evaluate the chosen setting on the test set, **once**, and report that number. Choosing on the
+#    test set would report the best of many noisy estimates, which is optimistic (exercise
+#    {ref}`ex-vae-max-of-noisy`).
+#
+# The grid is small on purpose: $D \in \{2, 8, 16\}$ and $\beta \in \{0.5, 1, 2\}$, about 450 steps
+# each. Next to the validation bound, the cell also computes the score a GAN would have to be
+# selected by, the FD of each model's draws against the validation images (section below).
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: which latent size and which β will have the best validation
+# bound? Will the difference between $D = 8$ and $D = 16$ be larger or smaller than the spread
+# between two seeds of the same setting?
+# ```
+
+# %%
+import itertools
+
+n_val = 287
+perm = torch.randperm(len(x_train), generator=torch.Generator().manual_seed(2024))
+x_fit, x_val = x_train[perm[n_val:]], x_train[perm[:n_val]]  # (1150, 1, 8, 8), (287, 1, 8, 8)
+f_val = feats(x_val)
+grid = list(itertools.product([2, 8, 16], [0.5, 1.0, 2.0]))  # (D, beta)
+sweep, sweep_models = {}, {}
+with Timer() as t_sweep:
+    for z_dim, beta in grid:
+        scores = []
+        for seed in (0, 1):
+            m = VAE(VAEConfig(z_dim=z_dim, hidden=128), seed=seed).to(device)
+            train_vae(m, x_fit, VAETrainConfig(epochs=25, batch_size=64, lr=2e-3, seed=seed, beta=beta))
+            val_iwae = iwae_bound(m, x_val, 100, seed=seed).mean().item()
+            val_fd = frechet_distance(feats(m.sample(n_val, seed=seed)), f_val)
+            scores.append((val_iwae, val_fd))
+            sweep_models[z_dim, beta, seed] = m
+        s_ = torch.tensor(scores)  # (2 seeds, 2 scores)
+        sweep[z_dim, beta] = {"iwae": s_[:, 0].mean().item(), "iwae_sd": s_[:, 0].std().item(),
+                              "fd": s_[:, 1].mean().item(), "fd_sd": s_[:, 1].std().item()}
+chosen = max(sweep, key=lambda k: sweep[k]["iwae"])
+by_fd = min(sweep, key=lambda k: sweep[k]["fd"])
+print(f"{len(grid)} settings x 2 seeds trained in {t_sweep}")
+display(Markdown(markdown_table([
+    {"D": d, "β": f"{b:g}", "validation IWAE-100 (nats/image) ↑": f"{r['iwae']:.2f} ± {r['iwae_sd']:.2f}",
+     "validation FD ↓": f"{r['fd']:.1f} ± {r['fd_sd']:.1f}",
+     "chosen by": " and ".join(n for n, k in (("IWAE", chosen), ("FD", by_fd)) if k == (d, b))}
+    for (d, b), r in sweep.items()])))
+
+# %% [markdown]
+# Only now is the test set used, for the chosen setting alone: its two models (trained on the 1,150
+# images) are scored on the 360 test images with $\mathcal L_{100}$.
+
+# %%
+test_scores = torch.tensor([iwae_bound(sweep_models[(*chosen, seed)], x_test, 100, seed=seed).mean().item()
+                            for seed in (0, 1)])
+print(f"chosen setting D = {chosen[0]}, beta = {chosen[1]:g}: validation IWAE-100 {sweep[chosen]['iwae']:.2f},"
+      f" test IWAE-100 {test_scores.mean():.2f} ± {test_scores.std():.2f} (2 seeds)")
+glue("vae03_chosen_d", chosen[0])
+glue("vae03_chosen_beta", chosen[1])
+glue("vae03_chosen_val", sweep[chosen]["iwae"])
+glue("vae03_chosen_val_sd", sweep[chosen]["iwae_sd"])
+glue("vae03_chosen_test", test_scores.mean().item())
+glue("vae03_chosen_test_sd", test_scores.std().item())
+glue("vae03_d2_val", max(sweep[2, b]["iwae"] for b in (0.5, 1.0, 2.0)))
+glue("vae03_fd_d", by_fd[0])
+glue("vae03_fd_beta", by_fd[1])
+assert chosen[0] > 2 and sweep[chosen]["iwae"] > max(sweep[2, b]["iwae"] for b in (0.5, 1.0, 2.0)) + 2
+assert test_scores.mean() > -100  # the chosen model is a reasonable density model of the test digits
+
+# %% tags=["hide-input"]
+fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+for ax, key, label, cmap in ((axes[0], "iwae", "validation IWAE-100 (nats/image, higher is better)", "viridis"),
+                             (axes[1], "fd", "validation FD of draws (lower is better)", "viridis_r")):
+    table = torch.tensor([[sweep[d, b][key] for b in (0.5, 1.0, 2.0)] for d in (2, 8, 16)])  # (3 D, 3 beta)
+    im = ax.imshow(table.numpy(), cmap=cmap, aspect="auto")
+    low, high = table.min().item(), table.max().item()
+    for (r, c), v in zip(itertools.product(range(3), range(3)), table.flatten().tolist(), strict=True):
+        dark = (v - low) / (high - low) < 0.5 if key == "iwae" else (v - low) / (high - low) > 0.5
+        ax.text(c, r, f"{v:.1f}", ha="center", va="center", color="white" if dark else "black")
+    ax.set(xticks=range(3), xticklabels=["0.5", "1", "2"], yticks=range(3), yticklabels=["2", "8", "16"],
+           xlabel="β", ylabel="latent size D", title=label)
+    fig.colorbar(im, ax=ax)
+fig.suptitle("Hyperparameter sweep on the validation split (mean of 2 seeds)")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The validation bound chooses $D =$ {glue:text}`vae03_chosen_d`, β = {glue:text}`vae03_chosen_beta`
+# ({glue:text}`vae03_chosen_val:.2f` ± {glue:text}`vae03_chosen_val_sd:.2f` nats, mean ± standard
+# deviation over two seeds), well above the best two-dimensional model
+# ({glue:text}`vae03_d2_val:.2f`); on the test set, touched once, the chosen setting scores
+# {glue:text}`vae03_chosen_test:.2f` ± {glue:text}`vae03_chosen_test_sd:.2f`. Compare the
+# differences between the larger settings with the spread between seeds in the table before
+# reading much into the ranking among them: a sweep this small separates clear losers (the
+# two-dimensional code) from a group of settings that may be within noise of each other. The FD criterion picks $D =$ {glue:text}`vae03_fd_d`, β = {glue:text}`vae03_fd_beta`: a
+# sample-based score need not agree with the likelihood, because it judges what the draws look
+# like in a classifier's feature space, not how probable the held-out images are.
+#
+# ## Why a GAN has no likelihood to select on
+#
+# The same protocol works for a GAN, but step 3 needs a criterion, and the likelihood is not
+# available. The reason is geometric.
+#
+# 1. The generator maps noise $z \in \mathbb R^{16}$ to an image $x = G(z) \in \mathbb R^{64}$.
+#    Near any $z$, $G(z + \delta) \approx G(z) + J(z)\,\delta$ with the Jacobian
+#    $J(z) \in \mathbb R^{64 \times 16}$, so
+#
+#    $$\operatorname{rank} J(z) \le 16 < 64: \tag{2}$$
+#
+#    the generated images lie on a surface of dimension at most 16 inside the 64-dimensional
+#    image space.
+# 2. Such a surface has zero volume in $\mathbb R^{64}$, so the distribution of $G(z)$ has no
+#    density there: $p_G(x) = 0$ off the surface, and a held-out real image lies off it with
+#    probability one. Its "log-likelihood" is $-\infty$ for every setting, which cannot rank them.
+# 3. One can *add* a noise model, $x = G(z) + \text{noise}$, to get a density, and estimate it by
+#    importance sampling. But a GAN has no encoder to propose $z$ for a given $x$, so that
+#    estimate needs far more samples than the VAE's IWAE bound, and it scores the added noise as
+#    much as the generator.
+# 4. So GANs are selected with **sample-based scores on held-out data**: the FD (1) and
+#    precision/recall between generated samples and validation images in a fixed feature space,
+#    a classifier's accuracy on conditional samples, and visual inspection. All of them have
+#    sampling noise (compare settings at the same sample size, over several seeds), and all of
+#    them depend on the feature space.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: how many non-zero singular values can the GAN generator's
+# Jacobian have at a noise point, and how many would a model with a density on the 64 pixels need?
+# ```
+
+# %%
+z0 = torch.randn(5, gen.cfg.latent_dim, generator=torch.Generator().manual_seed(3))  # 5 noise points
+sv = torch.stack([torch.linalg.svdvals(torch.autograd.functional.jacobian(
+    lambda z: gen.eval()(z[None].to(device)).flatten().cpu(), z)) for z in z0])  # (5, 16)
+print(f"Jacobian of G at 5 noise points: shape (64, {gen.cfg.latent_dim}), so {sv.shape[1]} singular values")
+print("smallest and largest per point:", [(f"{a:.3f}", f"{b:.2f}") for a, b in zip(sv.min(1).values, sv.max(1).values,
+                                                                                   strict=True)])
+glue("vae03_rank", int((sv > 1e-6 * sv.max()).sum(1).max()))
+assert sv.shape[1] == gen.cfg.latent_dim < 64 and (sv > 0).all()
+
+# %% [markdown]
+# At each of the five points the Jacobian has {glue:text}`vae03_rank` non-zero singular values:
+# the generator's images form a {glue:text}`vae03_rank`-dimensional surface in a 64-dimensional
+# space, which is step 1 in numbers. The VAE's decoder defines the same kind of surface of mean
+# images, but its likelihood adds per-pixel noise by design, and its encoder proposes the $z$
+# that make a given image likely, which is what gives it a usable likelihood bound. This page did
+# not sweep the GAN's settings: its training costs more CPU than this notebook's budget. The GAN
+# chapter shows how its results move with learning rates and seeds, measured by sample-based
+# scores.
+#
 # ## Common pitfalls
 #
 # :::{admonition} Pitfall: comparing a VAE's decoder means with a GAN's samples
@@ -247,6 +425,14 @@ plt.show()
 # VAE-GAN), trained differently.
 # :::
 #
+# :::{admonition} Pitfall: choosing hyperparameters on the test set
+# :class: warning
+# Trying settings and keeping the one with the best *test* score turns the test set into a
+# validation set: the reported number is then the maximum of several noisy estimates and
+# overstates how the chosen model does on new data. Carve the validation split from the training
+# data, choose on it, and touch the test set once at the end.
+# :::
+#
 # ## Summary
 #
 # - An AE reconstructs best but is not a generative model by itself; a VAE adds a prior, a
@@ -254,6 +440,99 @@ plt.show()
 #   a likelihood.
 # - Compare models with the same metrics, on the same data, with a reference row (real data)
 #   that shows what "perfect" looks like.
+# - Choose hyperparameters on a validation split carved from the training data, with a
+#   likelihood bound for a VAE and sample-based scores for a GAN, whose samples lie on a surface
+#   with no density; report the test score of the chosen setting once.
+#
+# ## Self-check
+#
+# A few questions on the whole chapter. Click an option to see whether it is right, and why.
+
+# %% tags=["hide-input"]
+from course_lib.teaching import quiz
+
+quiz("Self-check: variational autoencoders", [
+    {"q": "For any encoder q(z|x), what is log p(x) − ELBO(x)?",
+     "options": ["KL(q(z|x) ‖ p(z)), the rate",
+                 "KL(q(z|x) ‖ p(z|x)), the distance from q to the true posterior",
+                 "the reconstruction error −E_q[log p(x|z)]",
+                 "zero, once the model is trained"],
+     "answer": "b",
+     "why": ["The rate is one of the two terms *inside* the ELBO; the gap is measured against the "
+             "posterior, not the prior (equation (5) of the first notebook).",
+             "Right: log p(x) = ELBO(x) + KL(q(z|x) ‖ p(z|x)), so the gap is zero exactly when q is the "
+             "true posterior.",
+             "The reconstruction term is part of the ELBO itself, not the gap to log p(x).",
+             "Training narrows the gap but a diagonal Gaussian q rarely equals the true posterior; the "
+             "IWAE bound measured a gap on the trained model."]},
+    {"q": "Why is z written as μ + σ ⊙ ε with ε ~ N(0, I) during training?",
+     "options": ["It makes z deterministic, so the model needs no noise",
+                 "It lets gradients reach μ and σ (and the encoder), with ε an input off the gradient path",
+                 "It lowers the KL term",
+                 "It is needed only to sample new images after training"],
+     "answer": "b",
+     "why": ["z is still random: ε is drawn afresh at every step.",
+             "Right: the randomness moves into ε, which does not depend on the parameters, so "
+             "backpropagation goes through μ and σ; the score-function alternative is far noisier.",
+             "The KL term is computed in closed form from μ and log σ²; the trick does not change it.",
+             "New images use z ~ p(z) and need no encoder; the trick is for training."]},
+    {"q": "How does the IWAE bound L_K behave as the number of samples K grows?",
+     "options": ["It decreases towards the ELBO",
+                 "It never decreases in expectation, and stays at or below log p(x)",
+                 "It can exceed log p(x) for large K",
+                 "It equals the ELBO for every K"],
+     "answer": "b",
+     "why": ["L_1 is the ELBO and the bound rises from there.",
+             "Right: L_M ≤ L_K for M ≤ K, by averaging over subsets and Jensen's inequality, and every "
+             "L_K ≤ log p(x).",
+             "Each L_K is the expected log of an unbiased estimate of p(x), so Jensen keeps it below "
+             "log p(x).",
+             "Only for K = 1."]},
+    {"q": "A latent dimension has KL ≈ 0 for every test image. What does that tell you?",
+     "options": ["The dimension is perfectly disentangled",
+                 "It carries no information about x: it has collapsed to the prior",
+                 "The decoder is broken and must be retrained",
+                 "The model's likelihood must be poor"],
+     "answer": "b",
+     "why": ["Disentanglement is about *how* information is split across dimensions; this one carries "
+             "none.",
+             "Right: q(z_u|x) ≈ p(z_u) for every x, and the rate bounds the information the code "
+             "carries, so that dimension says nothing about the image.",
+             "Collapse is a property of the optimum of the objective (large β, strong decoders), not "
+             "a bug.",
+             "A model can have a good likelihood with some dimensions unused; decide whether you need "
+             "the code or the likelihood, and measure that."]},
+    {"q": "You want the best latent size for a VAE. What do you select on?",
+     "options": ["The test-set IWAE bound of each setting",
+                 "The training loss at the end of training",
+                 "A likelihood bound on a validation split carved from the training data; the test "
+                 "set is used once, for the chosen setting",
+                 "The FD of samples against the test set"],
+     "answer": "c",
+     "why": ["Selecting on the test set reports the maximum of noisy estimates: an optimistic number.",
+             "The training loss rewards fitting the training images, and for β ≠ 1 it is not even "
+             "the ELBO.",
+             "Right: choose on held-out training data with the criterion you care about, then "
+             "report the test score once.",
+             "FD is a sample-quality score and, on the test set, the same leak as option (a)."]},
+    {"q": "Why can't a GAN be selected by its held-out log-likelihood?",
+     "options": ["Its discriminator loss already is the log-likelihood",
+                 "Its samples lie on a surface of dimension at most dim(z) < 64, which has no density; "
+                 "use sample-based scores on validation data instead",
+                 "It has a likelihood, but computing it takes one extra forward pass",
+                 "Only because it has no encoder"],
+     "answer": "b",
+     "why": ["The discriminator's loss measures how well it tells real from generated images; it is "
+             "not a likelihood of held-out data.",
+             "Right: rank J ≤ dim(z), so p_G has no density on the 64 pixels; FD, precision/recall "
+             "or a classifier on validation data are what is left.",
+             "There is no density to evaluate, with any number of passes, unless a noise model is "
+             "added and integrated over z.",
+             "The missing encoder makes estimates with an added noise model costly, but the deeper "
+             "reason is that there is no density at all."]},
+])
+
+# %% [markdown]
 #
 # ## Exercises
 #
@@ -282,4 +561,55 @@ plt.show()
 # The Fréchet distance estimated from finite samples is biased upwards, more so for small
 # samples: the covariance estimates are noisy, and noise adds to the trace term. FD values are
 # only comparable at the same sample size (and the same feature extractor).
+# ```
+#
+# ```{exercise} Select by FD instead
+# :label: ex-vae-select-fd
+# Predict, then run. In the sweep, which setting would you choose with the validation FD instead
+# of the validation bound? Before looking at the table, say whether you expect β = 0.5 to do
+# better or worse on FD than on the likelihood, and why. Then compute the chosen-by-FD setting's
+# test IWAE-100 and compare it with the likelihood-chosen one.
+# ```
+#
+# ```{solution} ex-vae-select-fd
+# :class: dropdown
+# FD scores draws $x \sim p(x \mid z)$ in a classifier's feature space. A lower β puts more
+# information in the code and less in the pixel noise, and spends more rate on the mismatch
+# between the aggregate posterior and the prior (notebook 2), so prior draws can look worse even
+# when held-out images are more probable. The two criteria answer different questions (how
+# probable are real images; how real do samples look), so they can pick different settings;
+# the table marks both picks. Pick the criterion that matches what the model is for.
+# ```
+#
+# ```{exercise} How optimistic is the best of nine?
+# :label: ex-vae-max-of-noisy
+# Suppose the nine settings of the sweep were equally good, and each test score were that common
+# value plus independent noise with standard deviation σ. Choosing the best *test* score then
+# reports the maximum of nine noisy estimates. Estimate by simulation
+# (`torch.randn(100_000, 9).max(1).values.mean()`) how far above the true value that maximum lies
+# on average, in units of σ. What does this mean for a sweep of a hundred settings?
+# ```
+#
+# ```{solution} ex-vae-max-of-noisy
+# :class: dropdown
+# The expected maximum of nine standard normal variables is about $1.49$, so the reported score is
+# about $1.5\sigma$ too high although no setting is better than another. For a hundred settings the
+# expected maximum is about $2.5\sigma$. A validation split absorbs this optimism, and the test
+# score of the one chosen setting is again unbiased.
+# ```
+#
+# ```{exercise} Select with the ELBO
+# :label: ex-vae-select-elbo
+# Change the sweep to select on the validation ELBO (`elbo(m, x_val, seed=seed).elbo.mean()`)
+# instead of $\mathcal L_{100}$. Does the chosen setting change? Which of the two criteria is the
+# better estimate of what you want to compare, and why?
+# ```
+#
+# ```{solution} ex-vae-select-elbo
+# :class: dropdown
+# Both are lower bounds on the validation log-likelihood; the IWAE bound is the tighter one, and
+# the ELBO's gap depends on the model (how far $q$ is from the posterior), so settings can trade
+# places. Where the settings differ by more than the gaps (the two-dimensional code), both pick
+# the same; among close settings, prefer the tighter bound, and compare the differences with the
+# seed-to-seed spread.
 # ```
