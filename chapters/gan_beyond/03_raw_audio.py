@@ -82,8 +82,7 @@ set_seed(0)
 # ones the model really uses:
 
 # %% tags=["hide-input"]
-wave_cfg = gb.pretrained_wavegan().cfg
-fig = gb.draw_wavegan(wave_cfg, batch=16)
+fig = gb.draw_wavegan(gb.pretrained_wavegan().cfg, batch=16)
 plt.show()
 
 # %% [markdown]
@@ -118,6 +117,7 @@ plt.show()
 # ```
 
 # %%
+wave_cfg = gb.pretrained_wavegan().cfg  # the committed model's configuration
 layer_lengths = []
 for m, out_shape in gb.layer_shapes(gb.WaveGANGenerator(wave_cfg), torch.zeros(2, wave_cfg.latent_dim),
                                    (torch.nn.ConvTranspose1d,)):
