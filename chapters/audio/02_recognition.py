@@ -46,6 +46,8 @@ if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywi
     )
 
 # %%
+import copy
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -55,7 +57,7 @@ from torch.utils.data import Subset
 from course_lib import recognition as R
 from course_lib.checkpoints import committed_result
 from course_lib.data import load_fsdd
-from course_lib.evaluators import ARCHS, build_classifier, pretrained_spoken_digit_classifier
+from course_lib.evaluators import ARCHS, build_classifier, prepare_waves, pretrained_spoken_digit_classifier
 from course_lib.notebook import audio_player, glue, markdown_table, plot_history, read_csv_rows
 from course_lib.utils import Timer, count_parameters, set_seed
 
@@ -130,6 +132,13 @@ for name, (x, clf_kind, c) in baselines.items():
 # %% [markdown]
 # On the official split the classical models are already near the ceiling. Under
 # leave-one-speaker-out the SVM is fitted on all six folds here.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: the same features and the same SVM, but each test speaker is now
+# absent from training. Will the mean accuracy drop by a point, by ten, or by thirty? And will the
+# six speakers be equally hard?
+# ```
 
 # %%
 speakers = sorted(set(data.speakers))
@@ -141,6 +150,142 @@ svm_loso = [classical_scores[SVM, "loso", spk].accuracy for spk in speakers]
 print(f"LOSO, {SVM}: mean accuracy {np.mean(svm_loso):.3f}, worst speaker {min(svm_loso):.3f}; 6 fits in {t}")
 display(Markdown(markdown_table([{"model": SVM, **dict(zip(speakers, svm_loso, strict=True)), "mean": float(np.mean(svm_loso))}], digits=3)))
 assert 0.5 < np.mean(svm_loso) < np.mean([classical_scores[SVM, "official", "all"].accuracy])
+
+# %% [markdown]
+# ## L1 or L2: how many of the 500 features does a linear model need?
+#
+# The segment features are long ({glue:text}`rec_n_features` numbers per clip) and strongly
+# correlated: neighbouring segments and neighbouring MFCCs carry similar information. A linear
+# softmax classifier $p = \operatorname{softmax}(W x + b)$, $W \in \mathbb{R}^{10 \times d}$, can be
+# regularised with an L2 penalty (weight decay, ridge) or an L1 penalty (the lasso
+# {cite}`tibshirani1996lasso`). They behave very differently, and a short derivation says why.
+# The objective, for standardised features $x_i$ and a strength $s$, is
+#
+# $$J(W) = \frac1n \sum_{i=1}^n -\log p_{y_i}(x_i) + R(W), \qquad
+# R_{\text{L2}}(W) = \frac{s}{2} \sum_{k,j} W_{kj}^2, \quad R_{\text{L1}}(W) = s \sum_{k,j} |W_{kj}|. \tag{1}$$
+#
+# 1. The gradient of the data term: with $e_y$ the one-hot vector of the label, the derivative of
+#    $-\log p_y$ with respect to the logits $z = Wx + b$ is $p - e_y$, so
+#
+#    $$G = \nabla_W \frac1n \sum_i -\log p_{y_i}(x_i) = \frac1n \sum_i (p_i - e_{y_i})\, x_i^\top. \tag{2}$$
+#
+# 2. The L1 term has no gradient at $W_{kj} = 0$. A *proximal* gradient step takes a gradient step on
+#    the data term only, then solves a tiny problem per weight:
+#
+#    $$W \leftarrow \operatorname{prox}_{\eta R}(W - \eta G), \qquad
+#    \operatorname{prox}_{\eta R}(v) = \arg\min_w \tfrac12 (w - v)^2 + \eta R(w). \tag{3}$$
+#
+# 3. For L2, setting the derivative $w - v + \eta s w$ to zero gives a *shrinkage*, which makes a weight
+#    smaller but never zero unless $v$ is:
+#
+#    $$\operatorname{prox}_{\text{L2}}(v) = \frac{v}{1 + \eta s}. \tag{4}$$
+#
+# 4. For L1, for $w \ne 0$ the derivative is $w - v + \eta s \operatorname{sign}(w)$, zero at
+#    $w = v - \eta s \operatorname{sign}(v)$ when $|v| > \eta s$; otherwise the minimum is at $w = 0$
+#    exactly. This is *soft thresholding*:
+#
+#    $$\operatorname{prox}_{\text{L1}}(v) = \operatorname{sign}(v) \max(|v| - \eta s, 0). \tag{5}$$
+#
+# 5. At a minimum of (1) with L1, the subgradient of $s|w|$ at $0$ is the interval $[-s, s]$, so
+#
+#    $$W_{kj} = 0 \;\Rightarrow\; |G_{kj}| \le s, \qquad W_{kj} \ne 0 \;\Rightarrow\; G_{kj} = -s \operatorname{sign}(W_{kj}). \tag{6}$$
+#
+#    A weight is dropped when the data pull on it is weaker than $s$: the stronger the penalty, the
+#    fewer features survive.
+#
+# `R.fit_penalised_softmax` runs (3) with (4) or (5), accelerated by Nesterov momentum (FISTA
+# {cite}`beck2009fista`), 200 full-batch steps from zero weights. The experiment: both penalties at
+# three strengths, on the same six leave-one-speaker-out folds as the SVM (the held-out speaker is
+# the validation set); "zero weights" is the fraction of the $10 \times d$ entries of $W$ that are
+# exactly 0, "features used" the number of the $d$ features with a non-zero weight for some digit.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: at the same strength $s$, which penalty zeroes more weights? And
+# which do you expect to lose more accuracy on a new voice as $s$ grows?
+# ```
+
+# %%
+strengths = (1e-2, 3e-2, 1e-1)
+penalised = {}  # (penalty, s) -> per-fold accuracy, fraction of zero weights, features used
+with Timer() as t:
+    for penalty in ("l1", "l2"):
+        for s_ in strengths:
+            acc, zeros, used = [], [], []
+            for _spk, tr, te in R.leave_one_speaker_out(data.speakers):
+                lin = R.fit_penalised_softmax(x_mfcc[tr], labels[tr], penalty, s_)
+                w = lin.linear.weight.detach()  # (10, d)
+                acc.append(float((lin.predict(x_mfcc[te]) == labels[te]).mean()))
+                zeros.append((w == 0).float().mean().item())
+                used.append(int((w != 0).any(0).sum()))
+            penalised[penalty, s_] = (np.array(acc), np.mean(zeros), np.mean(used))
+print(f"{2 * len(strengths) * 6} fits in {t}")
+display(Markdown(markdown_table([
+    {"penalty": p.upper(), "strength s": s_, "accuracy, unseen speaker (mean ± std, 6 folds)": f"{a.mean():.3f} ± {a.std():.3f}",
+     "zero weights": z, "features used": f"{u:.0f} of {x_mfcc.shape[1]}"}
+    for (p, s_), (a, z, u) in penalised.items()], digits=3)))
+glue("rec_n_features", x_mfcc.shape[1])
+for (p, s_), (a, z, u) in penalised.items():
+    level = {1e-2: "weak", 3e-2: "mid", 1e-1: "strong"}[s_]
+    glue(f"rec_{p}_{level}_acc", a.mean())
+    glue(f"rec_{p}_{level}_acc_sd", a.std())
+    glue(f"rec_{p}_{level}_zeros", z)
+    glue(f"rec_{p}_{level}_used", u)
+assert all(penalised["l2", s_][1] == 0 for s_ in strengths)  # L2 never zeroes a weight
+assert penalised["l1", 1e-2][1] > 0.5 and penalised["l1", 1e-1][1] > penalised["l1", 1e-2][1]
+assert penalised["l1", 1e-1][0].mean() < penalised["l2", 1e-1][0].mean() - 0.1  # strong L1 starves the model
+assert penalised["l2", 1e-1][0].mean() > 0.6  # chance is 0.1
+l2_change = abs(penalised["l2", 1e-2][0].mean() - penalised["l2", 1e-1][0].mean())
+assert l2_change < 0.03 < penalised["l2", 1e-2][0].std()  # L2's strength matters less than the speaker
+
+# %% tags=["hide-input"]
+fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), constrained_layout=True)
+for p, style in (("l1", "o-"), ("l2", "s--")):
+    a = [penalised[p, s_][0] for s_ in strengths]
+    axes[0].errorbar(strengths, [v.mean() for v in a], yerr=[v.std() for v in a], fmt=style, capsize=3, label=p.upper())
+    axes[1].plot(strengths, [penalised[p, s_][1] for s_ in strengths], style, label=p.upper())
+axes[0].set(xscale="log", xlabel="penalty strength s", ylabel="accuracy on the unseen speaker",
+            title="Validation accuracy (mean ± std, 6 folds)")
+axes[1].set(xscale="log", xlabel="penalty strength s", ylabel="fraction of weights exactly 0", ylim=(-0.05, 1.05),
+            title="Sparsity of W")
+for ax in axes:
+    ax.legend()
+plt.show()
+
+# %% [markdown]
+# The optimality condition (6), checked on one fit (fold `george`, L1 with $s = 10^{-2}$): the gradient
+# (2) of the data term, computed by autograd at the returned weights.
+
+# %%
+spk0, tr0, _ = next(R.leave_one_speaker_out(data.speakers))
+lin = R.fit_penalised_softmax(x_mfcc[tr0], labels[tr0], "l1", 1e-2)
+w = lin.linear.weight.detach().clone().requires_grad_(True)
+xs = (torch.as_tensor(x_mfcc[tr0]) - lin.mean) / lin.std
+(G,) = torch.autograd.grad(torch.nn.functional.cross_entropy(xs @ w.T + lin.linear.bias.detach(), torch.as_tensor(labels[tr0])), w)
+zero = w.detach() == 0
+at_zero = G[zero].abs().max().item() / 1e-2
+off = (G[~zero] + 1e-2 * w.detach()[~zero].sign()).abs().max().item() / 1e-2
+print(f"{int(zero.sum())} zero weights: largest |G| / s = {at_zero:.3f} (condition: <= 1)")
+print(f"{int((~zero).sum())} non-zero weights: largest |G + s sign(W)| / s = {off:.3f} (condition: 0 at the exact minimum)")
+glue("rec_kkt_zero", at_zero)
+glue("rec_kkt_nonzero", off)
+assert at_zero <= 1.01 and off < 0.5
+
+# %% [markdown]
+# At the same strength the two penalties are different models. L2 never sets a weight to zero
+# (equation 4) and its accuracy on the unseen speaker hardly depends on $s$ in this range
+# ({glue:text}`rec_l2_weak_acc:.3f` ± {glue:text}`rec_l2_weak_acc_sd:.3f` at $s = 10^{-2}$,
+# {glue:text}`rec_l2_strong_acc:.3f` ± {glue:text}`rec_l2_strong_acc_sd:.3f` at $s = 10^{-1}$). L1 at
+# $s = 10^{-2}$ already zeroes {glue:text}`rec_l1_weak_zeros:.3f` of the weights, keeping
+# {glue:text}`rec_l1_weak_used:.0f` of the {glue:text}`rec_n_features` features, at an accuracy of
+# {glue:text}`rec_l1_weak_acc:.3f` ± {glue:text}`rec_l1_weak_acc_sd:.3f`; at $s = 10^{-1}$ only
+# {glue:text}`rec_l1_strong_used:.0f` features remain and the accuracy falls to
+# {glue:text}`rec_l1_strong_acc:.3f`. The spread over the six speakers is larger than most differences
+# between settings: which speaker is held out matters more than the penalty. The check above agrees
+# with (6): every zero weight has $|G| \le s$ (largest ratio {glue:text}`rec_kkt_zero:.3f`), and the
+# non-zero ones satisfy $G = -s \operatorname{sign}(W)$ to within {glue:text}`rec_kkt_nonzero:.2f` $s$
+# after 200 steps. L1 is the tool when a small, readable set of features is wanted; when only the
+# accuracy matters and the features are correlated, L2 (or the SVM) is the safer default.
 
 # %% [markdown]
 # ## Three neural classifiers
@@ -172,6 +317,18 @@ for arch in ARCHS:
     m = build_classifier(arch)
     x = torch.zeros(2, m.feature_cfg.clip_samples)
     print(f"{arch:12s} {count_parameters(m):7,d} parameters; features {tuple(m.features(x).shape)} -> logits {tuple(m(x).shape)}")
+
+# %% [markdown]
+# The whole path of a batch, drawn from a real forward pass of the chapter's committed CNN (the
+# `robust` variant of {doc}`05_outside_the_training_conditions`, which also carries a temperature
+# $T$ and a rejection threshold $\tau$): clips of any length become a fixed-size batch of
+# waveforms, then 40 log-mel bands × 51 frames, then feature maps that the CNN has halved three
+# times in both directions, then one vector per clip, ten logits and the answer.
+
+# %% tags=["hide-input"]
+fig = R.draw_recognition_pipeline(pretrained_spoken_digit_classifier(device="cpu", variant="robust"),
+                                  [data[i][0] for i in official_test[:4]])
+plt.show()
 
 # %% [markdown]
 # Training (`R.train_classifier(model, data, R.RecognitionTrainConfig(...))`) uses cross-entropy, AdamW {cite}`loshchilov2019adamw`
@@ -268,6 +425,87 @@ print(f"GRU accuracy on (a fifth of) its training speakers' clips: {s_seen.accur
 glue("rec_gru_seen_acc", 100 * s_seen.accuracy)
 glue("rec_gru_unseen_acc", 100 * s_gru.accuracy)
 assert s_seen.accuracy > s_gru.accuracy
+
+# %% [markdown]
+# ## A few clips of the new voice: fine-tuning
+#
+# A user can often give a recogniser a few examples of their own voice. How much do one, three or
+# five recordings of each digit help, and is the model trained on other voices worth starting from?
+# Three ways to use the same few clips of `george`, drawn from his takes 0–9, each tested on his
+# takes 10–49 (400 recordings the few clips never include):
+#
+# - **no fine-tuning**: the GRU above, trained on the five other speakers;
+# - **fine-tuning**: a copy of that GRU trained further on the few clips, every weight, with the
+#   chapter's recipe at `lr=3e-3` for 40 epochs (one batch per epoch);
+# - **from scratch**: a freshly initialised GRU trained on the same clips with the same recipe.
+#
+# Which base model is honest matters here. The chapter's committed classifier
+# (`pretrained_spoken_digit_classifier`) was trained by `benchmarks/recognition_train.py` on the
+# official split, takes 10–49 of *all six* speakers, `george` included: no FSDD voice is new to it,
+# and fine-tuning it on `george` would measure how it re-learns a voice it already knows. The base
+# here is the GRU trained live above without `george` (one run, six epochs). Each of three seeds
+# draws a different set of clips and seeds the training; the table gives mean ± standard deviation.
+# Earlier layers of a network trained on related data transfer well, the last ones less
+# {cite}`yosinski2014transferable`; here every layer is fine-tuned.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: with one clip per digit (ten recordings), order the three columns.
+# Can a network trained from scratch on ten recordings beat one that never heard `george`?
+# ```
+
+# %%
+takes = np.array(data.takes)
+pool = [i for i in fold_te if takes[i] < 10]  # the few clips are drawn from takes 0-9
+query = [i for i in fold_te if takes[i] >= 10]  # the test: takes 10-49
+query_feats = gru.features(prepare_waves([data[i][0] for i in query], gru.feature_cfg))  # (400, 40, 51)
+
+
+@torch.no_grad()
+def query_accuracy(model) -> float:
+    """Accuracy on george's takes 10-49 (features computed once; every model shares the front end)."""
+    return (model.eval().backbone(query_feats).argmax(-1).numpy() == labels[query]).mean()
+
+
+few = {}  # (clips per digit, seed) -> (fine-tuned, from scratch) accuracy
+with Timer() as t:
+    for k in (1, 3, 5):
+        for seed in range(3):
+            support = [data[i] for i in R.few_shot_support(labels, pool, k, seed=seed)]
+            config = R.RecognitionTrainConfig(epochs=40, lr=3e-3, patience=None, seed=seed)
+            tuned, fresh = copy.deepcopy(gru), build_classifier("gru", seed=seed)
+            R.train_classifier(tuned, support, config)
+            R.train_classifier(fresh, support, config)
+            few[k, seed] = (query_accuracy(tuned), query_accuracy(fresh))
+no_tuning = query_accuracy(gru)
+rows = []
+for k in (1, 3, 5):
+    tuned_k, fresh_k = (np.array([few[k, s][j] for s in range(3)]) for j in (0, 1))
+    rows.append({"clips per digit": k, "no fine-tuning (one run)": no_tuning,
+                 "fine-tuned (3 seeds)": f"{tuned_k.mean():.3f} ± {tuned_k.std():.3f}",
+                 "from scratch (3 seeds)": f"{fresh_k.mean():.3f} ± {fresh_k.std():.3f}"})
+    glue(f"rec_few_tuned_{k}", tuned_k.mean())
+    glue(f"rec_few_tuned_{k}_sd", tuned_k.std())
+    glue(f"rec_few_fresh_{k}", fresh_k.mean())
+    glue(f"rec_few_fresh_{k}_sd", fresh_k.std())
+glue("rec_few_none", no_tuning)
+display(Markdown(markdown_table(rows, digits=3)))
+print(f"18 short trainings in {t}")
+mean = {(k, j): np.mean([few[k, s][j] for s in range(3)]) for k in (1, 3, 5) for j in (0, 1)}
+assert all(mean[k, 0] > mean[k, 1] + 0.1 for k in (1, 3, 5))  # starting from other voices beats scratch
+assert all(mean[k, 0] > no_tuning + 0.1 for k in (1, 3, 5))  # and a few clips of the new voice help
+
+# %% [markdown]
+# One recording of each digit lifts the GRU on `george` from {glue:text}`rec_few_none:.3f` to
+# {glue:text}`rec_few_tuned_1:.3f` ± {glue:text}`rec_few_tuned_1_sd:.3f`, and three to
+# {glue:text}`rec_few_tuned_3:.3f` ± {glue:text}`rec_few_tuned_3_sd:.3f` (five:
+# {glue:text}`rec_few_tuned_5:.3f` ± {glue:text}`rec_few_tuned_5_sd:.3f`). The same clips without the
+# other voices are worth much less: from scratch, {glue:text}`rec_few_fresh_1:.3f` with one clip per
+# digit and {glue:text}`rec_few_fresh_5:.3f` with five. The five training speakers taught the network
+# what a digit sounds like; the few clips teach it what *this* voice does differently. The gaps
+# between the columns are many times the spread over seeds; between three and five clips per digit
+# the means differ by less than the spreads of the two rows ({glue:text}`rec_few_tuned_3_sd:.3f` and
+# {glue:text}`rec_few_tuned_5_sd:.3f`), so three seeds cannot rank them.
 
 # %% [markdown]
 # ## All six folds, every model
@@ -447,6 +685,13 @@ assert max(minority[k] for k in minority if k.startswith("plain")) < min(minorit
 #
 # The gradient of each loss with respect to the logits, for one example whose logit for a wrong
 # class exceeds the others by a margin $s$ (the true class is another one):
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: cross-entropy's gradient is $p - e_y$ (equation 2 above). As the
+# wrong margin $s$ grows from 0 to 20, does its norm grow, shrink or level off? And the MSE's,
+# which carries the softmax Jacobian $\operatorname{diag}(p) - p p^\top$ as a factor?
+# ```
 
 # %%
 grad_rows = []
@@ -505,6 +750,12 @@ assert start_acc[30, "adam", "ce"] - start_acc[30, "adam", "mse"] < start_acc[30
 # A random split of *files* puts takes of every speaker on both sides, so the model is
 # tested on voices it knows. On the same features and classifier, five-fold cross-validation
 # by file against six-fold cross-validation by speaker:
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: which of the two estimates will be higher, and which one would you
+# quote to someone who wants to ship the classifier to new users?
+# ```
 
 # %%
 from sklearn.model_selection import KFold
@@ -624,4 +875,59 @@ except ValueError as err:
 # closure and burst; what tells them apart is mostly the initial "s" of "six", a quiet, noisy
 # stretch. Check in the spectrograms of the confused recordings whether that stretch is weak or
 # missing.
+# ```
+#
+# ```{exercise} Soft thresholding by hand
+# :label: ex-audio-rec-soft-threshold
+# Pencil: solve $\min_w \tfrac12 (w - v)^2 + \lambda |w|$ for $v = 0.3$ and $\lambda = 0.5$, then for
+# $v = 0.8$. Then show that (5) is the solution for every $v$ by looking separately at $w > 0$,
+# $w < 0$ and $w = 0$. What does the same problem with $\tfrac{\lambda}{2} w^2$ give for $v = 0.3$?
+# ```
+#
+# ```{solution} ex-audio-rec-soft-threshold
+# :class: dropdown
+# For $w > 0$ the objective is a parabola with its minimum at $w = v - \lambda$, valid only if
+# $v > \lambda$; for $w < 0$ at $w = v + \lambda$, valid only if $v < -\lambda$. Otherwise neither side
+# has an interior minimum and the kink $w = 0$ is the minimum. So $v = 0.3$ gives $w = 0$ and $v = 0.8$
+# gives $w = 0.3$: equation (5). With the L2 term, $w - v + \lambda w = 0$ gives
+# $w = v / (1 + \lambda) = 0.2$: smaller, but not zero (equation 4).
+# ```
+#
+# ```{exercise} Fine-tune the head only
+# :label: ex-audio-rec-head-only
+# Code, predict first: in the fine-tuning experiment, freeze everything but the last linear layer
+# (`for p in tuned.parameters(): p.requires_grad_(False)`, then
+# `tuned.backbone.head[-1].requires_grad_(True)`) and rerun the three seeds with one and five clips
+# per digit. Will it beat fine-tuning every weight with one clip? With five?
+# ```
+#
+# ```{solution} ex-audio-rec-head-only
+# :class: dropdown
+# The optimiser skips parameters without gradients, so the loop runs unchanged (AdamW's weight decay
+# only touches parameters with a gradient). Training only the head adapts the decision boundaries in
+# the features the five speakers taught, with ten times fewer free parameters: expect it to be
+# competitive with one clip per digit, where full fine-tuning can overfit ten recordings, and to fall
+# behind with five, where adapting the recurrent layer to the new voice pays. Measure it: the
+# spread over three seeds decides whether a difference is real.
+# ```
+#
+# ```{exercise} The path of L1 solutions
+# :label: ex-audio-rec-l1-path
+# Predict, then run: fit `R.fit_penalised_softmax(x_mfcc[official_train], labels[official_train], "l1", s)`
+# for $s$ from $10^{-1}$ down to $10^{-3}$ and print which features survive at the strongest
+# setting. Which kind of feature (a segment mean of a low MFCC, of a high one, a delta, a standard
+# deviation) would you expect to be kept first? Why does the number of FISTA steps matter more at
+# small $s$?
+# ```
+#
+# ```{solution} ex-audio-rec-l1-path
+# :class: dropdown
+# `np.flatnonzero((lin.linear.weight != 0).any(0))` lists them. `R.classical_features` stores 25
+# numbers per MFCC, so feature $f$ belongs to coefficient $\lfloor f / 25 \rfloor$, and $f \bmod 25$ is
+# a segment mean (0–11), a delta's segment mean (12–23) or the standard deviation (24). At the
+# strongest setting the survivors are mostly segment means of the low coefficients 1–4 (the
+# spectral envelope, which separates the vowels of the digits), with a few deltas. At small $s$
+# few weights hit the threshold, the problem is nearly as ill-conditioned as the unpenalised one
+# (correlated features), and proximal gradient needs many more steps to reach the optimum: check
+# condition (6) as in the cell above before trusting a sparsity figure.
 # ```

@@ -58,12 +58,13 @@ from IPython.display import Markdown, display
 from course_lib import recognition as Rec
 from course_lib import restoration as Res
 from course_lib.audio import SAMPLE_RATE as RATE
-from course_lib.audio import add_noise, log_mel
+from course_lib.audio import add_noise, log_mel, make_noise
 from course_lib.checkpoints import committed_result
 from course_lib.data import load_fsdd
-from course_lib.evaluators import NOT_A_DIGIT, pretrained_spoken_digit_classifier
+from course_lib.evaluators import NOT_A_DIGIT, prepare_waves, pretrained_spoken_digit_classifier
 from course_lib.metrics import si_sdr
 from course_lib.notebook import audio_player, glue, markdown_table, pivot, plot_spectrogram, read_csv_rows
+from course_lib.teaching import quiz
 from course_lib.utils import set_seed
 
 set_seed(0)
@@ -87,6 +88,13 @@ def mean_over_seeds(row: str, metric: str) -> tuple[float, float]:
 # The chapter's classifier was trained and tested on the same six voices (FSDD's official split).
 # Two questions it was never asked: what does it answer for a clip that is not a digit, and how
 # sure is it?
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: white noise, a tone, clicks and near-silence go into a softmax
+# classifier trained only on digits. Will its top probability be near 0.1 (ten classes, no idea),
+# or high?
+# ```
 
 # %%
 default = pretrained_spoken_digit_classifier("cpu")
@@ -156,8 +164,13 @@ for name, w in versions.items():
 # %% [markdown]
 # The ablation (`benchmarks/recognition_robust.py`) adds the noise kinds to the baseline, then every
 # perturbation, then the non-speech clips of section 4; each row trains six LOSO models for 16
-# epochs, one seed. The reference row `chance` is measured by the same code. *Think first:* which
-# of the perturbations above changes what distinguishes one speaker's "five" from another's?
+# epochs, one seed. The reference row `chance` is measured by the same code.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: which of the perturbations above changes what distinguishes one
+# speaker's "five" from another's? Predict which row helps the *worst* speaker most.
+# ```
 
 # %%
 metrics = ["accuracy", "worst_speaker_acc", "ece_raw", "reject_auroc"]
@@ -219,15 +232,110 @@ assert abs(largest) < 0.02 < spread  # no recipe moves the mean by two points; s
 # ## 3. Calibration: is a confident answer as often right as it claims?
 #
 # A classifier is *calibrated* when, among the answers it gives with confidence $c$, a fraction $c$
-# is right. The **expected calibration error** bins the answers by confidence and averages the gap:
+# is right. With the confidence $c_i = \max_k p(k \mid x_i)$ of each of $n$ answers, split $[0, 1]$ into
+# $B$ equal bins, let $S_b$ hold the answers whose confidence falls in bin $b$, and compare each bin's
+# accuracy with its mean confidence {cite}`naeini2015bbq`:
 #
 # $$
-# \mathrm{ECE} = \sum_{b=1}^{B} \frac{|S_b|}{n}\, \bigl|\mathrm{acc}(S_b) - \mathrm{conf}(S_b)\bigr| .
+# \mathrm{ECE} = \sum_{b=1}^{B} \frac{|S_b|}{n}\, \bigl|\mathrm{acc}(S_b) - \mathrm{conf}(S_b)\bigr|,
+# \qquad \mathrm{acc}(S_b) = \frac{1}{|S_b|}\sum_{i \in S_b} \mathbb{1}[\hat y_i = y_i],\quad
+# \mathrm{conf}(S_b) = \frac{1}{|S_b|}\sum_{i \in S_b} c_i. \tag{1}
 # $$
 #
-# **Temperature scaling** {cite}`guo2017calibration` divides the logits by one number $T > 0$
-# fitted to minimise the negative log-likelihood on held-out data; the ranking, hence the accuracy,
-# does not change. The question is *which* held-out data.
+# **Temperature scaling** {cite}`guo2017calibration` divides the logits $z$ by one number $T > 0$
+# fitted to minimise the negative log-likelihood (NLL) on held-out data. What that fit does, in four
+# steps:
+#
+# 1. The scaled model and its NLL on $n$ held-out pairs $(z_i, y_i)$:
+#
+#    $$p_T(k \mid x) = \frac{e^{z_k / T}}{\sum_j e^{z_j / T}}, \qquad
+#    \mathrm{NLL}(T) = \frac1n \sum_{i=1}^n \Big(-\frac{z_{i y_i}}{T} + \log \sum_j e^{z_{ij}/T}\Big). \tag{2}$$
+#
+# 2. Its derivative (the derivative of the log-sum-exp is the softmax):
+#
+#    $$\frac{d\,\mathrm{NLL}}{dT} = \frac{1}{n T^2} \sum_{i=1}^n \Big(z_{i y_i} - \sum_k p_T(k \mid x_i)\, z_{ik}\Big). \tag{3}$$
+#
+# 3. At the fitted $T^\star$ the derivative vanishes: the logit of the true class equals, on average,
+#    the logit the model *expects* under its own probabilities,
+#
+#    $$\frac1n \sum_i z_{i y_i} = \frac1n \sum_i \mathbb{E}_{k \sim p_{T^\star}(\cdot \mid x_i)}[z_{ik}]. \tag{4}$$
+#
+#    The sign of (3) at $T = 1$ says which way the fit goes: if the true logits are on average *below*
+#    what the model expects (it is over-confident), (3) is negative at $T = 1$, the NLL falls as $T$
+#    grows, and $T^\star > 1$ softens the probabilities; an under-confident model gets $T^\star < 1$.
+#
+# 4. Dividing by $T > 0$ keeps the order of the logits, so
+#
+#    $$\arg\max_k p_T(k \mid x) = \arg\max_k z_k \quad\text{for every } T > 0: \tag{5}$$
+#
+#    the accuracy does not change, only the confidences and with them the ECE.
+#
+# A numerical check on numbers with a known shift: the default classifier on the 300 official test
+# clips in pink noise at 0 dB SNR, a condition it was not trained for. The temperature is fitted on
+# the even-numbered clips and scored on the odd ones; three noise draws (seeds).
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: in strong noise the classifier is wrong far more often than on clean
+# digits. Will the fitted temperature be above or below 1, and what does that predict for the sign
+# of (3) at $T = 1$?
+# ```
+
+# %%
+waves_300, y_300 = [w for w, _, _ in test_set], torch.tensor(test_set.digits)
+even, odd = torch.arange(300) % 2 == 0, torch.arange(300) % 2 == 1
+cal_check = []
+for seed in range(3):
+    noisy_300 = [add_noise(w, make_noise("pink", len(w), seed=1000 * seed + i), 0.0) for i, w in enumerate(waves_300)]
+    with torch.no_grad():
+        z = default(prepare_waves(noisy_300, default.feature_cfg))  # (300, 10) logits
+    t_star = Rec.fit_temperature(z[even], y_300[even])
+    p1 = z[even].softmax(-1)
+    slope_at_1 = (z[even].gather(1, y_300[even, None])[:, 0] - (p1 * z[even]).sum(-1)).mean().item()  # eq. (3), T = 1
+    pt = (z[even] / t_star).softmax(-1)
+    stationarity = (z[even].gather(1, y_300[even, None])[:, 0] - (pt * z[even]).sum(-1)).mean().item()  # eq. (4)
+    probs, probs_t = z[odd].softmax(-1), (z[odd] / t_star).softmax(-1)
+    conf, pred = probs.max(-1)  # eq. (1) by hand, 15 bins
+    bins = (conf * 15).ceil().clamp(1, 15)
+    by_hand = sum((bins == b).float().mean().item()
+                  * abs((pred == y_300[odd])[bins == b].float().mean().item() - conf[bins == b].mean().item())
+                  for b in range(1, 16) if (bins == b).any())
+    cal_check.append({"seed": seed, "accuracy": (pred == y_300[odd]).float().mean().item(), "T*": t_star,
+                      "eq. (3) at T = 1": slope_at_1, "eq. (4) at T*": stationarity,
+                      "ECE by hand": by_hand, "ECE (library)": Rec.expected_calibration_error(probs, y_300[odd]),
+                      "ECE after T*": Rec.expected_calibration_error(probs_t, y_300[odd]),
+                      "accuracy after T*": (probs_t.argmax(-1) == y_300[odd]).float().mean().item()})
+display(Markdown(markdown_table(cal_check, digits=4)))
+col = lambda k: np.array([r[k] for r in cal_check])  # noqa: E731
+glue("cal_t_star", col("T*").mean())
+glue("cal_t_star_sd", col("T*").std())
+glue("cal_ece_before", col("ECE (library)").mean())
+glue("cal_ece_before_sd", col("ECE (library)").std())
+glue("cal_ece_after", col("ECE after T*").mean())
+glue("cal_ece_after_sd", col("ECE after T*").std())
+glue("cal_acc_noisy", col("accuracy").mean())
+assert np.allclose(col("ECE by hand"), col("ECE (library)"), atol=1e-6)  # eq. (1)
+assert np.all(np.abs(col("eq. (4) at T*")) < 0.02 * np.abs(col("eq. (3) at T = 1")))  # eq. (4), to float32 precision
+assert np.all((col("eq. (3) at T = 1") < 0) == (col("T*") > 1))  # the sign rule of step 3
+assert np.array_equal(col("accuracy"), col("accuracy after T*"))  # eq. (5)
+assert col("ECE after T*").mean() < col("ECE (library)").mean()
+
+# %% [markdown]
+# In pink noise at 0 dB the classifier is right on only {glue:text}`cal_acc_noisy:.2f` of the held-out
+# clips but over-confident: the true logit falls short of the expected one at $T = 1$ (negative (3)),
+# and the fit softens the probabilities with $T^\star =$ {glue:text}`cal_t_star:.2f` ±
+# {glue:text}`cal_t_star_sd:.2f` (three noise draws). At $T^\star$, (4) holds to the precision of the
+# optimiser, the accuracy is unchanged (5), the ECE computed by hand from (1) equals the library's,
+# and on the other half of the clips the ECE falls from {glue:text}`cal_ece_before:.3f` ±
+# {glue:text}`cal_ece_before_sd:.3f` to {glue:text}`cal_ece_after:.3f` ±
+# {glue:text}`cal_ece_after_sd:.3f`. Here the temperature was fitted on data with the *same* shift as
+# the test. The question for a new voice is *which* held-out data to use.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: the committed runs fit $T$ either on held-out takes of the training
+# speakers or on other unseen speakers. Which fit will leave the new voice's ECE lower, and why?
+# ```
 
 # %%
 cal_rows = []
@@ -272,6 +380,13 @@ assert cross < seen and cal_rows[1]["T fitted on other unseen voices"] < cal_row
 # keep=0.95)`: the fraction of them accepted). The **AUROC** is the
 # probability that a random digit gets a higher score than a random non-speech clip (0.5: no
 # better than chance). The non-speech test clips use seeds the training never saw.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: a rejector needs no network at all if non-speech is simply quieter
+# than speech. How well do you expect the clip's peak level alone to separate them, compared with
+# the top probability of the baseline classifier?
+# ```
 
 # %%
 rej_rows = []
@@ -493,3 +608,118 @@ assert by["pitch_repetition"]["stoi"] > by["gaps (zeros)"]["stoi"] and by["gaps 
 # Babble from recordings the network trained on is easier (it has learned those voices): the score
 # rises, overstating what a user meets. Test noise must come from sources the model never heard.
 # ```
+#
+# ```{exercise}
+# :label: ex-robust-6
+# Pencil: a classifier gives 100 answers, 60 with confidence 0.95 of which 51 are right, and 40 with
+# confidence 0.55 of which 30 are right. Compute the ECE (1) with bins that separate the two groups.
+# Which way should a temperature move, and can it fix both groups at once?
+# ```
+#
+# ```{solution} ex-robust-6
+# :class: dropdown
+# $\mathrm{ECE} = 0.6\,|0.85 - 0.95| + 0.4\,|0.75 - 0.55| = 0.06 + 0.08 = 0.14$. The confident group is
+# over-confident (wants $T > 1$), the unsure group under-confident (wants $T < 1$). One temperature
+# moves every confidence in the same direction, so it can only trade one group's error against the
+# other's: temperature scaling fixes a *global* over- or under-confidence, not a wrong shape.
+# ```
+#
+# ```{exercise}
+# :label: ex-robust-7
+# Code, predict first: in the calibration check, fit the temperature on the *clean* test clips instead
+# of the noisy even-numbered ones, and score the ECE on the noisy odd-numbered clips. Above or below 1,
+# and is the noisy ECE better or worse than with no temperature at all?
+# ```
+#
+# ```{solution} ex-robust-7
+# :class: dropdown
+# `z_clean = default(prepare_waves(waves_300, default.feature_cfg))`, then
+# `Rec.fit_temperature(z_clean[even], y_300[even])`. On clean digits the classifier is almost always
+# right, so (3) is positive at $T = 1$ and the fit sharpens ($T^\star < 1$); on the noisy clips, where
+# it is over-confident already, sharper probabilities raise the ECE above the uncalibrated one. It is
+# section 3's lesson on one page: fit the temperature on data with the deployment's shift.
+# ```
+#
+# ## Self-check: the audio chapter
+#
+# Six questions on the whole chapter: fundamentals, recognition, compression and restoration. Click an
+# option to see whether it is right, and why; in code, `audio_quiz.check({1: "b", 2: "a", ...})` scores
+# a set of answers.
+
+# %% tags=["hide-input"]
+audio_quiz = quiz("Self-check: deep learning for audio", [
+    {"q": "Why does 8-bit µ-law keep nearly the same SNR over a wide range of speech levels, "
+          "while 8-bit uniform PCM does not?",
+     "options": ["µ-law spends more bits on quiet samples than on loud ones",
+                 "its quantisation step in x grows in proportion to |x|, so the noise follows the signal's level",
+                 "it low-pass filters the quantisation noise out of the speech band",
+                 "its best SNR is far higher than uniform PCM's"],
+     "answer": "b",
+     "why": ["Every sample gets the same 8 bits; what changes is where the levels lie.",
+             "Right: expanding multiplies the uniform error in F(x) by 1/F'(x), proportional to 1 + µ|x|; "
+             "the level cancels from the SNR above |x| of about 1/µ.",
+             "Companding is a memoryless map of each sample; it filters nothing.",
+             "The opposite: the price is a ceiling near 38 dB at 8 bits, below uniform PCM at full scale."]},
+    {"q": "A digit classifier scores nearly perfectly with five-fold cross-validation over random files "
+          "and clearly worse with leave-one-speaker-out. Which number should you report for new users?",
+     "options": ["the leave-one-speaker-out one: every test voice is absent from training, as a new user's is",
+                 "the random-file one: it uses more training data per fold",
+                 "their average", "neither: only the official split is valid"],
+     "answer": "a",
+     "why": ["Right: the protocol must reproduce the situation the number is quoted for.",
+             "More data does not explain the gap: random files put every speaker on both sides, so the "
+             "test measures recognition of known voices.",
+             "Averaging two answers to different questions answers neither.",
+             "The official split also tests the training speakers (other takes of the same six voices)."]},
+    {"q": "At the same strength s, a softmax regression with an L1 penalty has most weights exactly "
+          "zero and one with an L2 penalty has none. Why?",
+     "options": ["L1 is a stronger penalty than L2 at every s",
+                 "L2 needs more optimisation steps to reach its zeros",
+                 "the proximal step of L1 is soft thresholding, which sets a weight to 0 whenever the data "
+                 "pull on it is below s; the L2 step only divides by 1 + ηs",
+                 "the features are standardised, which cancels L2"],
+     "answer": "c",
+     "why": ["For weights larger than 2 in magnitude the L2 term s w²/2 is the larger one; strength is not the point.",
+             "The L2 optimum has no exact zeros at all (unless a gradient is exactly 0).",
+             "Right: equations (4) and (5) of the recognition page; at the optimum a weight is 0 iff |G| ≤ s.",
+             "Standardising changes the scale the penalty sees, not whether it can produce zeros."]},
+    {"q": "When does a trained autoencoder become an audio codec with a bitrate?",
+     "options": ["when its code is quantised to a finite alphabet (and entropy-coded), so that the bits "
+                 "per second can be counted",
+                 "as soon as its bottleneck has fewer numbers per second than the input",
+                 "when it is trained with a perceptual loss",
+                 "when the decoder reproduces the input shape exactly"],
+     "answer": "a",
+     "why": ["Right: rate is defined for symbols from a finite set; entropy coding brings the bytes close "
+             "to their empirical entropy.",
+             "Real-valued numbers carry unbounded information: fewer of them says nothing about bits.",
+             "The loss decides what the codec keeps, not how many bits it sends.",
+             "A matching shape is a bug check, not a rate."]},
+    {"q": "A GAN that removes noise from speech must be conditioned on the noisy recording. What goes "
+          "wrong without the conditioning?",
+     "options": ["the discriminator cannot be trained",
+                 "the adversarial loss becomes the mean squared error",
+                 "nothing: the noise vector z carries the input",
+                 "the generator can output any clean-sounding speech, unrelated to what was said in the input"],
+     "answer": "d",
+     "why": ["It can: it learns to tell clean speech from generated speech, which is exactly the problem.",
+             "The adversarial term stays a classification loss of the discriminator.",
+             "z is drawn independently of the recording; it cannot know what was said.",
+             "Right: an unconditional generator is rewarded for realistic speech, not for *this* "
+             "speech; SEGAN-style restorers feed the noisy input to both networks and add a "
+             "reconstruction loss."]},
+    {"q": "A temperature fitted on held-out takes of the training speakers makes the ECE on a new "
+          "speaker worse. What happened?",
+     "options": ["temperature scaling changed the accuracy",
+                 "the ECE cannot be compared before and after scaling",
+                 "on known voices the model is almost always right, so the NLL is minimised by sharpening "
+                 "(T < 1), and the new voice's answers became even more over-confident",
+                 "the temperature was fitted with too few steps"],
+     "answer": "c",
+     "why": ["Dividing the logits by T > 0 keeps their order: the accuracy is the same (equation 5).",
+             "Both are computed from the same bins of the same answers; only the confidences move.",
+             "Right: equation (3) is positive at T = 1 on data the model knows well; fit T on data with "
+             "the deployment's shift, e.g. other unseen speakers.",
+             "The committed runs fit T with L-BFGS to a stationary point of the NLL, as the check shows."]},
+])
+audio_quiz
