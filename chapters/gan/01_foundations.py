@@ -26,7 +26,33 @@
 # - explain why the generator is trained with the non-saturating loss, from a plot of gradients;
 # - compute GAN losses from logits (BCE-with-logits) and write a correct training loop:
 #   two optimizers, `detach`, train/eval modes;
-# - recognise the broken patterns that circulate in GAN tutorials.
+# - recognise the broken patterns that circulate in GAN tutorials;
+# - draw the computation graph of one training step, with the two gradient paths, and predict
+#   what the ratio of the two learning rates does to the game on a 2-D mixture.
+#
+# ## Before you start
+#
+# **Prerequisites.**
+# - PyTorch basics: tensors, `nn.Module`, an optimizer step; the
+#   [setup page](../setup/working_with_the_course.ipynb) shows how the course's notebooks run.
+# - Probability: densities, expectations, and the Kullback–Leibler and Jensen–Shannon divergences
+#   as defined on the [notation page](../../notation.md).
+# - Binary classification with a sigmoid output and the cross-entropy loss (logistic regression).
+#
+# **Time.** About an hour to read and to follow the derivation with pencil and paper. Running the
+# page took {glue:text}`gan01_cpu_s:.0f` CPU-seconds in the run shown here (measured at the end of
+# the page); the small networks train one after the other, so that is roughly the wall time on an
+# idle core.
+#
+# **Further reading.**
+# - {cite}`goodfellow2014gan`: the game, the optimal discriminator and the Jensen–Shannon link
+#   derived below, and the non-saturating loss.
+# - {cite}`arjovsky2017principled`: why the saturating loss starves the generator when the two
+#   distributions barely overlap.
+# - {cite}`salimans2016improved`: feature matching, minibatch discrimination, historical averaging,
+#   one-sided label smoothing (the next notebook measures some of them).
+# - {cite}`heusel2017gans`: two time-scale learning rates for the two players, and the FID.
+# - {cite}`arjovsky2017wgan`: the Wasserstein GAN, a different divergence for the same game.
 #
 # ## The first cell of every notebook
 
@@ -43,6 +69,7 @@ if "google.colab" in sys.modules:  # Colab only; never reinstalls torch or ipywi
 
 # %%
 import math
+import time
 
 import matplotlib.pyplot as plt
 import torch
@@ -50,10 +77,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_lib import gan
-from course_lib.notebook import glue
+from course_lib.data import ring_mixture
+from course_lib.metrics import mode_report
+from course_lib.notebook import glue, use_course_style
+from course_lib.teaching import knobs
 from course_lib.utils import set_seed
 
 set_seed(0)
+use_course_style()
+page_cpu = time.process_time()
 
 # %% [markdown]
 # ## Counterfeiters and police, then the real thing
@@ -79,38 +111,129 @@ set_seed(0)
 # Neither network is shown "the right answer" for a given z: the generator never sees a
 # real sample, only D's verdict.
 #
-# ## The optimal discriminator
+# ## The optimal discriminator, step by step
 #
-# Fix G, and write p_g for the density of G(z). Then
-# $V = \int p_\text{data}(x)\log D(x) + p_g(x)\log(1 - D(x))\,dx$. For each x the integrand
-# has the form $a \log y + b \log(1-y)$ with $a, b \ge 0$, whose derivative
-# $a/y - b/(1-y)$ vanishes at $y = a/(a+b)$, a maximum. Hence
+# Fix G and write p_g for the density of the generated samples G(z). Each step below is checked
+# numerically in the next cells.
 #
-# $$
-# D^*(x) = \frac{p_\text{data}(x)}{p_\text{data}(x) + p_g(x)}.
-# $$
-#
-# Substituting D\* back gives
+# **Step 1: the value function as one integral.** Write both expectations as integrals:
 #
 # $$
-# V(D^*, G) = -\log 4 + 2\,\mathrm{JSD}(p_\text{data} \,\|\, p_g),
+# V(D, G) = \int p_\text{data}(x)\log D(x)\,dx + \int p_z(z)\log\big(1 - D(G(z))\big)\,dz. \tag{1}
 # $$
 #
-# with the Jensen–Shannon divergence
-# $\mathrm{JSD}(p\|q) = \tfrac12 \mathrm{KL}(p\|m) + \tfrac12 \mathrm{KL}(q\|m)$,
-# $m = \tfrac12(p+q)$. So *against an optimal discriminator* the generator minimises the
-# JSD, which is zero exactly when p_g = p_data; there D\* = 1/2 everywhere and V = −log 4.
+# **Step 2: change variables in the second term.** x = G(z) has density p_g, and the expectation
+# of a function of G(z) is the expectation of the same function of x under p_g:
 #
-# ### Checking D\* numerically
+# $$
+# V(D, G) = \int \Big[p_\text{data}(x)\log D(x) + p_g(x)\log\big(1 - D(x)\big)\Big]\,dx. \tag{2}
+# $$
 #
-# A 1-D example: real data N(0, 1), a **fixed** "generator" that produces N(1.5, 0.7²).
-# We train a small discriminator on fresh samples of both and compare it with the formula,
-# computed by `gan.optimal_discriminator`.
+# **Step 3: maximise pointwise.** D can take any value in (0, 1) at every x independently, so
+# maximise the integrand at each x. With $a = p_\text{data}(x)$ and $b = p_g(x)$ (not both 0),
+# $f(y) = a\log y + b\log(1-y)$ has $f'(y) = a/y - b/(1-y)$, zero at $y = a/(a+b)$, and
+# $f''(y) = -a/y^2 - b/(1-y)^2 < 0$, so that zero is the maximum:
+#
+# $$
+# D^*(x) = \frac{p_\text{data}(x)}{p_\text{data}(x) + p_g(x)}. \tag{3}
+# $$
+#
+# **Step 4: substitute D\* back.** The generator then faces the *virtual training criterion*
+#
+# $$
+# C(G) = \max_D V(D, G)
+#      = \mathbb{E}_{x \sim p_\text{data}}\Big[\log \frac{p_\text{data}(x)}{p_\text{data}(x) + p_g(x)}\Big]
+#      + \mathbb{E}_{x \sim p_g}\Big[\log \frac{p_g(x)}{p_\text{data}(x) + p_g(x)}\Big]. \tag{4}
+# $$
+#
+# **Step 5: bring in the mixture.** With $m = \tfrac12(p_\text{data} + p_g)$, each denominator is
+# $2m$, and $\log\frac{p}{2m} = \log\frac{p}{m} - \log 2$; each expectation is then a KL divergence
+# less log 2:
+#
+# $$
+# C(G) = -\log 4 + \mathrm{KL}(p_\text{data} \,\|\, m) + \mathrm{KL}(p_g \,\|\, m). \tag{5}
+# $$
+#
+# **Step 6: name it.** The Jensen–Shannon divergence is
+# $\mathrm{JSD}(p\|q) = \tfrac12 \mathrm{KL}(p\|m) + \tfrac12 \mathrm{KL}(q\|m)$, so
+#
+# $$
+# C(G) = -\log 4 + 2\,\mathrm{JSD}(p_\text{data} \,\|\, p_g). \tag{6}
+# $$
+#
+# JSD ≥ 0, with equality only when p_g = p_data. So *against an optimal discriminator* the
+# generator minimises the JSD; the minimum, C = −log 4, is reached exactly at p_g = p_data, where
+# D\* = 1/2 everywhere.
+#
+# ### Checking each step on a grid
+#
+# Take 1-D densities: real data N(0, 1) and a fixed "generator" N(1.5, 0.7²). On a fine grid the
+# integrals are sums. The cell checks step 3 by brute force (the best of 999 values of D at each
+# of 200 points, against `gan.optimal_discriminator`), step 4 by showing that moving D away from
+# D\* lowers V, and step 6 by comparing V(D\*, G) with −log 4 + 2 JSD.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: if D is nudged from D\* by +0.05 everywhere, by how much should V
+# drop: to first order, or only to second order in the nudge? Why?
+# ```
 
 # %%
 p_data = torch.distributions.Normal(0.0, 1.0)
 p_g = torch.distributions.Normal(1.5, 0.7)
+grid = torch.linspace(-10, 10, 20_001, dtype=torch.float64)
+dx = float(grid[1] - grid[0])
+pd_, pg_ = p_data.log_prob(grid).exp(), p_g.log_prob(grid).exp()
+d_star_grid = gan.optimal_discriminator(pd_, pg_)  # eq. (3)
 
+
+def value(d):  # eq. (2) as a Riemann sum; D kept inside (0, 1), where the logs are finite
+    d = d.clamp(1e-15, 1 - 1e-15)
+    return float((torch.xlogy(pd_, d) + torch.xlogy(pg_, 1 - d)).sum() * dx)
+
+
+# step 3: brute-force maximiser of a log y + b log(1 - y) at 200 points
+points = torch.linspace(5000, 15000, 200).long()  # x from -5 to 5
+ys = torch.linspace(0.001, 0.999, 999, dtype=torch.float64)
+objective = pd_[points, None] * ys.log() + pg_[points, None] * (1 - ys).log()  # (200, 999)
+step3_err = (ys[objective.argmax(1)] - d_star_grid[points]).abs().max().item()
+# step 4: V at D* against V at D* nudged (kept inside (0, 1))
+v_star = value(d_star_grid)
+nudges = {delta: value(d_star_grid + delta) for delta in (-0.05, -0.01, 0.01, 0.05)}
+# steps 5 and 6: the JSD by quadrature
+m_ = (pd_ + pg_) / 2
+jsd = 0.5 * (torch.xlogy(pd_, pd_ / m_).sum() + torch.xlogy(pg_, pg_ / m_).sum()).item() * dx
+print(f"step 3: largest gap between the brute-force maximiser and D* = {step3_err:.4f} (the grid of D: 0.001)")
+for delta, v in nudges.items():
+    print(f"step 4: V(D* {delta:+.2f}) = {v:.5f}  <  V(D*) = {v_star:.5f}   drop {v_star - v:.5f}")
+print(f"step 6: V(D*, G) = {v_star:.6f},  -log 4 + 2 JSD = {-math.log(4) + 2 * jsd:.6f}  (JSD = {jsd:.4f} nats)")
+glue("gan01_v_star", v_star)
+glue("gan01_jsd", jsd)
+glue("gan01_drop_small", v_star - nudges[0.01])
+glue("gan01_drop_large", v_star - nudges[0.05])
+glue("gan01_drop_ratio", (v_star - nudges[0.05]) / (v_star - nudges[0.01]))
+assert step3_err < 0.0011 and all(v < v_star for v in nudges.values())  # D* beyond 0.999: off the grid
+assert abs(v_star - (-math.log(4) + 2 * jsd)) < 1e-6
+
+# %% [markdown]
+# V(D\*, G) = {glue:text}`gan01_v_star:.4f` nats matches −log 4 + 2 JSD with JSD =
+# {glue:text}`gan01_jsd:.4f` nats. The drops answer the Think! box: nudging D by 0.01 costs
+# {glue:text}`gan01_drop_small:.6f` nats and by 0.05 costs {glue:text}`gan01_drop_large:.5f`,
+# {glue:text}`gan01_drop_ratio:.1f` times more for five times the nudge: the drop grows with the
+# square of the nudge (5² = 25), as it must at a maximum, where the first derivative vanishes.
+#
+# ### A trained discriminator finds D\*
+#
+# The same two densities, but now a small discriminator is *trained* on fresh samples of both,
+# as in a GAN, and compared with the formula (3).
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: where on the x axis do you expect the trained D to disagree most
+# with D\*, and why there?
+# ```
+
+# %%
 torch.manual_seed(0)
 disc = nn.Sequential(
     nn.Linear(1, 32), nn.LeakyReLU(0.2), nn.Linear(32, 32), nn.LeakyReLU(0.2), nn.Linear(32, 1)
@@ -183,7 +306,13 @@ assert abs(v_trained - v_theory) < 0.02
 # \frac{\partial}{\partial l}\big(-\log\sigma(l)\big) = -(1-\sigma(l)) = -(1-D).
 # $$
 #
-# The library's loss functions, differentiated by autograd:
+# The library's loss functions, differentiated by autograd.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: for a fake that D rejects with D(G(z)) = 0.001, roughly how many
+# times larger is the non-saturating gradient than the saturating one?
+# ```
 
 # %%
 logits = torch.linspace(-8, 8, 401, requires_grad=True)
@@ -291,6 +420,110 @@ ax.hist(s2, bins=bins, density=True, histtype="step", lw=2, label="generated (tr
 ax.set(xlabel="x", ylabel="density", title="1-D GAN after 800 steps")
 ax.legend()
 plt.show()
+
+# %% [markdown]
+# ## The game on a 2-D mixture: one training step as a graph
+#
+# The rest of the chapter trains on 2-D mixtures, where every sample can be seen. The ring: eight
+# Gaussians on a circle of radius 1, here with a standard deviation of 0.05 (the next notebook
+# uses the benchmark's sharper 0.01). The networks are MLPs with two hidden layers of 64 units;
+# the diagram below is drawn from them, and every shape on it was measured by running one batch
+# of 128 real ring samples and 128 noise vectors through them.
+#
+# Read the two gradient paths. In the **discriminator step** the fakes enter through `detach()`,
+# so the gradient of L_D stops at D's weights. In the **generator step** the gradient of L_G
+# flows back *through* D into G; D's weights get gradients too, but only G's optimizer steps,
+# and `opt_d.zero_grad()` clears them before D's next step.
+
+# %%
+RING_STD = 0.05
+ring, ring_centers = ring_mixture(20_000, std=RING_STD, seed=0)
+ring_scale = float(ring.std())  # the networks see ring / ring_scale
+NET = gan.MLPConfig(g_hidden=64, d_hidden=64, g_layers=2, d_layers=2)
+fig = gan.draw_gan_graph(gan.build_gan(NET, seed=0), ring[:128] / ring_scale)
+plt.show()
+
+# %% [markdown]
+# ## How fast should each player learn?
+#
+# Nothing in the game says the two players must learn at the same speed. The cell below trains
+# the pair on the ring for 500 steps (batch 128, Adam with betas (0.5, 0.999), lr_G = 1e-3 decayed
+# linearly to 0) with the discriminator's learning rate set to a *ratio* times the generator's.
+# Each panel shows 2,500 samples (red) over D's verdict, the probability D(x) that a point is
+# real (shaded), with the eight modes marked; the title reports the modes that received at
+# least one sample within 3σ of their centre, and the share of such high-quality samples.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: with lr_D = lr_G / 5, D adapts slowly to where the fakes are.
+# Will the generator spread over the ring, or gather in one place? And with lr_D = 25 lr_G?
+# ```
+
+# %%
+def ring_game(ratio: float, steps: int = 500, seed: int = 0):
+    """Train the ring GAN with lr_D = ratio * lr_G; return (G, D, samples in data units, report)."""
+    g, d = gan.build_gan(NET, seed=seed)
+    cfg = gan.GANTrainConfig(steps=steps, batch_size=128, lr=1e-3, lr_d=ratio * 1e-3, lr_decay=True, seed=seed)
+    gan.train_gan((g, d), ring / ring_scale, cfg)
+    samples = gan.sample(g, 2500, seed=1) * ring_scale  # (2500, 2)
+    return g, d, samples, mode_report(samples, ring_centers, RING_STD)
+
+
+def draw_ring_game(ratio: float, steps: int = 500, ax=None) -> dict:
+    """One panel: D's probability of 'real' over the plane, the samples and the modes."""
+    _, d, samples, report = ring_game(ratio, steps)
+    ax = ax or plt.subplots(figsize=(4.5, 4))[1]
+    axis = torch.linspace(-2.2, 2.2, 111)
+    xx, yy = torch.meshgrid(axis, axis, indexing="xy")
+    with torch.no_grad():
+        prob = torch.sigmoid(d(torch.stack([xx.flatten(), yy.flatten()], 1) / ring_scale)).view(111, 111)
+    ax.imshow(prob, extent=(-2.2, 2.2, -2.2, 2.2), origin="lower", cmap="cividis", vmin=0, vmax=1)
+    ax.scatter(*samples.T, s=1, c="C3", alpha=0.5)
+    ax.scatter(*ring_centers.T, marker="x", c="white", s=30)
+    ax.set(xlabel="x₁ (data units)", ylabel="x₂ (data units)", aspect="equal", xlim=(-2.2, 2.2), ylim=(-2.2, 2.2))
+    ax.set_title(f"lr_D = {ratio:.3g} × lr_G, {steps} steps:\n"
+                 f"{report['modes']:.0f}/8 modes, HQ {100 * report['hq']:.0f} %", fontsize=9)
+    return report
+
+
+# %% tags=["hide-input"]
+RATIOS = (0.2, 1.0, 5.0, 25.0)
+fig, axes = plt.subplots(1, 4, figsize=(13, 3.9), sharey=True)
+static = {ratio: draw_ring_game(ratio, ax=ax) for ratio, ax in zip(RATIOS, axes, strict=True)}
+for ax in axes[1:]:
+    ax.set_ylabel("")
+fig.colorbar(axes[0].images[0], ax=axes, shrink=0.8, label="D(x): probability real")
+fig.suptitle("The same GAN, four learning-rate ratios (one run each, seed 0)")
+plt.show()
+for ratio, report in static.items():
+    print(f"lr_D = {ratio:4g} x lr_G: {report['modes']:.0f}/8 modes, HQ {100 * report['hq']:5.1f} %, "
+          f"KL from uniform {report['kl']:.2f} nats")
+    glue(f"gan01_ratio_{ratio:g}_modes".replace(".", "_"), report["modes"])
+# one run each (seed 0); the next notebook repeats the ratios over three seeds and both losses
+assert static[5.0]["modes"] >= 6 and static[0.2]["modes"] <= 3, static
+
+# %% [markdown]
+# In this run the slowest discriminator (lr_D = lr_G / 5) leaves the generator on
+# {glue:text}`gan01_ratio_0_2_modes:.0f` of the 8 modes, while lr_D = 5 lr_G reaches
+# {glue:text}`gan01_ratio_5_modes:.0f`. One way to read the shading: a slow D still rewards the
+# region the generator has already crowded, so G has no reason to leave it; a fast D turns against
+# a crowded region quickly, and its verdict pushes the fakes towards the modes nobody covers. These
+# are single runs: the [next notebook](02_mode_collapse_and_stabilisers.ipynb) repeats the ratios
+# over three seeds and with both generator losses, to separate the causes of mode collapse.
+#
+# The sliders below retrain the same GAN for the ratio 10^(log10_ratio) and a number of steps you
+# choose (about a second per run on a CPU). They need a running kernel (Colab or local Jupyter);
+# the website shows the static figure above.
+
+# %%
+def explore(log10_ratio: float = 0.0, steps: int = 500) -> None:
+    fig, ax = plt.subplots(figsize=(4.8, 4))
+    draw_ring_game(10**log10_ratio, steps, ax=ax)
+    fig.colorbar(ax.images[0], ax=ax, shrink=0.8, label="D(x): probability real")
+    plt.show()
+
+
+knobs(explore, log10_ratio=(-1.0, 1.5, 0.25, 0.0), steps=(100, 1000, 100, 500))
 
 # %% [markdown]
 # ## Common pitfalls
@@ -537,6 +770,11 @@ try:
 except NameError as e:
     print("third optimizer:", type(e).__name__, "-", e)
 
+# %%
+cpu_s = time.process_time() - page_cpu  # CPU time of this kernel since the imports
+print(f"this page used {cpu_s:.0f} CPU-seconds")
+glue("gan01_cpu_s", cpu_s)
+
 # %% [markdown]
 # ## Summary
 #
@@ -547,6 +785,10 @@ except NameError as e:
 #   fakes are rejected.
 # - Networks output logits; losses use BCE-with-logits. Two optimizers, `detach` in the
 #   discriminator step, eval mode for sampling. `course_lib.gan.train_gan` is that loop.
+# - The gradient of L_D stops at D (the fakes are detached); the gradient of L_G passes through D
+#   into G, and only G's optimizer steps.
+# - The two players' learning rates are a setting of the game: on the ring, a discriminator slower
+#   than the generator left it on few modes in the run above.
 #
 # ## Exercises
 #
@@ -591,4 +833,53 @@ except NameError as e:
 # loss then gives the generator gradients of size about D(G(z)), so it barely moves; the
 # non-saturating loss gives gradients of size about 1 − D(G(z)) ≈ 1 and the samples travel
 # to the data. Print the generated mean every 100 steps to see it.
+# ```
+#
+# ```{exercise} How large can the JSD be?
+# :label: ex-gan01-jsd-range
+# Show that 0 ≤ JSD(p‖q) ≤ log 2, so that −log 4 ≤ C(G) ≤ 0. When is C(G) = 0, what is D\* then,
+# and what gradient does the saturating generator loss receive there?
+# ```
+#
+# ```{solution} ex-gan01-jsd-range
+# :class: dropdown
+# KL ≥ 0 gives JSD ≥ 0. For the upper bound, p/m = 2p/(p + q) ≤ 2, so
+# KL(p‖m) = E_p log(p/m) ≤ log 2, and the same for q: JSD ≤ ½ log 2 + ½ log 2 = log 2. Equality
+# needs p/m = 2 wherever p > 0, i.e. q = 0 there, and the same for q: disjoint supports. Then
+# D\* = 1 on the data and 0 on the fakes, C(G) = 0 whatever G does within the region where the
+# data have no mass, and the saturating loss's gradient, proportional to D(G(z)) = 0, vanishes. This
+# is the situation {cite}`arjovsky2017principled` analyse: early in training, or with data on a
+# thin manifold, the supports barely overlap.
+# ```
+#
+# ```{exercise} What does detach() buy?
+# :label: ex-gan01-detach
+# In the minimal training loop, remove `.detach()` from the discriminator step. Predict: do G's
+# parameters after 200 steps change? Does the run take longer? Then run both versions from the
+# same seed and compare the generators' parameters with `torch.equal`.
+# ```
+#
+# ```{solution} ex-gan01-detach
+# :class: dropdown
+# Without `detach()`, `loss_d.backward()` also fills G's `.grad` fields, but the loop calls
+# `opt_g.zero_grad()` before `loss_g.backward()`, so those gradients are thrown away before
+# `opt_g.step()`: expect identical parameters (same random draws, same updates) and a slower
+# step, because the backward pass now runs through G as well. The `detach()` is there for
+# speed and for safety: a loop that zeroes gradients in another place, or accumulates them,
+# would let L_D move the generator, towards making its fakes *easier* to reject.
+# ```
+#
+# ```{exercise} One run is an anecdote
+# :label: ex-gan01-ratio-seeds
+# Call `ring_game(ratio, seed=s)` for ratios 0.2, 1 and 5 and seeds 0, 1, 2, and tabulate
+# `report["modes"]` and `report["hq"]`. Before running, predict which ratio has the largest spread
+# over seeds. Is the static figure's seed representative?
+# ```
+#
+# ```{solution} ex-gan01-ratio-seeds
+# :class: dropdown
+# Nine runs of about a second each. The next notebook's first experiment is this table (with both
+# generator losses and a fourth ratio): compare your numbers with it. Expect the equal ratio to
+# vary most between seeds, since it sits between a regime that collapses and one that covers every
+# mode; whether seed 0 is typical is exactly what the table answers.
 # ```

@@ -28,7 +28,11 @@
 # - explore its latent space (interpolation, an interactive explorer);
 # - evaluate a GAN with a Fréchet distance in a classifier's feature space, precision and
 #   recall {cite}`kynkaanniemi2019improved`, and per-class coverage, against the real test set
-#   and against a trivial baseline.
+#   and against a trivial baseline;
+# - read the layer-by-layer shapes of the DCGAN and compute them from the convolution arithmetic;
+# - condition a GAN on a label {cite}`mirza2014cgan` and check, with an independent classifier,
+#   that it generates the digit requested, against the classifier's own accuracy and a
+#   shuffled-label reference.
 
 # %%
 import subprocess
@@ -49,10 +53,12 @@ from course_lib import gan
 from course_lib.data import load_digits_images
 from course_lib.evaluators import digit_image_classifier
 from course_lib.metrics import frechet_distance, precision_recall
-from course_lib.notebook import plot_history
+from course_lib.notebook import glue, plot_history, use_course_style
+from course_lib.teaching import quiz
 from course_lib.utils import count_parameters, set_seed
 
 set_seed(0)
+use_course_style()
 digits = load_digits_images()
 print(f"train {tuple(digits.x_train.shape)}, test {tuple(digits.x_test.shape)}, pixels in [0, 1]")
 
@@ -69,6 +75,18 @@ G, D = gan.build_gan(cfg, seed=0)  # the pair of networks, initialised from the 
 print(G)
 print(D)
 print(f"parameters: G {count_parameters(G):,}, D {count_parameters(D):,}")
+
+# %% [markdown]
+# The diagram runs one batch of 64 noise vectors through the generator and its images through the
+# discriminator, and writes down the shape after every layer that changes it (elementwise layers,
+# batch norm and activations, are listed under the layer they follow). A transposed convolution
+# with kernel 4, stride 2 and padding 1 doubles the side, $H_\text{out} = (H_\text{in} - 1)\cdot 2 -
+# 2 + 4 = 2H_\text{in}$; the strided convolution of the same size halves it,
+# $\lfloor (H_\text{in} + 2 - 4)/2 \rfloor + 1 = H_\text{in}/2$.
+
+# %% tags=["hide-input"]
+fig = gan.draw_dcgan((G, D), batch_size=64)
+plt.show()
 
 # %% [markdown]
 # ## Training
@@ -199,6 +217,12 @@ display(widgets.VBox([sa, sb, out]))
 # **References and baseline.** The real *training* images (a model that memorised them would
 # score like this), and a trivial model: a Gaussian with the mean and full covariance of the
 # training pixels, samples clipped to [0, 1].
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: which of the three sets will have the highest precision, and which
+# the highest recall? Could a blurry Gaussian beat the DCGAN on one of them?
+# ```
 
 # %%
 clf = digit_image_classifier(seed=0, epochs=15)
@@ -298,6 +322,92 @@ for m in (50, 100, 360):
     print(f"train vs test, n = {m:3d}: FD {frechet_distance(f_test[:m], f_train[:m]):6.1f}")
 
 # %% [markdown]
+# ## A conditional GAN: asking for a digit
+#
+# The DCGAN above draws digits of whatever class its noise happens to map to. A **conditional
+# GAN** {cite}`mirza2014cgan` gives both players the label y as an extra input: the generator
+# makes G(z, y), the discriminator judges the pair (x, y). The game is the same game on labelled
+# pairs, so D rejects a well-drawn 3 presented as a 7, and the only way for G to fool it is to draw
+# the digit it was asked for.
+#
+# `gan.CGANConfig` builds the small version used here: one-hot labels concatenated to the noise
+# (16 dimensions) and to the flattened image, MLPs with two hidden layers of 256 units, batch norm
+# in the generator. `gan.labelled_pairs` turns the training set into pairs [image, one-hot label]
+# of 74 numbers; the generator, asked by `train_gan` for a sample, draws a label uniformly from
+# its first noise coordinate and returns the pair. We train three seeds for 400 steps (batch 64,
+# Adam with lr 1e-3 for both players), then ask each for 50 images of every digit and let the
+# classifier of the evaluation above read them.
+#
+# Two references frame the result: the classifier's accuracy on the *real* test digits, the best
+# a perfect generator could score with this judge; and the same predictions scored against the
+# requested labels *shuffled*, the score of a generator whose images have nothing to do with the
+# label it was given.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: what accuracy does the shuffled reference have to be close to, and
+# why? How close to the classifier's real-data accuracy do you expect a 400-step MLP to get?
+# ```
+
+# %%
+CGAN = gan.CGANConfig(image_dim=64, n_classes=10, z_dim=16, hidden=256)
+pairs = gan.labelled_pairs(digits.x_train * 2 - 1, digits.y_train, CGAN.n_classes)  # (1437, 74)
+requested = torch.arange(10).repeat_interleave(50)  # 50 requests for each digit, (500,)
+cgan = {}
+for seed in (0, 1, 2):
+    Gc, Dc = gan.build_gan(CGAN, seed=seed)
+    hist_c = gan.train_gan((Gc, Dc), pairs, gan.GANTrainConfig(steps=400, batch_size=64, lr=1e-3, seed=seed))
+    g = torch.Generator().manual_seed(100 + seed)
+    with torch.no_grad():  # Gc is in eval mode after train_gan: batch norm uses its running statistics
+        images = (Gc.generate(torch.randn(len(requested), CGAN.z_dim, generator=g), requested) + 1) / 2
+        pred = clf(images.view(-1, 1, 8, 8)).argmax(1)
+    shuffled = requested[torch.randperm(len(requested), generator=g)]
+    cgan[seed] = {"images": images.view(-1, 1, 8, 8), "pred": pred, "wall_s": hist_c.wall_s,
+                  "acc": (pred == requested).float().mean().item(),
+                  "shuffled": (pred == shuffled).float().mean().item()}
+    print(f"seed {seed}: accuracy on the requested labels {100 * cgan[seed]['acc']:.1f} %, "
+          f"against shuffled labels {100 * cgan[seed]['shuffled']:.1f} % ({hist_c.wall_s:.1f} s wall)")
+accs = torch.tensor([r["acc"] for r in cgan.values()])
+shuf = torch.tensor([r["shuffled"] for r in cgan.values()])
+per_digit = torch.stack([(r["pred"] == requested).float().view(10, 50).mean(1) for r in cgan.values()])  # (3, 10)
+glue("gan03_cgan_acc", 100 * accs.mean().item())
+glue("gan03_cgan_acc_std", 100 * accs.std().item())
+glue("gan03_cgan_shuffled", 100 * shuf.mean().item())
+glue("gan03_cgan_shuffled_std", 100 * shuf.std().item())
+glue("gan03_clf_real_acc", 100 * acc)
+glue("gan03_cgan_worst_digit", int(per_digit.mean(0).argmin()))
+glue("gan03_cgan_worst_digit_acc", 100 * per_digit.mean(0).min().item())
+print(f"classifier on real test digits: {100 * acc:.1f} %")
+print("per requested digit (mean of 3 seeds):", [f"{100 * v:.0f} %" for v in per_digit.mean(0)])
+# measured: about nine in ten requests obeyed; a generator that ignores the label sits at chance (10 %)
+assert accs.min() > 0.7 and shuf.max() < 0.2, (accs, shuf)
+
+# %% tags=["hide-input"]
+fig, axes = plt.subplots(10, 10, figsize=(6, 6.4))
+for digit in range(10):
+    for j in range(10):
+        ax = axes[digit, j]
+        ax.imshow(cgan[0]["images"][digit * 50 + j, 0], cmap="gray_r", vmin=0, vmax=1)
+        ax.set(xticks=[], yticks=[])
+        if j == 0:
+            ax.set_ylabel(str(digit), rotation=0, labelpad=10, fontsize=9)
+fig.supylabel("requested digit")
+fig.suptitle("Conditional GAN (seed 0): ten samples per requested digit")
+plt.show()
+
+# %% [markdown]
+# The classifier reads the requested digit in {glue:text}`gan03_cgan_acc:.1f` ±
+# {glue:text}`gan03_cgan_acc_std:.1f` % of the conditional GAN's images (mean ± std over three
+# seeds), against {glue:text}`gan03_clf_real_acc:.1f` % on real test digits and
+# {glue:text}`gan03_cgan_shuffled:.1f` ± {glue:text}`gan03_cgan_shuffled_std:.1f` % when the same
+# predictions are scored against shuffled requests. The label steers the generator: the gap to the
+# shuffled reference is the evidence, and the gap to the real digits is what the small, briefly
+# trained model still misses (the hardest request, averaged over the seeds, is the digit
+# {glue:text}`gan03_cgan_worst_digit`, read correctly in {glue:text}`gan03_cgan_worst_digit_acc:.0f` %
+# of its images). Accuracy checks *obedience*, not variety: a generator that drew one perfect
+# image per digit would score as well. The per-class coverage and the precision and recall above
+# are the measurements for that.
+#
 # ## Summary
 #
 # - DCGAN = strided (transposed) convolutions + batch norm + Adam(2e-4, β₁ = 0.5); on 8×8
@@ -306,6 +416,9 @@ for m in (50, 100, 360):
 #   classifier's feature space (not FID), precision/recall for quality vs coverage, per-class
 #   counts for collapse.
 # - Sample in eval mode.
+# - A conditional GAN plays the same game on labelled pairs (x, y); an independent classifier
+#   checks that it draws the digit requested, next to the classifier's own accuracy on real data
+#   and a shuffled-label reference at chance.
 #
 # ## Exercises
 #
@@ -337,3 +450,156 @@ for m in (50, 100, 360):
 # than precision. With 360 samples the k-NN precision and recall move between seeds; compare the
 # two seeds' spread with the differences between step counts before calling a difference real.
 # ```
+#
+# ```{exercise} The shapes, by hand
+# :label: ex-gan03-shapes
+# Using $H_\text{out} = (H_\text{in} - 1)s - 2p + k$ for a transposed convolution and
+# $\lfloor (H_\text{in} + 2p - k)/s \rfloor + 1$ for a convolution, recompute every shape of the
+# diagram for `DCGANConfig(latent_dim=32, channels=32)`. How many weights does the first
+# transposed convolution have? What would `kernel_size=3, padding=1` give instead?
+# ```
+#
+# ```{solution} ex-gan03-shapes
+# :class: dropdown
+# Generator: (B, 32) → linear → (B, 16c) = (B, 512) → reshape (B, 4c, 2, 2) = (B, 128, 2, 2) →
+# (2 − 1)·2 − 2 + 4 = 4: (B, 64, 4, 4) → (B, 1, 8, 8). Discriminator: (8 + 2 − 4)/2 + 1 = 4:
+# (B, 64, 4, 4) → (B, 128, 2, 2) → flatten (B, 512) → (B, 1) → squeeze (B,). The first transposed
+# convolution has 4c · 2c · 4 · 4 = 128 · 64 · 16 = 131,072 weights (no bias: batch norm follows).
+# With kernel 3, padding 1, stride 2: (2 − 1)·2 − 2 + 3 = 3, an odd size that no longer doubles;
+# `output_padding=1` restores 4, which is why DCGANs use kernel 4 with stride 2.
+# ```
+#
+# ```{exercise} A conditional GAN on shuffled labels
+# :label: ex-gan03-cgan-shuffled
+# Train the conditional GAN on `gan.labelled_pairs(x, y[torch.randperm(len(y))], 10)`, the
+# training images with their labels shuffled. Predict its accuracy on the requested labels and its
+# per-class coverage, then run three seeds.
+# ```
+#
+# ```{solution} ex-gan03-cgan-shuffled
+# :class: dropdown
+# With shuffled labels, x and y are independent in the training pairs, so the discriminator cannot
+# punish a mismatch and the best generator ignores y. Expect the accuracy on requested labels to
+# fall to the shuffled reference (chance, about one in ten), while the images can still be good
+# digits of every class: per-class coverage should stay broad. The conditional GAN learns the joint
+# distribution it is shown, and that includes how labels and images go together.
+# ```
+#
+# ```{exercise} What does z encode once y is given?
+# :label: ex-gan03-style
+# Take one conditional generator, fix eight noise vectors z and generate all ten digits for each
+# (an 8 × 10 grid, one row per z). Predict whether a row shares a style (stroke width, slant,
+# size) across digits. Then swap the roles: fix the digit and vary z.
+# ```
+#
+# ```{solution} ex-gan03-style
+# :class: dropdown
+# Use `Gc.generate(z.repeat_interleave(10, 0), torch.arange(10).repeat(8))` and reshape to
+# (8, 10, 8, 8). Since y carries the class, z is free to carry whatever varies within a class;
+# with a small MLP and 400 steps the sharing is often partial, so look at several rows before
+# concluding. Varying z with y fixed shows the within-class variety, which the classifier's
+# accuracy does not measure.
+# ```
+
+# %% [markdown]
+# ## Self-check
+#
+# Six questions on the whole chapter. Click an option to see whether it is right, and why.
+
+# %% tags=["hide-input"]
+quiz(
+    "Self-check: generative adversarial networks",
+    [
+        {
+            "q": "For a fixed generator with density p_g, which discriminator maximises V(D, G) at a point x?",
+            "options": ["p_data(x) / (p_data(x) + p_g(x))", "p_g(x) / (p_data(x) + p_g(x))",
+                        "1/2 everywhere", "p_data(x)"],
+            "answer": "a",
+            "why": [
+                "Maximising p_data log D + p_g log(1 − D) pointwise gives D* = p_data / (p_data + p_g) "
+                "(step 3 of the first notebook).",
+                "This is the probability that x is *fake*: it is 1 − D*, the optimum of the generator's side.",
+                "Only when p_g = p_data; otherwise D can do better where the densities differ.",
+                "A density is not a probability: it can exceed 1, and D must compare the two densities.",
+            ],
+        },
+        {
+            "q": "Early in training D rejects every fake, D(G(z)) ≈ 0. Why does the non-saturating loss "
+                 "−log D(G(z)) help?",
+            "options": ["Its gradient with respect to the logit is −(1 − D) ≈ −1, while the saturating "
+                        "loss's is −D ≈ 0",
+                        "It makes the generator's ReLUs active",
+                        "It changes the fixed point of the game to a better one",
+                        "It lets the discriminator output probabilities instead of logits"],
+            "answer": "a",
+            "why": [
+                "Right: the saturating loss log(1 − D) is flat where D ≈ 0; the non-saturating one is steep there.",
+                "The vanishing factor D(G(z)) comes from the loss, whatever the activations (first notebook).",
+                "Both losses have the same fixed point p_g = p_data; only the gradients on the way differ.",
+                "Both losses take logits; a sigmoid inside the network followed by a with-logits loss is a bug.",
+            ],
+        },
+        {
+            "q": "In the factorial experiment on the ring, which change took the small GAN from collapse to "
+                 "covering every mode, whatever the generator's loss?",
+            "options": ["Switching the saturating loss for the non-saturating one",
+                        "Making the discriminator learn faster than the generator (lr_D = 5 lr_G instead of lr_G / 5)",
+                        "Giving the discriminator fewer steps per generator step",
+                        "Nothing: mode collapse is random"],
+            "answer": "b",
+            "why": [
+                "At a fixed ratio the loss moved the mode count much less than the ratio did.",
+                "Right: with a slow discriminator both losses collapsed, with a fast one both covered the ring.",
+                "The opposite: five discriminator steps per generator step at equal rates covered every mode.",
+                "With lr_D = lr_G / 5 every seed collapsed, with lr_D = 5 lr_G every seed covered the ring; "
+                "the seeds disagreed only at other ratios.",
+            ],
+        },
+        {
+            "q": "Why does WGAN-GP penalise the critic's gradient norm on interpolates between real and fake "
+                 "samples?",
+            "options": ["The optimal critic has gradient norm 1 on segments between coupled real and fake points",
+                        "Interpolates are cheaper to compute than real samples",
+                        "The critic only needs to be Lipschitz on the real data",
+                        "The interpolates are the samples the generator will produce next"],
+            "answer": "a",
+            "why": [
+                "Right: step 6 of the second notebook; the penalty enforces the constraint where it binds.",
+                "They cost an extra double backward pass, not less.",
+                "The bound in step 2 needs |f(x) − f(y)| ≤ ‖x − y‖ between real *and* fake points.",
+                "They are a device for the penalty; the generator never outputs them.",
+            ],
+        },
+        {
+            "q": "The Fréchet distance in this notebook uses the digit classifier's features. Which "
+                 "comparison is valid?",
+            "options": ["Against FID values published for MNIST GANs",
+                        "Between two models, each scored with the same classifier on the same number of samples",
+                        "Between a model scored on 50 samples and one scored on 360",
+                        "Between models scored with classifiers trained from different seeds"],
+            "answer": "b",
+            "why": [
+                "The FID uses Inception features of large images; these numbers live in another space.",
+                "Right: same features, same n; the FD is biased upward for small n.",
+                "The same real data scored worse with fewer samples in the pitfall cell: n must match.",
+                "A different classifier is a different feature space.",
+            ],
+        },
+        {
+            "q": "The conditional GAN's accuracy on requested labels is far above the shuffled-label reference. "
+                 "What does that establish?",
+            "options": ["That the generator draws the digit it is asked for, as far as the classifier can tell",
+                        "That its samples are as varied as the real digits",
+                        "That it memorised the training images",
+                        "Nothing, since the classifier was trained on the same data"],
+            "answer": "a",
+            "why": [
+                "Right: the shuffled reference is what images unrelated to the request would score.",
+                "Accuracy measures obedience; one perfect image per digit would score as well.",
+                "Accuracy cannot tell a copy from a new image; nearest-neighbour checks can.",
+                "The classifier is an independent judge of the generator; its accuracy on real test digits "
+                "is reported as the ceiling.",
+            ],
+        },
+    ],
+)
