@@ -30,7 +30,10 @@
 #   with per-step outputs;
 # - explain what teacher forcing optimises and why free-running samples drift;
 # - compute the discriminative score and the predictive score ("train on synthetic, test on
-#   real"), and read them with their sanity checks.
+#   real"), derive what each can and cannot detect, and read them with their sanity checks.
+#
+# It builds on [the previous notebook](01_recurrent_networks.ipynb) (the LSTM and GRU cells) and
+# on [the GAN value function](../gan/01_foundations.ipynb).
 
 # %%
 import subprocess
@@ -58,6 +61,7 @@ from course_lib.data import sines
 from course_lib.evaluators import discriminative_score, predictive_score
 from course_lib.gan import discriminator_loss
 from course_lib.notebook import glue, markdown_table, plot_history, read_csv_rows
+from course_lib.teaching import knobs, quiz
 from course_lib.utils import set_seed
 
 set_seed(0)
@@ -112,7 +116,23 @@ plt.show()
 #
 # `course_lib.rnn_gan.train_seq_gan` is a plain alternating loop computing these two losses of the
 # GAN chapter; the models' `SeqModelConfig` decides which GAN it is (`SeqModelConfig.crnn_gan()` or
-# `SeqModelConfig.rcgan()`), and a `SeqTrainConfig` how it trains.
+# `SeqModelConfig.rcgan()`), and a `SeqTrainConfig` how it trains. The diagrams run one batch
+# through untrained networks of this notebook's size and label every tensor with its shape: a
+# C-RNN-GAN, and an RCGAN given a two-class condition (fed to both networks at every step, as in
+# the exercise on conditional generation).
+
+# %% tags=["hide-input"]
+for preset in (R.SeqModelConfig.crnn_gan(hidden=16), R.SeqModelConfig.rcgan(hidden=16, cond_dim=2)):
+    fig = R.draw_seq_gan(R.RecurrentGenerator(preset), R.RecurrentDiscriminator(preset))
+    plt.show()
+
+# %% [markdown]
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: a discriminator that outputs $\tfrac12$ for every sequence has
+# loss $2 \log 2 \approx 1.39$. Where do you expect the discriminator's loss to sit after a few
+# hundred steps, if the game is balanced? And if the discriminator wins?
+# ```
 
 # %% mystnb={"image": {"alt": "RCGAN training curves on Sines: discriminator loss d and generator loss g per step, moving average over 10 steps"}}
 cfg = R.SeqModelConfig.rcgan(hidden=16)
@@ -150,7 +170,10 @@ plt.show()
 # sample (discriminative score near 0; its predictive score is the floor), uniform noise (near
 # 0.5), and real sequences with their **time steps shuffled** — every value is a real value, only
 # the order is wrong, so a score that misses it does not measure dynamics at all. The cell scores
-# the live RCGAN and the three references once each (scorer seed 0: a look, not a measurement).
+# the live RCGAN and the three references once each (scorer seed 0, one run: a look, not a
+# measurement; the table further down has five seeds of every row). The "another sample" of real
+# data is the first 500 *training* sequences: it is also what a generator that had memorised its
+# training set would score.
 
 # %%
 noise = torch.rand(real.shape, generator=torch.Generator().manual_seed(0))
@@ -184,9 +207,146 @@ fig.suptitle("Held-out real sequences (top) and RCGAN samples (bottom)")
 plt.show()
 
 # %% [markdown]
+# ### What each score can and cannot see
+#
+# Both scores are trained judges, so each one answers a narrower question than "is the generator
+# good?". Let $p$ be the distribution of real sequences and $q$ that of the generated ones.
+#
+# **The discriminative score.** Test a classifier on $n$ held-out sequences, half real, half
+# generated, and let $A$ be the set of sequences it calls real.
+#
+# 1. Its expected accuracy is the average of its accuracy on each half:
+#    $$ \operatorname{acc}(A) = \tfrac12\, p(A) + \tfrac12\,\big(1 - q(A)\big)
+#       = \tfrac12 + \tfrac12\,\big(p(A) - q(A)\big). \tag{6} $$
+# 2. The largest difference $p(A) - q(A)$ over all sets is the total variation distance, reached
+#    at $A^* = \{x : p(x) > q(x)\}$. So for *every* classifier
+#    $$ \text{score} = \big|\operatorname{acc} - \tfrac12\big| \le \tfrac12\, \operatorname{TV}(p, q)
+#       = \tfrac12 \sup_A |p(A) - q(A)|. \tag{7} $$
+# 3. A classifier that learned nothing still scores above zero on a finite test set: its number of
+#    correct answers is $\operatorname{Binomial}(n, \tfrac12)$, so
+#    $$ \mathbb{E}\,\text{score}_{\text{chance}} = \mathbb{E}\,\Big|\tfrac{K}{n} - \tfrac12\Big|,\quad
+#       K \sim \operatorname{Binomial}(n, \tfrac12), \qquad \approx \tfrac12\sqrt{2 / (\pi n)}. \tag{8} $$
+#
+# So the score is a *lower* estimate of $\tfrac12 \operatorname{TV}$, above a noise floor (8). It
+# sees any difference that a small GRU learns to use within 2,000 steps: wrong marginals, wrong
+# order, wrong smoothness. It cannot see what that classifier fails to learn, and it cannot see
+# memorisation: a generator that returns its training sequences has $q$ equal to the empirical
+# training distribution, which a small classifier cannot tell from fresh real data.
+#
+# **The predictive score.** The post-hoc predictor reads the first $D - 1$ features up to step
+# $t$, $u_t = x_{1:t,\,1:D-1}$, and predicts $y_t = x_{t+1,\,D}$ with an absolute-error loss.
+#
+# 4. Trained on $q$, its best possible map is the conditional median under $q$:
+#    $$ f_q(u) = \operatorname{median}_q(y \mid u) = \arg\min_f \mathbb{E}_q\,|y - f(u)|. \tag{9} $$
+# 5. Tested on $p$, no map does better than the real conditional median, so
+#    $$ \text{pred}(q) = \mathbb{E}_p\,|y - f_q(u)| \;\ge\; \mathbb{E}_p\,|y - f_p(u)| = \text{pred}(p), \tag{10} $$
+#    with equality when $f_q = f_p$ on the inputs that real data produce.
+#
+# So the predictive score sees only one thing: whether the generated data get the *conditional
+# median of the last feature given the others' past* right, where real inputs lie. It cannot see
+# the spread around that median (diversity), the distribution of the inputs themselves, or
+# memorisation. On Sines the features are drawn independently, so $u$ carries no information about
+# $y$ and $f_p$ is just the per-step median of the last feature: (9) and (10) predict the reference
+# rows of the benchmark with no training at all. For noise, $f_q = 0.5$; for shuffled time steps,
+# $f_q$ is one median over all steps; for real data, the median at each step $t$.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: the benchmark holds out a fifth of 1,000 real and of 1,000
+# generated sequences, so $n = 400$. What does (8) give for its noise floor? And which reference
+# row's predictive score should the formulas (9)–(10) match least well?
+# ```
+
+# %%
+bench = read_csv_rows(committed_result("rnn_gan_table.csv"))  # one row per data set, model and seed
+
+
+def row_stats(row: str, col: str) -> tuple[float, float]:
+    """Mean and standard deviation over the five seeds of one row of the committed table."""
+    vals = torch.tensor([r[col] for r in bench if r["row"] == row])
+    return float(vals.mean()), float(vals.std())
+
+
+def chance_floor(n: int) -> float:
+    """(8): E|K/n - 1/2| for K ~ Binomial(n, 1/2), summed exactly."""
+    k = torch.arange(n + 1.0)
+    log_pmf = torch.lgamma(torch.tensor(n + 1.0)) - torch.lgamma(k + 1) - torch.lgamma(n - k + 1) - n * np.log(2)
+    return float((log_pmf.exp() * (k / n - 0.5).abs()).sum())
+
+
+test = sines(1000, seed=999)  # the benchmark's test set
+y = test[:, 1:, -1]  # the targets, x_{t+1, D}: (1000, 23)
+per_step_median = train[:, 1:, -1].median(0).values  # f_p on Sines: (23,)
+KEY_REF = {"Real data": "real", "Shuffled time steps": "shuffled", "Uniform noise": "noise"}
+predicted = {  # (9)-(10) with the best map of each reference, no training
+    "Real data": (y - per_step_median).abs().mean().item(),
+    "Shuffled time steps": (y - train[:, 1:, -1].median()).abs().mean().item(),
+    "Uniform noise": (y - 0.5).abs().mean().item(),
+}
+floor = chance_floor(400)
+print(f"(8) noise floor of the discriminative score, n = 400 test sequences: {floor:.4f}")
+print(f"  committed real-data row: {row_stats('sines/Real data', 'disc')[0]:.4f}")
+for name, value in predicted.items():
+    mean, std = row_stats(f"sines/{name}", "pred")
+    print(f"predictive score of {name:20s} (9)-(10): {value:.3f}   committed, 5 seeds: {mean:.3f} ± {std:.3f}")
+    glue(f"rnn_gan_formula_{KEY_REF[name]}", value)
+    glue(f"rnn_gan_table_{KEY_REF[name]}_pred", f"{mean:.3f} ± {std:.3f}")
+glue("rnn_gan_chance_floor", floor)
+real_disc = row_stats("sines/Real data", "disc")
+glue("rnn_gan_table_real_disc", f"{real_disc[0]:.3f} ± {real_disc[1]:.3f}")
+assert real_disc[0] < 2 * floor  # real vs real: at the noise floor
+assert all(abs(v - row_stats(f"sines/{k}", "pred")[0]) < 0.015 for k, v in predicted.items())
+
+# %% [markdown]
+# The noise floor (8) for the benchmark's test sets is {glue:text}`rnn_gan_chance_floor:.3f`, and
+# the real-data row scores {glue:text}`rnn_gan_table_real_disc` (mean ± std over five seeds):
+# real against real sits at the floor, as it should. The formulas (9)–(10) predict the committed
+# predictive scores of all three references without training a network: real data
+# {glue:text}`rnn_gan_formula_real:.3f` (table: {glue:text}`rnn_gan_table_real_pred`), shuffled time
+# steps {glue:text}`rnn_gan_formula_shuffled:.3f` ({glue:text}`rnn_gan_table_shuffled_pred`), noise
+# {glue:text}`rnn_gan_formula_noise:.3f` ({glue:text}`rnn_gan_table_noise_pred`).
+#
+# The blind spot follows. A "generator" whose first four features are uniform noise and whose
+# last feature is the *same* sequence every time, the per-step median of the training data, has no
+# diversity and no realistic feature at all; the derivation says its predictive score is at the
+# floor. The cell computes its predictive score with the protocol (scorer seed 0, one run; for
+# comparison, the committed real-data row's predictive score over five seeds is
+# {glue:text}`rnn_gan_table_real_pred`). For the discriminative score a short run is enough: by
+# (7) *any* classifier's score is a lower estimate of $\tfrac12 \operatorname{TV}$, so a classifier
+# trained for a fifth of the protocol's steps that already separates the sets proves them apart.
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: predict both scores of this data set.
+# ```
+
+# %%
+degenerate = torch.rand(500, 24, 5, generator=torch.Generator().manual_seed(3))  # noise in every feature
+degenerate[..., -1] = train[..., -1].median(0).values  # ... but the last: one sequence, the per-step median
+blind = {
+    "disc": discriminative_score(real, degenerate, iterations=400, seed=0),  # a lower estimate, by (7)
+    "pred": predictive_score(real, degenerate, seed=0),  # the protocol
+}
+floor_live = (real[:, 1:, -1] - per_step_median).abs().mean().item()  # (10) on the live held-out set
+print(f"degenerate data: discriminative {blind['disc']:.3f}, predictive {blind['pred']:.4f} "
+      f"(formula for the floor on these sequences: {floor_live:.4f})")
+glue("rnn_gan_blind_disc", blind["disc"])
+glue("rnn_gan_blind_pred", blind["pred"])
+glue("rnn_gan_blind_floor", floor_live)
+assert blind["disc"] > 0.4 and abs(blind["pred"] - floor_live) < 0.01
+
+# %% [markdown]
+# One run: the discriminative score, {glue:text}`rnn_gan_blind_disc:.3f` after 400 classifier
+# steps, rejects the degenerate data outright, and the predictive score, {glue:text}`rnn_gan_blind_pred:.3f`, equals the floor
+# that (10) predicts for these real sequences ({glue:text}`rnn_gan_blind_floor:.3f`). Neither score
+# alone is a verdict: the discriminative score misses memorisation and whatever its small
+# classifier cannot learn, the predictive score misses everything but one conditional median.
+# That is why TimeGAN's table reports both, and why the pictures below and the reference rows
+# stay part of the evaluation.
+#
 # ### Why the discriminator's loss sits at $2\log 2$
 #
-# The discriminator's loss in the live run stays close to $2 \log 2 \approx 1.386$, the value of
+# The discriminator's loss in this single live run stays close to $2 \log 2 \approx 1.386$, the value of
 # a discriminator that outputs $\tfrac12$ for everything, and yet the post-hoc classifier tells
 # the samples from real ones easily. A discriminator that never gets ahead of the generator sends
 # it gradients that carry little information, and the samples drift instead of improving: the
@@ -234,7 +394,7 @@ print({k: round(v, 3) for k, v in final.items()})
 assert final["centred, 2x - 1"] < final["raw values in [0, 1]"] - 0.1
 
 # %% [markdown]
-# After 400 steps the discriminator reading raw values has learned far less (loss
+# After 400 steps (one run each) the discriminator reading raw values has learned far less (loss
 # {glue:text}`rnn_gan_alone_raw:.2f`) than the centred one ({glue:text}`rnn_gan_alone_centred:.2f`;
 # chance is $2 \log 2 \approx 1.39$);
 # inside the live GAN the loss averaged {glue:text}`rnn_gan_live_d_loss:.3f` over the last 50
@@ -307,8 +467,14 @@ plt.show()
 # follows the reference code's three phases: the autoencoder on $10\sqrt{L_R}$; the supervisor
 # on $L_S$; then jointly, twice per step, $(g, s)$ on $L_U + 100\sqrt{L_S} + 100 L_V$ and $(e, r)$ on
 # $10\sqrt{L_R} + 0.1 L_S$, and $d$ on its cross-entropy only while that exceeds 0.15.
-# `timegan_generator_losses` computes the generator's three terms.
-#
+# `timegan_generator_losses` computes the generator's three terms. The diagram runs one batch
+# through a TimeGAN of the benchmark's size (one GRU layer of 24 units per network).
+
+# %% tags=["hide-input"]
+fig = R.draw_timegan(R.TimeGAN(R.SeqModelConfig(hidden=24)))
+plt.show()
+
+# %% [markdown]
 # ## TimeGAN's Table 2, with the protocol
 #
 # `benchmarks/rnn_gan_table.py` trains the four models on Sines (five seeds each) and the two
@@ -322,8 +488,15 @@ plt.show()
 # classifiers (scorer seeds $k$, $k + 5$, $k + 10$ for run $k$), and a row of five runs averages
 # fifteen scores. The reference rows are scored the same way.
 
+# %% [markdown]
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: the paper ranks TimeGAN, RCGAN, C-RNN-GAN and teacher forcing in
+# that order. With a small fraction of the paper's training budget, which ranking do you expect,
+# and which reference row will tell you whether a score measures the order of the steps?
+# ```
+
 # %%
-bench = read_csv_rows(committed_result("rnn_gan_table.csv"))  # one row per data set, model and seed
 curve = read_csv_rows(committed_result("rnn_gan_table_curve.csv"))  # validation score during training
 run_header = committed_result("rnn_gan_table.md").read_text().split("\n\n")[1]
 display(Markdown(run_header))  # command, date, machine, CPU time
@@ -494,7 +667,7 @@ assert sum(rc_val) / len(rc_val) < stats("sines", "RCGAN", "disc")[0]  # selecti
 # state: $x_t$ is independent of $x_{t-1}$ *whatever its weights*, because $z_t$ and $z_{t-1}$
 # are independent. The cell below builds that generator and measures the correlation between
 # consecutive steps: {glue:text}`rnn_gan_corr_real:.2f` for Sines,
-# {glue:text}`rnn_gan_corr_rcgan:.2f` for the recurrent generator, {glue:text}`rnn_gan_corr_dense:.2f`
+# {glue:text}`rnn_gan_corr_rcgan:.2f` for the live recurrent generator (one run), {glue:text}`rnn_gan_corr_dense:.2f`
 # for the dense one (untrained here, but no amount of training can change it). The other dense
 # version, an MLP from one noise vector to the whole flattened sequence of $T \cdot D$ values,
 # does have memory, but it is built for one length: asked for 48 steps after training on 24 it
@@ -565,10 +738,17 @@ assert torch.isclose(v_hat, -loss_d, atol=1e-4)
 # draw, shifted, give different sequences (a mean absolute change of
 # {glue:text}`rnn_gan_shift_change:.3f` in the data's [0, 1] range) and a discriminative score of
 # {glue:text}`rnn_gan_shift_disc_shifted:.3f` instead of {glue:text}`rnn_gan_shift_disc_right:.3f`,
-# a change {glue:text}`rnn_gan_shift_verdict` than the spread of the RCGAN's five seeds in the
+# (one run), a change {glue:text}`rnn_gan_shift_verdict` than the spread of the RCGAN's five seeds in the
 # benchmark table (± {glue:text}`rnn_gan_rcgan_disc_std:.3f`). The second cell prints which step
 # and feature each pixel of the reshaped "image" holds.
 # :::
+#
+# ```{admonition} Think!
+# :class: tip
+# Before running the next cell: the generator's first layer multiplies $z_t$ by a weight matrix.
+# What does adding 0.9 to every noise value do to that layer's input, and will the samples move
+# a little or a lot?
+# ```
 
 # %%
 with torch.no_grad():  # the same noise as `fake` above (sample() draws it with seed 1)
@@ -586,6 +766,39 @@ glue("rnn_gan_shift_disc_shifted", d_shift)
 rcgan_std = glue("rnn_gan_rcgan_disc_std", stats("sines", "RCGAN", "disc")[1])
 glue("rnn_gan_shift_verdict", "larger" if abs(d_shift - d_right) > rcgan_std else "smaller")
 assert change > 0.01
+
+# %% [markdown]
+# The knob behind this pitfall is the noise the generator reads. The grid feeds the live generator
+# the same noise draw, scaled and shifted, and plots three sequences of the first feature (dotted:
+# the samples from the noise it was trained on). A shift moves every sample the same way; a
+# smaller scale pulls the samples together, towards the single sequence that $z = 0$ gives; a
+# larger one makes them jagged. The sliders below the grid redraw it for any setting; they need a running kernel
+# (Jupyter or Colab), so the website shows only the grid.
+
+# %% tags=["hide-input"]
+def draw_noise(shift: float = 0.0, scale: float = 1.0, ax=None) -> None:
+    """Three samples of the live generator from scale * z + shift (the same z), first feature."""
+    show = ax is None
+    ax = ax or plt.subplots(figsize=(6, 3))[1]
+    with torch.no_grad():
+        out = gen(scale * z + shift).cpu()  # (500, 24, 5)
+    ax.plot(fake[:3, :, 0].T, color="grey", lw=1, ls=":")
+    ax.plot(out[:3, :, 0].T)
+    ax.set(xlabel="step t", ylabel="value (feature 1)", ylim=(-0.02, 1.02))
+    ax.set_title(f"{scale:g} z + {shift:g}: mean |change| {(out - fake).abs().mean():.2f}", fontsize=9)
+    if show:
+        plt.show()
+
+
+fig, axes = plt.subplots(1, 4, figsize=(12, 2.8), sharey=True)
+for ax, (shift, scale) in zip(axes, [(0.0, 1.0), (0.9, 1.0), (0.0, 0.2), (0.0, 3.0)], strict=True):
+    draw_noise(shift, scale, ax=ax)
+fig.suptitle("Live RCGAN generator fed N(0, I) noise, shifted and scaled")
+fig.tight_layout()
+plt.show()
+
+# %%
+_ = knobs(draw_noise, shift=(-2.0, 2.0, 0.1, 0.9), scale=(0.0, 3.0, 0.1, 1.0))
 
 # %%
 # Reshaping (24 steps, 5 features) to a 12 x 10 "image": what each pixel holds, as step.feature
@@ -663,3 +876,159 @@ assert image[0, 5, 0] == 1 and image[1, 0, 0] == 2  # a row holds two steps; the
 # the inconsistency; only the last steps can. A bidirectional discriminator's step-$t$ logit sees
 # $x_{1:T}$, so every step's decision can use the whole trajectory.
 # ```
+#
+# ```{exercise} The best classifier and total variation
+# :label: ex-seqgan-tv
+# Prove step (7): for densities $p$ and $q$, show that $\sup_A \big(p(A) - q(A)\big)$ is attained at
+# $A^* = \{x : p(x) > q(x)\}$ and equals $\tfrac12 \int |p - q|$. What accuracy does the best possible
+# classifier reach when $q$ puts all its mass on half of the real data's support, with $p$ spread
+# evenly over that support?
+# ```
+#
+# ```{solution} ex-seqgan-tv
+# :class: dropdown
+# For any $A$, $p(A) - q(A) = \int_A (p - q) \le \int_{A \cap A^*} (p - q) \le \int_{A^*} (p - q)$,
+# since adding points where $p > q$ increases the integral and removing points where $p \le q$
+# does not decrease it. Because $\int (p - q) = 0$, $\int_{A^*} (p - q) = \int_{(A^*)^c} (q - p) =
+# \tfrac12 \int |p - q| = \operatorname{TV}(p, q)$. Half of the support: $q = 2p$ on that half $S$
+# and 0 elsewhere, so $A^* = S^c$, $\operatorname{TV} = p(S^c) - q(S^c) = \tfrac12$, the best
+# accuracy is $\tfrac12 + \tfrac14 = 0.75$ and the best score 0.25. A mode-collapsed generator is
+# detectable in principle; whether the small post-hoc GRU finds $S$ is another matter.
+# ```
+#
+# ```{exercise} Predict, then run: memorisation and collapse
+# :label: ex-seqgan-memory
+# Predict both scores, then compute them with `timegan_scores(real, fake, seeds=range(3))`, for
+# (a) `fake = train[:500]`, a generator that copies its training set, and (b) `fake =
+# train[:1].repeat(500, 1, 1)`, a generator that always returns the same training sequence.
+# ```
+#
+# ```{solution} ex-seqgan-memory
+# :class: dropdown
+# (a) Both scores stay at the real-data level: the copies *are* real sequences, and neither
+# post-hoc network can know which real sequences were in the training set. Memorisation is
+# invisible to both scores; detecting it needs a different test, such as the distance of each
+# sample to its nearest training sequence compared with the distance of held-out real sequences.
+# (b) The discriminative score goes to about 0.5: one repeated sequence is easy to tell from
+# varied real ones. The predictive score rises too, but for a subtler reason: trained on one
+# sequence, the predictor learns that sequence's last feature, $f_q(u) = y^{(1)}_t$, and (10)
+# charges the distance from it to every real sequence's median.
+# ```
+#
+# ```{exercise} Why TimeGAN needs the supervisor
+# :label: ex-seqgan-supervisor
+# In `timegan_generator_losses`, the supervised loss compares `supervisor(h)[:, :-1]` with
+# `h[:, 1:]`. (a) Explain the shift by one step. (b) The adversarial loss $L_U$ already asks the
+# generated latents to look real; what does $L_S$ give the generator that $L_U$ does not?
+# (c) Which phase of `train_timegan` would you shorten first on a CPU budget, and why?
+# ```
+#
+# ```{solution} ex-seqgan-supervisor
+# :class: dropdown
+# (a) The supervisor reads latents up to step $t$ and predicts step $t + 1$, so its output at $t$
+# is compared with the real latent at $t + 1$: the last output has no target and the first latent
+# no prediction. (b) $L_U$ gives one scalar judgement per step from a discriminator that is
+# itself learning; $L_S$ is a dense, stable, supervised signal about the step-to-step transition,
+# computed on real data, and the generator's samples pass through the same supervisor, so they
+# inherit those dynamics. (c) The autoencoder phase converges quickly (its reconstruction error is
+# small after a few hundred steps, see `recon_pre` in the history); the joint phase is where
+# the samples improve, and it is the expensive one (two generator and embedder updates and one
+# discriminator update per step).
+# ```
+#
+# ## Self-check
+#
+# Click an option to see whether it is right and why; `quiz.check({1: "b", ...})` scores a set of
+# answers in code.
+
+# %% tags=["hide-input"]
+quiz(
+    "Self-check: recurrent networks and sequence GANs",
+    [
+        {
+            "q": "A 'sequence generator' applies the same MLP to each step's noise, $x_t = \\mathrm{MLP}(z_t)$, "
+            "with $z_t$ drawn independently per step. After training, what is the correlation between "
+            "$x_t$ and $x_{t+1}$?",
+            "options": ["Whatever the data have, if trained long enough", "Zero, whatever the weights",
+                        "One, since the MLP is shared across steps"],
+            "answer": "b",
+            "why": [
+                "Training changes the MLP, not the independence of its inputs: $x_t$ and $x_{t+1}$ are "
+                "functions of independent $z_t$ and $z_{t+1}$, so they are independent.",
+                "Right: nothing carries information from step to step, so consecutive outputs are "
+                "independent for every choice of weights (the pitfall cell measures it).",
+                "Sharing weights makes every step's *distribution* the same, not the values: independent "
+                "inputs give independent outputs.",
+            ],
+        },
+        {
+            "q": "The gradient of a tanh RNN reaching a step 50 steps back is $10^{-12}$ of the gradient at "
+            "the last step. What does bound (5) let you conclude about $\\sigma_{\\max}(U)$?",
+            "options": ["It is below 1", "Nothing: (5) is an upper bound", "It is above 1"],
+            "answer": "b",
+            "why": [
+                "That is the converse of (5). $\\sigma_{\\max}(U) < 1$ implies vanishing, but vanishing also "
+                "happens with $\\sigma_{\\max}(U) > 1$ when the $\\tanh'$ factors are small, as PyTorch's "
+                "default initialisation shows in the previous notebook.",
+                "Right: a small measured gradient is consistent with any $\\sigma_{\\max}(U)$; only an "
+                "exploding gradient tells you something, namely that $\\sigma_{\\max}(U) > 1$.",
+                "A gradient that vanishes is not evidence of large singular values; an exploding one "
+                "would be.",
+            ],
+        },
+        {
+            "q": "A generator scores 0.01 on the discriminative score against held-out real data. Which "
+            "conclusion is justified?",
+            "options": [
+                "Its distribution equals the data distribution",
+                "This post-hoc classifier could not separate the two sets beyond chance",
+                "It has memorised its training set",
+                "Its predictive score will be at the floor too",
+            ],
+            "answer": "b",
+            "why": [
+                "The score is a lower estimate of half the total variation (7): a small classifier that "
+                "finds nothing proves nothing about differences it cannot learn.",
+                "Right: that is exactly what the number measures, up to the noise floor (8).",
+                "Memorisation would also score near 0, but so would a good generator: the score cannot "
+                "tell the two apart.",
+                "The two scores see different things: the predictive score depends only on one "
+                "conditional median (9)-(10), which a generator can get wrong while fooling the classifier.",
+            ],
+        },
+        {
+            "q": "On Sines, a data set whose first four features are noise and whose last feature is the "
+            "same per-step median sequence everywhere gets a predictive score at the floor. Why?",
+            "options": [
+                "The predictor is too small to notice the noise",
+                "On Sines the inputs carry no information about the target, so the best map is the "
+                "per-step median, which this data set teaches exactly",
+                "The predictive score measures diversity, and the noise supplies it",
+            ],
+            "answer": "b",
+            "why": [
+                "A larger predictor would learn the same map: the best map under (9) ignores inputs that "
+                "carry no information, so no size of network changes the result.",
+                "Right: the features of Sines are independent, so $f_p$ is the per-step median of the last "
+                "feature; (10) then gives the floor for any data that teach that median.",
+                "The score ignores diversity: it depends only on the conditional median (9).",
+            ],
+        },
+        {
+            "q": "What does teacher forcing optimise, and why can its free-running samples drift?",
+            "options": [
+                "The likelihood of each step given the *true* previous steps; at sampling time it conditions "
+                "on its own samples, whose errors feed back",
+                "An adversarial loss; the discriminator lets errors accumulate",
+                "The mean squared error of whole sequences; it ignores the order of the steps",
+            ],
+            "answer": "a",
+            "why": [
+                "Right: training never shows the model its own mistakes (exposure bias), so at generation "
+                "time small errors move it to prefixes it was never trained on.",
+                "Teacher forcing is maximum likelihood, with no discriminator.",
+                "It scores each step given the real prefix; the order of the steps is what it conditions on.",
+            ],
+        },
+    ],
+)
