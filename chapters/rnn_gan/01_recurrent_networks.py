@@ -111,6 +111,7 @@ assert err < 1e-5
 # %% [markdown]
 # ## Backpropagation through time
 #
+# **Derivation: backpropagation through time and the singular-value bound.**
 # Let the loss depend on the last state only, $L = \ell(h_T)$, and write $\delta_t = \partial L /
 # \partial h_t$ for the (row) gradient with respect to the state at step $t$. Backpropagation
 # through time {cite}`werbos1990bptt` is the chain rule applied to the unrolled network, in five steps.

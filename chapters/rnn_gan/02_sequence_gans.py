@@ -212,8 +212,8 @@ plt.show()
 # Both scores are trained judges, so each one answers a narrower question than "is the generator
 # good?". Let $p$ be the distribution of real sequences and $q$ that of the generated ones.
 #
-# **The discriminative score.** Test a classifier on $n$ held-out sequences, half real, half
-# generated, and let $A$ be the set of sequences it calls real.
+# **Derivation: what the discriminative score measures.** Test a classifier on $n$ held-out
+# sequences, half real, half generated, and let $A$ be the set of sequences it calls real.
 #
 # 1. Its expected accuracy is the average of its accuracy on each half:
 #    $$ \operatorname{acc}(A) = \tfrac12\, p(A) + \tfrac12\,\big(1 - q(A)\big)
@@ -233,8 +233,9 @@ plt.show()
 # memorisation: a generator that returns its training sequences has $q$ equal to the empirical
 # training distribution, which a small classifier cannot tell from fresh real data.
 #
-# **The predictive score.** The post-hoc predictor reads the first $D - 1$ features up to step
-# $t$, $u_t = x_{1:t,\,1:D-1}$, and predicts $y_t = x_{t+1,\,D}$ with an absolute-error loss.
+# **Derivation: what the predictive score measures.** The post-hoc predictor reads the first
+# $D - 1$ features up to step $t$, $u_t = x_{1:t,\,1:D-1}$, and predicts $y_t = x_{t+1,\,D}$ with
+# an absolute-error loss.
 #
 # 4. Trained on $q$, its best possible map is the conditional median under $q$:
 #    $$ f_q(u) = \operatorname{median}_q(y \mid u) = \arg\min_f \mathbb{E}_q\,|y - f(u)|. \tag{9} $$
