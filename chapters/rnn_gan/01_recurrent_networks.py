@@ -289,8 +289,8 @@ assert gain_factor[1.0] < 1 < gain_factor[1.5] < gain_factor[3.0]  # g = 1 still
 # growth and the tanh derivatives fight it, but lose: at $g = 1.5$ the gradient already grows by
 # a factor of {glue:text}`rnn01_gain15_factor:.2f` per step, far below the bound's 1.5. Between
 # $g = 1$ and $g = 1.5$ lies a narrow band of gains where the gradient neither vanishes nor
-# explodes over this distance, one reason why orthogonal initialisations of $U$ with a gain near
-# 1 are popular for RNNs.
+# explodes over this distance: an orthogonal $U$ with a gain a little above 1 starts training
+# there, a random $U$ of the default scale does not.
 #
 # The slider below redraws the figure for any gain and length. It needs a running kernel
 # (Jupyter or Colab), so the website shows only the grid above.

@@ -911,7 +911,7 @@ assert image[0, 5, 0] == 1 and image[1, 0, 0] == 2  # a row holds two steps; the
 # invisible to both scores; detecting it needs a different test, such as the distance of each
 # sample to its nearest training sequence compared with the distance of held-out real sequences.
 # (b) The discriminative score goes to about 0.5: one repeated sequence is easy to tell from
-# varied real ones. The predictive score rises too, but for a subtler reason: trained on one
+# varied real ones. The predictive score usually rises too, for a subtler reason: trained on one
 # sequence, the predictor learns that sequence's last feature, $f_q(u) = y^{(1)}_t$, and (10)
 # charges the distance from it to every real sequence's median.
 # ```
