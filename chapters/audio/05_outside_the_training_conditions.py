@@ -551,9 +551,9 @@ assert ar["si_sdr_db"] == min(r["si_sdr_db"] for r in other if r["damage"] == "g
 # penalised more than nothing. By PESQ and STOI, pitch repetition is clearly best
 # ({glue:text}`gap_pitch_pesq_nb:.2f` and {glue:text}`gap_pitch_stoi:.2f` against
 # {glue:text}`gap_gaps_pesq_nb:.2f` and {glue:text}`gap_gaps_stoi:.2f` for zeros). The WaveNet
-# infill sits in between: sampled at temperature 1 it reaches PESQ {glue:text}`gap_wavenet_pesq_nb:.2f`
-# and STOI {glue:text}`gap_wavenet_stoi:.2f`, better than zeros and straight lines but below pitch
-# repetition, and the lowest SI-SDR of the gap rows ({glue:text}`gap_wavenet_si_sdr_db:.2f` dB): a fresh
+# infill sits in between: sampled at temperature 1 it reaches PESQ {glue:text}`gap_wavenet_infill_pesq_nb:.2f`
+# and STOI {glue:text}`gap_wavenet_infill_stoi:.2f`, better than zeros and straight lines but below pitch
+# repetition, and the lowest SI-SDR of the gap rows ({glue:text}`gap_wavenet_infill_si_sdr_db:.2f` dB): a fresh
 # sample of speech is plausible, not the missing waveform. Choose the metric for what the listener
 # needs; a waveform-matching loss teaches a network to stay silent.
 #

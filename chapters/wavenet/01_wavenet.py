@@ -36,7 +36,7 @@
 #
 # The code lives in `course_lib/wavenet.py`; the notebook calls it and shows the ideas.
 #
-# ### Before you start
+# ## Before you start
 #
 # **Prerequisites.**
 # - Sampling, 8-bit quantisation and µ-law companding: [Audio fundamentals](../audio/01_fundamentals.ipynb).
