@@ -464,7 +464,7 @@ chapter_quiz = quiz("Self-check: GANs beyond images", [
                  "The discriminator cannot take one-hot inputs.",
                  "Back-propagation needs the generator to be recurrent."],
      "answer": "b",
-     "why": ["Size is not the issue: the page's discriminator reads the flattened one-hot sequence without trouble.",
+     "why": ["Size does not matter here: the page's discriminator reads the flattened one-hot sequence without trouble.",
              "Right: a small change of the logits leaves the token unchanged (or makes it jump), so no useful gradient exists; an estimator has to supply one.",
              "It can: ST and REINFORCE show it exactly one-hot vectors, as the real data are.",
              "The generator here happens to be a GRU, but the problem is the draw, not the architecture; a feed-forward token generator has it too."]},
