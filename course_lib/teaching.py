@@ -49,9 +49,13 @@ class Question:
 
 
 def _inline(text: str) -> str:
-    """HTML-escape, keeping ``$...$`` math and turning ```code``` into <code>."""
-    out = html.escape(text, quote=False)
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+    """HTML-escape, keeping ``$...$`` math; ```code``` becomes <code>, ``*word*`` <em> (outside math)."""
+    parts = html.escape(text, quote=False).split("$")
+    for i in range(0, len(parts), 2):  # even parts lie outside $...$
+        parts[i] = re.sub(
+            r"\*([^*\s][^*]*?)\*", r"<em>\1</em>", re.sub(r"`([^`]+)`", r"<code>\1</code>", parts[i])
+        )
+    return "$".join(parts)
 
 
 @dataclass(frozen=True)

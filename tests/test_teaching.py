@@ -29,6 +29,11 @@ def test_quiz_check_scores_and_explains(capsys):
     assert q.check({}) == 0
 
 
+def test_quiz_html_marks_emphasis_outside_math_only():
+    q = quiz("t", [{"q": "Is *this* $a*b*c$?", "options": ["x", "y"], "answer": "a", "why": ["1", "2"]}])
+    assert "<em>this</em>" in q._repr_html_() and "$a*b*c$" in q._repr_html_()
+
+
 def test_quiz_html_reveals_every_explanation_once():
     html = quiz("Self-check", QS)._repr_html_()
     assert html.count("<details>") == 5 and html.count("Right.") == 2 and html.count("Not quite.") == 3
