@@ -38,6 +38,8 @@ COLOURS = {
     "grad": "#D55E00",
 }
 KINDS = ("data", "net", "op", "loss")
+#: Widest figure in inches: the book's text column shows about 7 inches at full size.
+MAX_WIDTH_IN = 7.6
 
 
 def shape(x: torch.Tensor, names: str = "") -> str:
@@ -80,7 +82,8 @@ class Diagram:
     def __post_init__(self) -> None:
         if self.width <= 0 or self.height <= 0:
             raise ValueError(f"need a positive size, got {self.width} x {self.height}")
-        self.fig, self.ax = plt.subplots(figsize=(self.width * self.scale, self.height * self.scale))
+        scale = min(self.scale, MAX_WIDTH_IN / self.width)  # wider figures would be shrunk on the page
+        self.fig, self.ax = plt.subplots(figsize=(self.width * scale, self.height * scale))
         self.ax.set(xlim=(0, self.width), ylim=(0, self.height), aspect="equal")
         self.ax.axis("off")
         if self.title:

@@ -49,13 +49,14 @@ class Question:
 
 
 def _inline(text: str) -> str:
-    """HTML-escape, keeping ``$...$`` math; ```code``` becomes <code>, ``*word*`` <em> (outside math)."""
+    """HTML-escape; ``$x$`` becomes ``\\(x\\)``, ```code``` <code>, ``*word*`` <em> (outside math)."""
     parts = html.escape(text, quote=False).split("$")
     for i in range(0, len(parts), 2):  # even parts lie outside $...$
         parts[i] = re.sub(
             r"\*([^*\s][^*]*?)\*", r"<em>\1</em>", re.sub(r"`([^`]+)`", r"<code>\1</code>", parts[i])
         )
-    return "$".join(parts)
+    # odd parts are math: MathJax typesets \( \) inside cell outputs on the website, not $ $
+    return "".join(p if i % 2 == 0 else rf"\({p}\)" for i, p in enumerate(parts))
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class Quiz:
 
     def _repr_html_(self) -> str:
         parts = [
-            f'<div class="course-quiz"><p><strong>{_inline(self.title)}</strong> '
+            f'<div class="course-quiz tex2jax_process"><p><strong>{_inline(self.title)}</strong> '
             "(click an option to see whether it is right, and why)</p><ol>"
         ]
         for q in self.questions:

@@ -31,7 +31,7 @@ def test_quiz_check_scores_and_explains(capsys):
 
 def test_quiz_html_marks_emphasis_outside_math_only():
     q = quiz("t", [{"q": "Is *this* $a*b*c$?", "options": ["x", "y"], "answer": "a", "why": ["1", "2"]}])
-    assert "<em>this</em>" in q._repr_html_() and "$a*b*c$" in q._repr_html_()
+    assert "<em>this</em>" in q._repr_html_() and r"\(a*b*c\)" in q._repr_html_()
 
 
 def test_quiz_html_reveals_every_explanation_once():

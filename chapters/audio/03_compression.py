@@ -336,23 +336,31 @@ assert overhead < 1.05
 #
 # 1. A decodable code gives symbol $v$ a codeword of $\ell(v)$ bits. Any uniquely decodable code
 #    satisfies Kraft's inequality {cite}`cover2006elements`:
-#    $$ \textstyle\sum_v 2^{-\ell(v)} \le 1 . \tag{1} $$
+#    ```{math}
+#    \textstyle\sum_v 2^{-\ell(v)} \le 1 . \tag{1}
+#    ```
 # 2. Write $r(v) = 2^{-\ell(v)} / Z$ with $Z = \sum_v 2^{-\ell(v)} \le 1$. Then the mean length
 #    exceeds the entropy by a KL divergence and a non-negative term:
-#    $$ \mathbb E_p[\ell] - H(p) = \sum_v p(v) \log_2 \frac{p(v)}{r(v)} - \log_2 Z
-#       = \mathrm{KL}(p \,\|\, r) - \log_2 Z \;\ge\; 0 . \tag{2} $$
+#    ```{math}
+#    \mathbb E_p[\ell] - H(p) = \sum_v p(v) \log_2 \frac{p(v)}{r(v)} - \log_2 Z
+#    = \mathrm{KL}(p \,\|\, r) - \log_2 Z \;\ge\; 0 . \tag{2}
+#    ```
 #    No coder of independent symbols beats $H(p)$ bits per symbol on average; coding $N$ symbols
 #    as one block does not help either, since their joint entropy is $N H(p)$.
 # 3. An arithmetic coder with probabilities $q$ narrows an interval: after symbols
 #    $s_1, \dots, s_N$ its width is $W = \prod_i q(s_i)$. Some binary fraction with
 #    $k = \lceil -\log_2 W \rceil + 1$ digits names a point whose whole dyadic interval
 #    $[0.b_1 \dots b_k, \; 0.b_1 \dots b_k + 2^{-k})$ lies inside it, so
-#    $$ k \;\le\; \underbrace{-\textstyle\sum_i \log_2 q(s_i)}_{I,\ \text{information content}} + 2 \text{ bits}. \tag{3} $$
+#    ```{math}
+#    k \;\le\; \underbrace{-\textstyle\sum_i \log_2 q(s_i)}_{I,\ \text{information content}} + 2 \text{ bits}. \tag{3}
+#    ```
 # 4. Averaged over symbols drawn from $p$, $\mathbb E[I] = N\,\big(H(p) + \mathrm{KL}(p\,\|\,q)\big)$, $N$
 #    times the cross-entropy. So the stream costs the cross-entropy per symbol, plus at most
 #    $2$ bits per *message*, plus what our format adds: the padding to whole bytes (at most $7$ bits)
 #    and the 32-bit header:
-#    $$ 8\,\mathrm{len(stream)} \;\le\; I + 2 + 7 + 32 . \tag{4} $$
+#    ```{math}
+#    8\,\mathrm{len(stream)} \;\le\; I + 2 + 7 + 32 . \tag{4}
+#    ```
 #
 # The check: for every test clip, the stream's payload bits minus the clip's information content
 # $I$ under the training tables, which (3) and (4) put between $0$ and $9$ bits (the 32-bit integer

@@ -151,12 +151,18 @@ for name, d in damaged:
 # estimate $\hat S = H X$ has the least mean squared error.
 #
 # 1. Expand the error, using $\mathbb E[S N^*] = 0$:
-#    $$ J(H) = \mathbb E|S - HX|^2 = \sigma_S^2 - 2H\,\sigma_S^2 + H^2(\sigma_S^2 + \sigma_N^2). \tag{1} $$
+#    ```{math}
+#    J(H) = \mathbb E|S - HX|^2 = \sigma_S^2 - 2H\,\sigma_S^2 + H^2(\sigma_S^2 + \sigma_N^2). \tag{1}
+#    ```
 # 2. $J$ is a parabola in $H$; setting $J'(H) = -2\sigma_S^2 + 2H(\sigma_S^2 + \sigma_N^2) = 0$ gives
-#    $$ H^\star = \frac{\sigma_S^2}{\sigma_S^2 + \sigma_N^2} = \frac{\xi}{1 + \xi},
-#       \qquad \xi = \sigma_S^2 / \sigma_N^2 \ \text{(the a-priori SNR)}. \tag{2} $$
+#    ```{math}
+#    H^\star = \frac{\sigma_S^2}{\sigma_S^2 + \sigma_N^2} = \frac{\xi}{1 + \xi},
+#    \qquad \xi = \sigma_S^2 / \sigma_N^2 \ \text{(the a-priori SNR)}. \tag{2}
+#    ```
 # 3. Putting $H^\star$ back into (1), the least error is what remains of the noise after the gain:
-#    $$ J(H^\star) = \frac{\sigma_S^2 \sigma_N^2}{\sigma_S^2 + \sigma_N^2} = H^\star \sigma_N^2 . \tag{3} $$
+#    ```{math}
+#    J(H^\star) = \frac{\sigma_S^2 \sigma_N^2}{\sigma_S^2 + \sigma_N^2} = H^\star \sigma_N^2 . \tag{3}
+#    ```
 # 4. Spectral subtraction is the power-domain cousin: it estimates $|S|^2$ by $|X|^2 - \sigma_N^2$,
 #    i.e. a magnitude gain $\sqrt{1 - \sigma_N^2/|X|^2}$. Estimating $\xi$ by $\gamma - 1$ with
 #    $\gamma = |X|^2/\sigma_N^2$ turns (2) into $1 - \sigma_N^2/|X|^2$: the Wiener gain is the

@@ -117,20 +117,30 @@ assert err < 1e-5
 # through time {cite}`werbos1990bptt` is the chain rule applied to the unrolled network, in five steps.
 #
 # 1. One step of the recurrence, with its pre-activation $a_t$:
-#    $$ a_t = W x_t + U h_{t-1} + b, \qquad h_t = \tanh(a_t). \tag{1} $$
+#    ```{math}
+#    a_t = W x_t + U h_{t-1} + b, \qquad h_t = \tanh(a_t). \tag{1}
+#    ```
 # 2. Its Jacobian with respect to the previous state; $\tanh' = 1 - \tanh^2$ acts element-wise,
 #    so it becomes a diagonal matrix:
-#    $$ J_t = \frac{\partial h_t}{\partial h_{t-1}} = \operatorname{diag}\!\big(1 - h_t^2\big)\, U. \tag{2} $$
+#    ```{math}
+#    J_t = \frac{\partial h_t}{\partial h_{t-1}} = \operatorname{diag}\!\big(1 - h_t^2\big)\, U. \tag{2}
+#    ```
 # 3. $h_{t-1}$ influences $L$ only through $h_t$, so $\delta_{t-1} = \delta_t J_t$; unrolled from
 #    $T$ down to $k$:
-#    $$ \delta_k = \delta_T\, J_T J_{T-1} \cdots J_{k+1}. \tag{3} $$
+#    ```{math}
+#    \delta_k = \delta_T\, J_T J_{T-1} \cdots J_{k+1}. \tag{3}
+#    ```
 # 4. The shared matrix $U$ is used at every step, so its gradient sums one term per step:
-#    $$ \frac{\partial L}{\partial U} = \sum_{t=1}^{T} \operatorname{diag}\!\big(1 - h_t^2\big)\,
-#       \delta_t^\top\, h_{t-1}^\top . \tag{4} $$
+#    ```{math}
+#    \frac{\partial L}{\partial U} = \sum_{t=1}^{T} \operatorname{diag}\!\big(1 - h_t^2\big)\,
+#    \delta_t^\top\, h_{t-1}^\top . \tag{4}
+#    ```
 # 5. The spectral norm is sub-multiplicative, $\|AB\| \le \|A\|\,\|B\|$; the diagonal factor has norm
 #    $\max_i (1 - h_{t,i}^2) \le 1$ and $\|U\| = \sigma_{\max}(U)$, its largest singular value. So
-#    $$ \|\delta_k\| \le \|\delta_T\| \prod_{t=k+1}^{T} \big\|\operatorname{diag}(1 - h_t^2)\big\|\,
-#       \|U\| \le \|\delta_T\|\; \sigma_{\max}(U)^{\,T-k}. \tag{5} $$
+#    ```{math}
+#    \|\delta_k\| \le \|\delta_T\| \prod_{t=k+1}^{T} \big\|\operatorname{diag}(1 - h_t^2)\big\|\,
+#    \|U\| \le \|\delta_T\|\; \sigma_{\max}(U)^{\,T-k}. \tag{5}
+#    ```
 #
 # Read (5) both ways {cite}`bengio1994learning,pascanu2013difficulty`. If $\sigma_{\max}(U) < 1$
 # the gradient reaching step $k$ shrinks *at least* geometrically with the distance $T - k$: the
@@ -273,8 +283,8 @@ def draw_gain(gain: float = 1.0, seq_len: int = 60, ax=None) -> float:
     return per_step
 
 
-fig, axes = plt.subplots(1, 4, figsize=(12, 3), sharey=True)
-gain_factor = {gain: draw_gain(gain, ax=ax) for ax, gain in zip(axes, (0.5, 1.0, 1.5, 3.0), strict=True)}
+fig, axes = plt.subplots(2, 2, figsize=(8, 5.5), sharey=True)
+gain_factor = {gain: draw_gain(gain, ax=ax) for ax, gain in zip(axes.flat, (0.5, 1.0, 1.5, 3.0), strict=True)}
 fig.suptitle("tanh RNN, U = g x orthogonal: measured gradient and the singular-value bound")
 fig.tight_layout()
 plt.show()

@@ -216,16 +216,22 @@ plt.show()
 # sequences, half real, half generated, and let $A$ be the set of sequences it calls real.
 #
 # 1. Its expected accuracy is the average of its accuracy on each half:
-#    $$ \operatorname{acc}(A) = \tfrac12\, p(A) + \tfrac12\,\big(1 - q(A)\big)
-#       = \tfrac12 + \tfrac12\,\big(p(A) - q(A)\big). \tag{6} $$
+#    ```{math}
+#    \operatorname{acc}(A) = \tfrac12\, p(A) + \tfrac12\,\big(1 - q(A)\big)
+#    = \tfrac12 + \tfrac12\,\big(p(A) - q(A)\big). \tag{6}
+#    ```
 # 2. The largest difference $p(A) - q(A)$ over all sets is the total variation distance, reached
 #    at $A^* = \{x : p(x) > q(x)\}$. So for *every* classifier
-#    $$ \text{score} = \big|\operatorname{acc} - \tfrac12\big| \le \tfrac12\, \operatorname{TV}(p, q)
-#       = \tfrac12 \sup_A |p(A) - q(A)|. \tag{7} $$
+#    ```{math}
+#    \text{score} = \big|\operatorname{acc} - \tfrac12\big| \le \tfrac12\, \operatorname{TV}(p, q)
+#    = \tfrac12 \sup_A |p(A) - q(A)|. \tag{7}
+#    ```
 # 3. A classifier that learned nothing still scores above zero on a finite test set: its number of
 #    correct answers is $\operatorname{Binomial}(n, \tfrac12)$, so
-#    $$ \mathbb{E}\,\text{score}_{\text{chance}} = \mathbb{E}\,\Big|\tfrac{K}{n} - \tfrac12\Big|,\quad
-#       K \sim \operatorname{Binomial}(n, \tfrac12), \qquad \approx \tfrac12\sqrt{2 / (\pi n)}. \tag{8} $$
+#    ```{math}
+#    \mathbb{E}\,\text{score}_{\text{chance}} = \mathbb{E}\,\Big|\tfrac{K}{n} - \tfrac12\Big|,\quad
+#    K \sim \operatorname{Binomial}(n, \tfrac12), \qquad \approx \tfrac12\sqrt{2 / (\pi n)}. \tag{8}
+#    ```
 #
 # So the score is a *lower* estimate of $\tfrac12 \operatorname{TV}$, above a noise floor (8). It
 # sees any difference that a small GRU learns to use within 2,000 steps: wrong marginals, wrong
@@ -238,9 +244,13 @@ plt.show()
 # an absolute-error loss.
 #
 # 4. Trained on $q$, its best possible map is the conditional median under $q$:
-#    $$ f_q(u) = \operatorname{median}_q(y \mid u) = \arg\min_f \mathbb{E}_q\,|y - f(u)|. \tag{9} $$
+#    ```{math}
+#    f_q(u) = \operatorname{median}_q(y \mid u) = \arg\min_f \mathbb{E}_q\,|y - f(u)|. \tag{9}
+#    ```
 # 5. Tested on $p$, no map does better than the real conditional median, so
-#    $$ \text{pred}(q) = \mathbb{E}_p\,|y - f_q(u)| \;\ge\; \mathbb{E}_p\,|y - f_p(u)| = \text{pred}(p), \tag{10} $$
+#    ```{math}
+#    \text{pred}(q) = \mathbb{E}_p\,|y - f_q(u)| \;\ge\; \mathbb{E}_p\,|y - f_p(u)| = \text{pred}(p), \tag{10}
+#    ```
 #    with equality when $f_q = f_p$ on the inputs that real data produce.
 #
 # So the predictive score sees only one thing: whether the generated data get the *conditional
@@ -791,8 +801,8 @@ def draw_noise(shift: float = 0.0, scale: float = 1.0, ax=None) -> None:
         plt.show()
 
 
-fig, axes = plt.subplots(1, 4, figsize=(12, 2.8), sharey=True)
-for ax, (shift, scale) in zip(axes, [(0.0, 1.0), (0.9, 1.0), (0.0, 0.2), (0.0, 3.0)], strict=True):
+fig, axes = plt.subplots(2, 2, figsize=(8, 5), sharey=True)
+for ax, (shift, scale) in zip(axes.flat, [(0.0, 1.0), (0.9, 1.0), (0.0, 0.2), (0.0, 3.0)], strict=True):
     draw_noise(shift, scale, ax=ax)
 fig.suptitle("Live RCGAN generator fed N(0, I) noise, shifted and scaled")
 fig.tight_layout()

@@ -139,7 +139,9 @@ audio_player(wave, SAMPLE_RATE, label=f"'{digit}' spoken by {speaker}")
 # {cite}`itu1988g711`), and WaveNet predicts the same 256 µ-law codes {cite}`vandenoord2016wavenet`.
 # The signal is first compressed with
 #
-# $$F(x) = \operatorname{sign}(x)\,\frac{\ln(1 + \mu |x|)}{\ln(1 + \mu)}, \qquad \mu = 255,$$
+# $$
+# F(x) = \operatorname{sign}(x)\,\frac{\ln(1 + \mu |x|)}{\ln(1 + \mu)}, \qquad \mu = 255,
+# $$
 #
 # then $F(x) \in [-1, 1]$ is quantised uniformly to 256 levels. Quiet samples, which are most
 # of speech, get fine steps; loud ones get coarse steps, where the ear and the signal-to-noise
@@ -184,13 +186,19 @@ assert snr_mu > snr_lin8 + 10, "mu-law should beat linear 8-bit quantisation on 
 # uniform quantiser with $b$ bits on $[-1, 1]$ and a signal of power $\sigma_x^2$:
 #
 # 1. The step is the range over the number of levels:
-#    $$ \Delta = 2 / 2^{b} . \tag{1} $$
+#    ```{math}
+#    \Delta = 2 / 2^{b} . \tag{1}
+#    ```
 # 2. If the signal crosses many steps, the error $e = \hat x - x$ is spread evenly over one step,
 #    uniform on $[-\Delta/2, \Delta/2]$, with power
-#    $$ \sigma_e^2 = \frac{1}{\Delta}\int_{-\Delta/2}^{\Delta/2} e^2\,de = \frac{\Delta^2}{12} = \frac{1}{3 \cdot 4^{b}} . \tag{2} $$
+#    ```{math}
+#    \sigma_e^2 = \frac{1}{\Delta}\int_{-\Delta/2}^{\Delta/2} e^2\,de = \frac{\Delta^2}{12} = \frac{1}{3 \cdot 4^{b}} . \tag{2}
+#    ```
 # 3. Hence
-#    $$ \mathrm{SNR} = 10 \log_{10}\frac{\sigma_x^2}{\sigma_e^2}
-#       = 10 \log_{10}(3\sigma_x^2) + b \cdot 20 \log_{10} 2 . \tag{3} $$
+#    ```{math}
+#    \mathrm{SNR} = 10 \log_{10}\frac{\sigma_x^2}{\sigma_e^2}
+#    = 10 \log_{10}(3\sigma_x^2) + b \cdot 20 \log_{10} 2 . \tag{3}
+#    ```
 # 4. $20 \log_{10} 2 \approx 6.02$: every bit adds about $6$ dB, and the offset
 #    $10 \log_{10}(3\sigma_x^2)$ falls by $10$ dB each time the signal power falls tenfold.
 #
