@@ -47,7 +47,7 @@ from pathlib import Path
 
 import torch
 from _runner import save_checkpoint
-from codec_train import RescoringBenchmark, fsdd, speech_scores
+from codec_train import RescoringBenchmark, code_and_measure, fsdd, speech_scores
 
 from course_lib import checkpoints
 from course_lib import codec as C
@@ -118,24 +118,12 @@ def learned(arch: str, dry_run: bool, committed: bool) -> dict:
             C.train_codec(model, train, C.CodecTrainConfig(seed=0, steps=steps), callback=score_val)
         out = Path(tempfile.mkdtemp()) if dry_run else checkpoints.CHECKPOINT_DIR
         save_checkpoint(model, CHECKPOINT[arch], out, steps=steps, cpu_seconds=round(t.cpu_seconds, 1))
-    cfg = model.cfg
-    with torch.no_grad():
-        tables = C.frequency_tables(C.code_histograms([model.encode(w) for w in train_all[::4]], cfg.levels))
-        codes = [model.encode(w) for w in test]
-        decoded = [model.decode(c, len(w))[0] for c, w in zip(codes, test, strict=True)]
-    streams = [C.arithmetic_encode(c[0], tables) for c in codes]
-    assert all(torch.equal(C.arithmetic_decode(s, tables), c[0]) for s, c in zip(streams, codes, strict=True))
-    hist = C.code_histograms(codes, cfg.levels)
-    seconds = sum(len(w) for w in test) / cfg.sample_rate
-    coded_seconds = int(hist[0].sum()) / cfg.frame_rate
+    got = code_and_measure(model, train_all, test)
+    seconds = sum(len(w) for w in test) / model.cfg.sample_rate
     return {
-        "decoded": decoded,
-        "rates": {
-            "fixed": cfg.bitrate,
-            "entropy": C.cross_entropy_bits(hist) * cfg.frame_rate,
-            "coded": 8 * sum(len(s) for s in streams) / coded_seconds,
-        },
-        "decode_rtf": decode_rtf(model, streams, tables, seconds),
+        "decoded": got["decoded"],
+        "rates": got["rates"],
+        "decode_rtf": decode_rtf(model, got["streams"], got["tables"], seconds),
         "curve": curve,
     }
 
