@@ -20,6 +20,10 @@ at temperature 1 (samples from the model) and 0 (the most likely code), with
 :func:`wavenet_infill`. It looks only backwards, so the end of a filled gap need not meet the next
 received sample.
 
+Clipping is also repaired by two classical declippers that need no training: a cubic spline through
+the unclipped samples (``declip``) and analysis-sparse SPADE (``sparse_declip``: the signal with the
+sparsest 2x-oversampled DFT per 32 ms frame among those consistent with the clipped samples).
+
 Test noises are drawn with seeds the training never uses; test babble is made from test-split
 recordings of the five *other* speakers (no recording of the test set's own speaker, none from the
 training split). Methods: the noisy input, spectral subtraction, the Wiener filter, a notch comb +
@@ -236,6 +240,7 @@ def measure_other(row: dict, seed: int, dry_run: bool, committed: bool = False) 
     repair = {
         "clipped": lambda d, k: d,
         "spline_declip": lambda d, k: R.declip(d),
+        "sparse_declip (A-SPADE)": lambda d, k: R.sparse_declip(d),
         "masknet_declip (400 steps)": lambda d, k: R.pretrained_restorer("restoration_declip")(d),
         "masknet_declip_long": lambda d, k: net("declip_long")(d),
         "masknet_declip_long + consistency": lambda d, k: R.consistent_declip(d, net("declip_long")(d)),
@@ -275,6 +280,7 @@ OTHER_METHODS = {
         "masknet_declip (400 steps)",
         "clipped",
         "spline_declip",
+        "sparse_declip (A-SPADE)",
     ),
     "gaps": (
         "masknet_gaps_long",

@@ -7,7 +7,8 @@ limiting. **Classical repairs**: power spectral subtraction {cite}`boll1979suppr
 over-subtraction and floor of {cite}`berouti1979enhancement` and a Wiener filter with the
 decision-directed a-priori SNR {cite}`ephraim1984speech` (noise spectrum from the quietest frames
 of the input, no clean reference; the WaveNet chapter compares against them too); gap filling by
-lines, splines or pitch-period repetition; declipping by a cubic spline. **Learned restoration**:
+lines, splines or pitch-period repetition; declipping by a cubic spline or by analysis-sparse
+SPADE {cite}`kitic2015sparsity`. **Learned restoration**:
 an STFT magnitude-mask network (:class:`MaskNet`) trained with a reconstruction loss, or as the
 conditional GAN of SEGAN {cite}`pascual2017segan`, whose discriminator judges (damaged,
 candidate) pairs.
@@ -484,6 +485,100 @@ def declip(x: torch.Tensor, *, threshold: float | None = None, max_boost: float 
         grown = np.sign(row) * np.maximum(np.abs(filled) * (np.sign(filled) == np.sign(row)), level)
         out.append(np.clip(np.where(clipped, grown, row), -max_boost * level, max_boost * level))
     return torch.from_numpy(np.stack(out)).float().reshape(x.shape)
+
+
+def sparse_declip(
+    x: torch.Tensor,
+    *,
+    threshold: float | None = None,
+    frame: int = 256,
+    hop: int = 64,
+    redundancy: int = 2,
+    eps: float = 0.1,
+    max_iter: int = 1000,
+) -> torch.Tensor:
+    """Declipping by analysis-sparse SPADE (A-SPADE) {cite}`kitic2015sparsity`.
+
+    Each frame of ``frame`` samples (hop ``hop``) is restored on its own: find the signal whose
+    DFT (``redundancy`` x oversampled, a Parseval frame :math:`A`) is the sparsest among the
+    signals *consistent* with the clipped frame (the unclipped samples exactly; the clipped ones
+    at least the clip level, with their sign). ADMM on that non-convex problem, one iteration:
+
+    .. math::
+        \\bar z = H_k(A\\hat x + u), \\quad \\hat x = \\Pi_\\Gamma\\big(A^H(\\bar z - u)\\big),
+        \\quad u \\leftarrow u + A\\hat x - \\bar z,
+
+    where :math:`H_k` keeps the k largest coefficients, :math:`\\Pi_\\Gamma` is the projection on
+    the consistent set, and k grows by one per iteration until
+    :math:`\\|A\\hat x - \\bar z\\|_2 \\le` ``eps`` (each recording scaled so the clip level is 1).
+    The restored frames are overlap-added under a Hann window and the result projected on the
+    consistent set once more.
+
+    Args:
+        x: clipped waveform ``(time,)`` or ``(batch, time)``.
+        threshold: the clip level (default: each item's peak, the level of a clipped recording).
+        frame, hop: frame length and step in samples (defaults: 32 and 8 ms at 8 kHz).
+        redundancy: DFT size / frame length (an integer >= 1).
+        eps: stopping tolerance on the ADMM residual (clip level = 1).
+        max_iter: cap on iterations (k never exceeds the number of DFT bins anyway).
+
+    Returns:
+        same shape as ``x``: unclipped samples unchanged, clipped ones at or beyond the level.
+    """
+    x = audio.check_wave(x, name="x")
+    if frame < 8 or not 0 < hop <= frame or frame % hop:
+        raise ValueError(f"need frame >= 8 and 0 < hop <= frame with frame % hop == 0, got {frame=}, {hop=}")
+    if int(redundancy) != redundancy or redundancy < 1:
+        raise ValueError(f"redundancy must be an integer >= 1, got {redundancy}")
+    rows = x.reshape(-1, x.shape[-1])
+    if threshold is None:
+        level = rows.abs().amax(-1, keepdim=True)  # (B, 1)
+    else:
+        level = torch.full((len(rows), 1), float(threshold))
+    if (level <= 0).any():
+        raise ValueError("cannot declip an all-zero recording (no clip level)")
+    n, m = rows.shape[-1], frame * int(redundancy)
+    right = frame + (-(n + frame) % hop)  # whole frames cover every sample
+    y = F.pad(rows / level, (frame, right))  # clip level 1; (B, n_padded)
+    frames = y.unfold(-1, frame, hop)  # (B, frames, frame)
+    b, nf, _ = frames.shape
+    frames = frames.reshape(b * nf, frame)
+    hi, lo = frames >= 0.999, frames <= -0.999
+
+    def analysis(v: torch.Tensor) -> torch.Tensor:  # A: (N, frame) -> (N, m // 2 + 1)
+        return torch.fft.rfft(v, n=m, norm="ortho")
+
+    def synthesis(z: torch.Tensor) -> torch.Tensor:  # A^H: back to (N, frame)
+        return torch.fft.irfft(z, n=m, norm="ortho")[:, :frame]
+
+    def project(v: torch.Tensor) -> torch.Tensor:  # onto the consistent set Γ
+        v = torch.where(hi, v.clamp(min=1.0), torch.where(lo, v.clamp(max=-1.0), frames))
+        return v
+
+    est = frames.clone()
+    u = torch.zeros(b * nf, m // 2 + 1, dtype=torch.complex64)
+    done = ~(hi | lo).any(-1)  # frames without clipped samples are already restored
+    k = torch.ones(b * nf, 1, dtype=torch.long)
+    for _ in range(max_iter):
+        if done.all():
+            break
+        v = analysis(est) + u
+        mag = v.abs()
+        kth = mag.sort(-1, descending=True).values.gather(-1, (k - 1).clamp(max=mag.shape[-1] - 1))
+        z = torch.where(mag >= kth, v, torch.zeros_like(v))  # H_k
+        new = project(synthesis(z - u))
+        residual = analysis(new) - z
+        est = torch.where(done[:, None], est, new)
+        u = torch.where(done[:, None], u, u + residual)
+        done = done | (residual.abs().pow(2).sum(-1).sqrt() <= eps)
+        k = k + 1
+    window = torch.hann_window(frame, periodic=True)
+    weighted = (est.reshape(b, nf, frame) * window).transpose(1, 2)  # (B, frame, frames)
+    length = y.shape[-1]
+    total = F.fold(weighted, (1, length), (1, frame), stride=(1, hop)).reshape(b, length)
+    norm = F.fold(window.expand(b, nf, frame).transpose(1, 2), (1, length), (1, frame), stride=(1, hop))
+    out = (total / norm.reshape(b, length).clamp_min(1e-8))[:, frame : frame + n] * level
+    return consistent_declip(rows, out, threshold=threshold).reshape(x.shape)
 
 
 # --- Learned restoration ---------------------------------------------------------------------
