@@ -848,4 +848,23 @@ assert share_sq > share_abs and share_sq < 0.5
 # the task, a waveform loss does not.
 # ```
 #
+# ```{exercise} Predict, then run: what SPADE needs
+# :label: ex-restoration-spade
+# `R.sparse_declip` relies on two assumptions: the speech is sparse in each frame's DFT, and the
+# true value of a clipped sample lies beyond the clip level. Predict how the SI-SDR gain on
+# `clipped` changes (a) with frames of 32 samples (4 ms) instead of 256, and (b) on white noise
+# clipped at 0.3 of its peak instead of speech. Then run both:
+# `R.sparse_declip(clipped, frame=32, hop=8)` and `R.sparse_declip(R.clip(noise, threshold=0.3))`
+# with `noise = 0.5 * torch.randn(8000)`.
+# ```
+# ```{solution} ex-restoration-spade
+# :class: dropdown
+# (a) A 4 ms frame is shorter than a typical pitch period (2.5-20 ms), so its DFT cannot resolve the
+# harmonics: the spectrum is no longer sparse, and the gain shrinks. (b) White noise has no sparse representation
+# at all: every DFT coefficient carries about the same energy, so "the sparsest consistent signal"
+# is not the true one and the gain is small (it can even be negative). The prior, not the
+# optimiser, does the work: SPADE declips speech and music, whose short-time spectra are sparse,
+# and not noise.
+# ```
+#
 # The papers cited here are listed on the book's [references](../../references.md) page.
