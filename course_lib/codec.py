@@ -421,9 +421,9 @@ def pretrained_codec(kbps: int, variant: str = "") -> WaveCodec:
 
     Args:
         kbps: the fixed-length rate in kbit/s: 16, 8 or 4 (``benchmarks/codec_train.py``, 800 steps).
-        variant: ``""`` for those; ``"hop8"`` or ``"hop16"`` with ``kbps=8`` for the larger 8 kbit/s
-            codecs trained longer by ``benchmarks/codec_half_rate.py``. The registry name is
-            ``codec_<kbps>kbps`` or ``codec_<kbps>kbps_<variant>`` (unknown: KeyError listing them).
+        variant: ``""`` for those; ``"hop8"`` with ``kbps=8`` for the deeper 8 kbit/s codec trained
+            longer by ``benchmarks/codec_half_rate.py``. The registry name is ``codec_<kbps>kbps`` or
+            ``codec_<kbps>kbps_<variant>`` (unknown: KeyError listing them).
 
     Returns:
         the codec.
