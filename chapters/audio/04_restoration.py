@@ -238,7 +238,7 @@ assert white["Wiener"] > white["noisy"] + 3 and white["spectral subtraction"] > 
 # A stronger classical declipper uses what the spline ignores: over a few tens of milliseconds,
 # voiced speech has few strong frequency components. Analysis-sparse SPADE
 # {cite}`kitic2015sparsity` (`sparse_declip`) looks, frame by frame (32 ms), for the signal whose
-# 2×-oversampled DFT $A x$ has the fewest large coefficients among the signals *consistent* with
+# twice-oversampled DFT $A x$ has the fewest large coefficients among the signals *consistent* with
 # the clipped recording $y$: equal to it where it was not clipped, at or beyond the clip level
 # $\theta$ (with the same sign) where it was,
 #
