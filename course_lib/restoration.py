@@ -512,7 +512,11 @@ def sparse_declip(
     the consistent set, and k grows by one per iteration until
     :math:`\\|A\\hat x - \\bar z\\|_2 \\le` ``eps`` (each recording scaled so the clip level is 1).
     The restored frames are overlap-added under a Hann window and the result projected on the
-    consistent set once more.
+    consistent set once more. Conventions: :math:`A` is the orthonormal real FFT (``rfft``) of the
+    zero-padded frame, one coefficient per frequency from 0 to Nyquist, so k counts frequencies
+    (each interior one a conjugate pair of the full DFT: about 2k full-DFT coefficients), and the
+    residual norm is taken over that half spectrum (about :math:`1/\\sqrt 2` of the full-DFT norm);
+    ``irfft`` is the adjoint on conjugate-symmetric spectra, so the updates are exact.
 
     Args:
         x: clipped waveform ``(time,)`` or ``(batch, time)``.

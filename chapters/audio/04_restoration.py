@@ -859,10 +859,12 @@ assert share_sq > share_abs and share_sq < 0.5
 # ```
 # ```{solution} ex-restoration-spade
 # :class: dropdown
-# (a) A 4 ms frame is shorter than a typical pitch period (2.5-20 ms), so its DFT cannot resolve the
-# harmonics: the spectrum is no longer sparse, and the gain shrinks. (b) White noise has no sparse representation
-# at all: every DFT coefficient carries about the same energy, so "the sparsest consistent signal"
-# is not the true one and the gain is small (it can even be negative). The prior, not the
+# (a) A 4 ms frame resolves frequencies only to about 250 Hz, coarser than the spacing of a voice's
+# harmonics (the pitch, roughly 80-250 Hz for adult voices): neighbouring harmonics share coefficients,
+# the spectrum is less sparse, and the gain shrinks, though it does not vanish. (b) White noise has
+# no sparse representation at all: every DFT coefficient carries about the same energy, so "the
+# sparsest consistent signal" is not the true one, and the repair makes the noise *less* like
+# the original (a negative gain). The prior, not the
 # optimiser, does the work: SPADE declips speech and music, whose short-time spectra are sparse,
 # and not noise.
 # ```
