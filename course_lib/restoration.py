@@ -500,7 +500,7 @@ def sparse_declip(
     """Declipping by analysis-sparse SPADE (A-SPADE) {cite}`kitic2015sparsity`.
 
     Each frame of ``frame`` samples (hop ``hop``) is restored on its own: find the signal whose
-    DFT (``redundancy`` x oversampled, a Parseval frame :math:`A`) is the sparsest among the
+    DFT :math:`A` (``redundancy`` x oversampled) is the sparsest among the
     signals *consistent* with the clipped frame (the unclipped samples exactly; the clipped ones
     at least the clip level, with their sign). ADMM on that non-convex problem, one iteration:
 
@@ -556,26 +556,23 @@ def sparse_declip(
         return torch.fft.irfft(z, n=m, norm="ortho")[:, :frame]
 
     def project(v: torch.Tensor) -> torch.Tensor:  # onto the consistent set Γ
-        v = torch.where(hi, v.clamp(min=1.0), torch.where(lo, v.clamp(max=-1.0), frames))
-        return v
+        return torch.where(hi, v.clamp(min=1.0), torch.where(lo, v.clamp(max=-1.0), frames))
 
     est = frames.clone()
     u = torch.zeros(b * nf, m // 2 + 1, dtype=torch.complex64)
     done = ~(hi | lo).any(-1)  # frames without clipped samples are already restored
-    k = torch.ones(b * nf, 1, dtype=torch.long)
-    for _ in range(max_iter):
+    for k in range(1, max_iter + 1):
         if done.all():
             break
         v = analysis(est) + u
         mag = v.abs()
-        kth = mag.sort(-1, descending=True).values.gather(-1, (k - 1).clamp(max=mag.shape[-1] - 1))
+        kth = mag.topk(min(k, mag.shape[-1]), -1).values[:, -1:]  # the k-th largest magnitude
         z = torch.where(mag >= kth, v, torch.zeros_like(v))  # H_k
         new = project(synthesis(z - u))
         residual = analysis(new) - z
         est = torch.where(done[:, None], est, new)
         u = torch.where(done[:, None], u, u + residual)
         done = done | (residual.abs().pow(2).sum(-1).sqrt() <= eps)
-        k = k + 1
     window = torch.hann_window(frame, periodic=True)
     weighted = (est.reshape(b, nf, frame) * window).transpose(1, 2)  # (B, frame, frames)
     length = y.shape[-1]
